@@ -1,0 +1,75 @@
+/**
+ * @module store/store
+ * The one persistence interface. SQLite (default) and PostgreSQL (scale-out) implement it and
+ * pass the same contract suite (store.contract.ts). Use cases depend on this, never on a driver.
+ */
+import type { Alert, AlertStatus } from "../domain/alert.js";
+import type { CertificateSummary } from "../domain/certificate.js";
+import type { Endpoint } from "../domain/endpoint.js";
+import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
+
+/** A certificate as served or logged: its summary plus the exact DER bytes. */
+export interface CertificateRecord {
+  readonly summary: CertificateSummary;
+  readonly der: Uint8Array;
+}
+
+/** What one endpoint gave in one run. */
+export interface ObservationRecord {
+  readonly endpoint: Endpoint;
+  /** e.g. "served", "no-certificate", "unreachable". */
+  readonly outcome: string;
+  /** Negotiated protocol when a handshake completed, e.g. "TLSv1.3". */
+  readonly protocol: string | null;
+  /** SHA-256 of each certificate exactly as sent, leaf first. */
+  readonly chain: readonly string[];
+  /** Anything else worth keeping (HTTP status, HSTS header, error text). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** Everything one run found over one scope, written in one transaction. */
+export interface RunRecord {
+  /** Reconcile scope, e.g. "tls:www.contoso.com:443". */
+  readonly scope: string;
+  readonly now: Date;
+  readonly certificates: readonly CertificateRecord[];
+  readonly observations: readonly ObservationRecord[];
+  /** Every alert condition that holds now in this scope (already mapped through the catalogue). */
+  readonly findings: readonly AlertDraft[];
+}
+
+export interface AlertFilter {
+  /** Default "open". */
+  readonly status?: AlertStatus | "all";
+  /** Only alerts currently or last raised in one of these scopes. */
+  readonly scopes?: readonly string[];
+  readonly source?: Alert["source"];
+  readonly limit?: number;
+}
+
+export interface StoredObservation extends ObservationRecord {
+  readonly observedAt: string;
+}
+
+export interface Store {
+  /** Bring the schema to the latest version; safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and
+   * reconcile its findings against the alerts of the same scope — all in one transaction.
+   * Returns what changed (opened, reopened, touched, resolved).
+   */
+  recordRun(run: RunRecord): Promise<AlertChange[]>;
+
+  listAlerts(filter?: AlertFilter): Promise<Alert[]>;
+  getAlert(id: string): Promise<Alert | undefined>;
+
+  /** Known certificates whose SANs cover this host name (exactly or by a wildcard). */
+  certificatesForName(host: string): Promise<CertificateSummary[]>;
+  getCertificateDer(sha256: string): Promise<Uint8Array | undefined>;
+
+  /** Latest observations of a host:port (every address), newest first. */
+  latestObservations(host: string, port: number, limit?: number): Promise<StoredObservation[]>;
+}
