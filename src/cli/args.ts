@@ -1,0 +1,96 @@
+/**
+ * @module cli/args
+ * The command line of SPEC §2, parsed strictly: an unknown flag or a bad value is a usage error
+ * (exit 2) that says what was wrong.
+ */
+import { parseArgs } from "node:util";
+import { isSeverity, SEVERITIES, type Severity } from "../events.js";
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: certwatch <command> [--config FILE] [options]
+
+Commands:
+  scan     [--json] [--fail-on SEVERITY]     one TLS health scan of every endpoint, then the open TLS alerts
+  alerts   [--json] [--status open|resolved|all] [--fail-on SEVERITY]
+                                             list stored alerts
+  init     [--force]                         write a commented sample certwatch.yaml
+  ct       --once [--json]                   Certificate Transparency (coming in a later release)
+  domains  [--json]                          lookalike and takeover DNS checks (coming in a later release)
+  serve                                      the daemon and dashboard (coming in a later release)
+
+Options:
+  --config FILE   configuration file (default ./certwatch.yaml)
+  --json          JSON Lines on stdout: one alert object per line
+  --fail-on SEV   exit 1 when an alert at or above SEV is listed (${SEVERITIES.join(", ")})
+  --help, -h      this help
+  --version       print the version
+
+Exit status: 0 the command ran; 1 findings at or above --fail-on; 2 bad command line or configuration.
+`;
+
+export type Command = "scan" | "alerts" | "init" | "ct" | "domains" | "serve" | "help" | "version";
+
+export interface CliArgs {
+  readonly command: Command;
+  readonly config: string | undefined;
+  readonly json: boolean;
+  readonly failOn: Severity | undefined;
+  readonly status: "open" | "resolved" | "all";
+  readonly force: boolean;
+  readonly once: boolean;
+}
+
+const COMMANDS: readonly Command[] = ["scan", "alerts", "init", "ct", "domains", "serve"];
+
+const OPTIONS = {
+  config: { type: "string" },
+  json: { type: "boolean", default: false },
+  "fail-on": { type: "string" },
+  status: { type: "string", default: "open" },
+  force: { type: "boolean", default: false },
+  once: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", default: false },
+} as const;
+
+/** Which options each command accepts (besides --config and --help). */
+const ALLOWED: Record<string, readonly string[]> = {
+  scan: ["json", "fail-on"],
+  alerts: ["json", "status", "fail-on"],
+  init: ["force"],
+  ct: ["once", "json", "fail-on"],
+  domains: ["json", "fail-on"],
+  serve: [],
+};
+
+export function parseCli(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+  const { values, positionals, tokens } = parsed;
+  const base = { config: values.config, json: values.json, failOn: undefined, status: "open", force: values.force, once: values.once } as const;
+  if (values.version) return { ...base, command: "version" };
+  const [name, ...extra] = positionals;
+  if (values.help || name === undefined || name === "help") return { ...base, command: "help" };
+  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command "${name}"`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const command = name as Command;
+  for (const t of tokens) {
+    if (t.kind === "option" && !["config", "help"].includes(t.name) && !ALLOWED[command]?.includes(t.name)) {
+      throw new UsageError(`${command} does not take --${t.name}`);
+    }
+  }
+  const failOn = values["fail-on"];
+  if (failOn !== undefined && !isSeverity(failOn)) {
+    throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(", ")} (got "${failOn}")`);
+  }
+  const status = values.status;
+  if (status !== "open" && status !== "resolved" && status !== "all") {
+    throw new UsageError(`--status must be open, resolved or all (got "${status}")`);
+  }
+  return { ...base, command, failOn, status };
+}
