@@ -16,6 +16,8 @@ export interface EventDefinition {
   readonly severity: Severity;
   /** One line, shown as the alert title. */
   readonly summary: string;
+  /** What identifies "the same problem" for de-duplication (the alert id derives from it). */
+  readonly key: string;
   /** When the event is raised (mirrors SPEC.md §1). */
   readonly raisedWhen: string;
   /** What the person who must fix it should do. */
@@ -25,6 +27,7 @@ export interface EventDefinition {
 export const EVENTS = [
   {
     id: 12,
+    key: "the lookalike registrable domain",
     name: "similar-domain",
     source: "ct",
     severity: "high",
@@ -36,6 +39,7 @@ export const EVENTS = [
   },
   {
     id: 18,
+    key: "the dangling name",
     name: "domain-takeover",
     source: "dns",
     severity: "critical",
@@ -47,6 +51,7 @@ export const EVENTS = [
   },
   {
     id: 19,
+    key: "endpoint + served certificate",
     name: "renewal-not-installed",
     source: "tls",
     severity: "high",
@@ -58,6 +63,7 @@ export const EVENTS = [
   },
   {
     id: 20,
+    key: "certificate SHA-256",
     name: "different-root",
     source: "ct",
     severity: "medium",
@@ -69,6 +75,7 @@ export const EVENTS = [
   },
   {
     id: 25,
+    key: "the host name",
     name: "new-subdomain",
     source: "ct",
     severity: "low",
@@ -79,6 +86,7 @@ export const EVENTS = [
   },
   {
     id: 26,
+    key: "endpoint",
     name: "name-mismatch",
     source: "tls",
     severity: "high",
@@ -90,6 +98,7 @@ export const EVENTS = [
   },
   {
     id: 27,
+    key: "endpoint",
     name: "no-certificate",
     source: "tls",
     severity: "high",
@@ -101,6 +110,7 @@ export const EVENTS = [
   },
   {
     id: 28,
+    key: "endpoint + certificate",
     name: "wildcard-certificate",
     source: "tls",
     severity: "low",
@@ -110,7 +120,20 @@ export const EVENTS = [
       "Replace the wildcard certificate with one that names the specific hosts: a wildcard key copied to many servers is hard to track, and one compromise exposes every host.",
   },
   {
+    id: 29,
+    key: "certificate SHA-256",
+    name: "caa-mismatch",
+    source: "ct",
+    severity: "high",
+    summary: "CAA mismatch",
+    raisedWhen:
+      "A certificate for a watched name was issued by a CA that the name's CAA record set does not authorise (RFC 8659 tree climbing; issuewild for wildcard names; no CAA record set means every CA is authorised).",
+    remediation:
+      "Find out who requested this certificate. If it is legitimate, add the CA to your CAA records; if not, ask the CA to revoke it and report the CAA violation to the CA.",
+  },
+  {
     id: 30,
+    key: "certificate SHA-256",
     name: "revoked",
     source: "tls",
     severity: "critical",
@@ -121,6 +144,7 @@ export const EVENTS = [
   },
   {
     id: 31,
+    key: "endpoint + certificate",
     name: "self-signed",
     source: "tls",
     severity: "high",
@@ -130,6 +154,7 @@ export const EVENTS = [
   },
   {
     id: 32,
+    key: "CRL URL",
     name: "crl-unreachable",
     source: "tls",
     severity: "medium",
@@ -141,6 +166,7 @@ export const EVENTS = [
   },
   {
     id: 33,
+    key: "certificate SHA-256 (the weakly signed one)",
     name: "sha1-signature",
     source: "tls",
     severity: "high",
@@ -151,6 +177,7 @@ export const EVENTS = [
   },
   {
     id: 34,
+    key: "certificate SHA-256 (the one with the weak key)",
     name: "weak-key",
     source: "tls",
     severity: "high",
@@ -161,6 +188,7 @@ export const EVENTS = [
   },
   {
     id: 35,
+    key: "CRL URL",
     name: "crl-expired",
     source: "tls",
     severity: "medium",
@@ -171,6 +199,7 @@ export const EVENTS = [
   },
   {
     id: 40,
+    key: "endpoint + certificate",
     name: "invalid-certificate",
     source: "tls",
     severity: "critical",
@@ -182,6 +211,7 @@ export const EVENTS = [
   },
   {
     id: 41,
+    key: "endpoint + served leaf",
     name: "invalid-chain",
     source: "tls",
     severity: "high",
@@ -193,6 +223,7 @@ export const EVENTS = [
   },
   {
     id: 42,
+    key: "endpoint",
     name: "hsts-missing",
     source: "tls",
     severity: "medium",
@@ -203,6 +234,7 @@ export const EVENTS = [
   },
   {
     id: 68,
+    key: "endpoint + certificate",
     name: "installed-certificate-expiring",
     source: "tls",
     severity: "high",
@@ -212,6 +244,7 @@ export const EVENTS = [
   },
   {
     id: 99,
+    key: "certificate SHA-256",
     name: "certificate-expiring-not-renewed",
     source: "tls",
     severity: "high",
@@ -223,6 +256,7 @@ export const EVENTS = [
   },
   {
     id: 100,
+    key: "endpoint (host:port when the name does not resolve)",
     name: "endpoint-unreachable",
     source: "tls",
     severity: "medium",
@@ -233,6 +267,7 @@ export const EVENTS = [
   },
   {
     id: 101,
+    key: "endpoint",
     name: "legacy-tls-protocol",
     source: "tls",
     severity: "medium",
@@ -243,6 +278,7 @@ export const EVENTS = [
   },
   {
     id: 102,
+    key: "log URL",
     name: "ct-log-misbehaving",
     source: "ct",
     severity: "high",
@@ -254,6 +290,7 @@ export const EVENTS = [
   },
   {
     id: 103,
+    key: "endpoint",
     name: "hsts-weak",
     source: "tls",
     severity: "low",
@@ -263,6 +300,7 @@ export const EVENTS = [
   },
   {
     id: 104,
+    key: "OCSP responder URL + certificate",
     name: "ocsp-unreachable",
     source: "tls",
     severity: "medium",

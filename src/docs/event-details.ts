@@ -1,0 +1,79 @@
+/**
+ * @module docs/event-details
+ * What each event puts in the alert's `details`, for docs/events.md and SIEM rule authors.
+ * Events whose checks are not built yet have no entry.
+ */
+import type { EventName } from "../events.js";
+
+const expiry = {
+  notAfter: "expiry time of the certificate (RFC 3339)",
+  daysLeft: "days until expiry (one decimal)",
+  lifetimeDays: "total validity period of the certificate in days",
+  fractionLeft: "share of the lifetime still left (0–1)",
+  thresholdDays: "the configured `thresholds.expiringSoonDays`",
+  thresholdFraction: "the configured `thresholds.expiringSoonFraction`",
+};
+
+export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> = {
+  "renewal-not-installed": {
+    ...expiry,
+    newerCertificate: "`sha256`, `serialNumber`, `notBefore`, `notAfter` of the newer certificate known for the host",
+  },
+  "name-mismatch": {
+    host: "the host name that was checked",
+    dnsNames: "the certificate's DNS subject alternative names",
+    ipAddresses: "the certificate's IP subject alternative names",
+    commonNames: "subject CNs, only when the certificate has no SAN extension",
+  },
+  "no-certificate": {
+    reason: "`plain-http` (the port answered plain HTTP), `not-tls` (other non-TLS bytes), `tls-alert`, `handshake-failed`, `empty-chain`",
+    error: "the error text from the handshake",
+  },
+  "wildcard-certificate": { wildcardNames: "the wildcard SANs" },
+  "self-signed": { subject: "subject of the self-signed leaf" },
+  "sha1-signature": {
+    role: "`leaf` or `intermediate`",
+    signatureAlgorithm: "e.g. `sha1WithRSAEncryption`, `md5WithRSAEncryption`",
+    hash: "`SHA-1`, `MD5`, `MD4` or `MD2`",
+  },
+  "weak-key": {
+    role: "`leaf` or `intermediate`",
+    keyType: "`RSA`, `EC <curve>` or `DSA`",
+    bits: "key size",
+    minimum: "the configured minimum (`thresholds.minRsaBits` / `minEcBits`)",
+    reason: "readable explanation",
+  },
+  "invalid-certificate": {
+    reason: "`expired`, `not-yet-valid`, `malformed` or `bad-signature`",
+    notAfter: "for `expired`",
+    notBefore: "for `not-yet-valid`",
+    error: "for `malformed` and `bad-signature`: what failed",
+    sha256: "for `malformed`: SHA-256 of the bytes received",
+  },
+  "invalid-chain": {
+    reason:
+      "`missing-intermediate`, `unknown-root`, `expired-intermediate`, `not-yet-valid-intermediate`, `not-a-ca`, `path-length-exceeded`, `bad-signature`, `expired-root`",
+    error: "readable explanation naming the certificate at fault",
+    path: "the longest path that could be built (subject, issuer, sha256, notAfter of each)",
+    served: "how many certificates the server sent",
+    malformedCertificates: "certificates in the served chain that could not be parsed",
+  },
+  "hsts-missing": { httpStatus: "status of the HTTPS response that lacked the header" },
+  "installed-certificate-expiring": expiry,
+  "certificate-expiring-not-renewed": expiry,
+  "endpoint-unreachable": {
+    reason: "`dns` (name did not resolve), `refused`, `timeout` (TCP or TLS never completed), `network`",
+    error: "the error text",
+  },
+  "legacy-tls-protocol": {
+    protocols: "the legacy protocols that completed a handshake (`TLS 1.0`, `TLS 1.1`)",
+    bestProtocol: "the best protocol the endpoint negotiated",
+  },
+  "hsts-weak": {
+    reason: "`short-max-age` or `malformed`",
+    maxAge: "the max-age found (seconds)",
+    minimum: "the configured minimum (`thresholds.minHstsMaxAge`, default 15552000)",
+    header: "the header value judged (the first one, as browsers do)",
+    error: "for `malformed`: what is wrong",
+  },
+};
