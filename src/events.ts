@@ -182,7 +182,8 @@ export const EVENTS = [
     source: "tls",
     severity: "high",
     summary: "Weak cryptographic key",
-    raisedWhen: "An RSA key below the minimum size (default 2048 bits), an EC key below 256 bits, or a DSA key.",
+    raisedWhen:
+      "An RSA key below the minimum size (default 2048 bits), an EC key below 256 bits, or a DSA key.",
     remediation:
       "Generate a new key (RSA 2048 bits or more, or ECDSA P-256 or stronger) and replace the certificate.",
   },
@@ -295,7 +296,8 @@ export const EVENTS = [
     source: "tls",
     severity: "low",
     summary: "HSTS policy is too weak",
-    raisedWhen: "HSTS is present but max-age is below 15552000 seconds (180 days), or the header is malformed.",
+    raisedWhen:
+      "HSTS is present but max-age is below 15552000 seconds (180 days), or the header is malformed.",
     remediation: "Set `Strict-Transport-Security: max-age=31536000; includeSubDomains` (at least 180 days).",
   },
   {

@@ -30,7 +30,10 @@ const EXIT_OK = 0;
 const EXIT_FINDINGS = 1;
 const EXIT_USAGE = 2;
 
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let args: CliArgs;
   try {
     args = parseCli(argv);
@@ -44,7 +47,12 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   try {
     return await run(args, io);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof TrustFileError || e instanceof StoreOpenError || e instanceof UsageError) {
+    if (
+      e instanceof ConfigError ||
+      e instanceof TrustFileError ||
+      e instanceof StoreOpenError ||
+      e instanceof UsageError
+    ) {
       io.stderr.write(`certwatch: ${e.message}\n`);
       return EXIT_USAGE;
     }
@@ -80,7 +88,10 @@ async function run(args: CliArgs, io: Io): Promise<number> {
   }
 }
 
-async function withStore<T>(config: ResolvedConfig, fn: (config: ResolvedConfig, store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  config: ResolvedConfig,
+  fn: (config: ResolvedConfig, store: Store) => Promise<T>,
+): Promise<T> {
   const store = await openStore(storeUrl(config));
   try {
     return await fn(config, store);
@@ -94,8 +105,15 @@ function storeUrl(config: ResolvedConfig): string {
 }
 
 async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: Io): Promise<number> {
-  const trust = await loadTrustStore({ systemRoots: config.trust.systemRoots, extraRoots: config.trust.extraRoots });
-  const dns = createDnsClient({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs, tries: config.dns.tries });
+  const trust = await loadTrustStore({
+    systemRoots: config.trust.systemRoots,
+    extraRoots: config.trust.extraRoots,
+  });
+  const dns = createDnsClient({
+    servers: config.dns.servers,
+    timeoutMs: config.dns.timeoutMs,
+    tries: config.dns.tries,
+  });
   const s = config.scan;
   const probeOptions = {
     connectTimeoutMs: s.connectTimeoutMs,
@@ -132,7 +150,10 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
 function printAlerts(alerts: readonly Alert[], args: CliArgs, io: Io): number {
   io.stdout.write(args.json ? jsonLines(alerts) : alertTable(alerts, io.stdout.columns ?? 160));
   const failOn = args.failOn;
-  if (failOn !== undefined && alerts.some((a) => a.status === "open" && severityRank(a.severity) >= severityRank(failOn))) {
+  if (
+    failOn !== undefined &&
+    alerts.some((a) => a.status === "open" && severityRank(a.severity) >= severityRank(failOn))
+  ) {
     return EXIT_FINDINGS;
   }
   return EXIT_OK;
@@ -145,7 +166,8 @@ function stderrLogger(io: Io): Logger {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
-

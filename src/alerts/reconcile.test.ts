@@ -5,7 +5,14 @@ import { draftFromFinding, planReconcile, type AlertDraft } from "./reconcile.js
 
 const endpoint = { host: "www.contoso.com", port: 443, address: "127.0.0.1" };
 const draft = (key: string): AlertDraft =>
-  draftFromFinding({ event: "hsts-missing", key, subject: "www.contoso.com", endpoint, certificate: null, details: {} });
+  draftFromFinding({
+    event: "hsts-missing",
+    key,
+    subject: "www.contoso.com",
+    endpoint,
+    certificate: null,
+    details: {},
+  });
 const t1 = new Date("2026-11-25T10:00:00Z");
 const t2 = new Date("2026-11-25T11:00:00Z");
 
@@ -35,7 +42,10 @@ describe("alert lifecycle", () => {
   it("touches an open alert: lastSeen moves, firstSeen stays, no duplicate", () => {
     const opened = apply([], [], [draft("a")], t1).changes[0]!.alert;
     const plan = apply([opened], [opened.id], [draft("a"), draft("a")], t2);
-    assert.deepEqual(plan.changes.map((c) => c.kind), ["touched"]);
+    assert.deepEqual(
+      plan.changes.map((c) => c.kind),
+      ["touched"],
+    );
     assert.equal(plan.changes[0]!.alert.firstSeen, "2026-11-25T10:00:00Z");
     assert.equal(plan.changes[0]!.alert.lastSeen, "2026-11-25T11:00:00Z");
   });
@@ -43,11 +53,17 @@ describe("alert lifecycle", () => {
   it("resolves what the scope no longer finds, and reopens it when it returns", () => {
     const opened = apply([], [], [draft("a")], t1).changes[0]!.alert;
     const resolved = apply([opened], [opened.id], [], t2);
-    assert.deepEqual(resolved.changes.map((c) => c.kind), ["resolved"]);
+    assert.deepEqual(
+      resolved.changes.map((c) => c.kind),
+      ["resolved"],
+    );
     assert.equal(resolved.changes[0]!.alert.resolvedAt, "2026-11-25T11:00:00Z");
     assert.deepEqual(resolved.releaseIds, [opened.id]);
     const back = apply([resolved.changes[0]!.alert], [], [draft("a")], new Date("2026-11-26T00:00:00Z"));
-    assert.deepEqual(back.changes.map((c) => c.kind), ["reopened"]);
+    assert.deepEqual(
+      back.changes.map((c) => c.kind),
+      ["reopened"],
+    );
     assert.equal(back.changes[0]!.alert.resolvedAt, null);
     assert.equal(back.changes[0]!.alert.firstSeen, "2026-11-25T10:00:00Z");
   });
@@ -60,7 +76,14 @@ describe("alert lifecycle", () => {
   });
 
   it("applies severity overrides by name or id", () => {
-    const f = { event: "hsts-missing", key: "k", subject: "s", endpoint: null, certificate: null, details: {} } as const;
+    const f = {
+      event: "hsts-missing",
+      key: "k",
+      subject: "s",
+      endpoint: null,
+      certificate: null,
+      details: {},
+    } as const;
     assert.equal(draftFromFinding(f).severity, "medium");
     assert.equal(draftFromFinding(f, { "hsts-missing": "low" }).severity, "low");
     assert.equal(draftFromFinding(f, { "42": "critical" }).severity, "critical");

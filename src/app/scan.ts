@@ -97,7 +97,10 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
   const outcomes = { served: 0, "no-certificate": 0, unreachable: 0 };
   for (const { target, observations: list } of byTarget.values()) {
     const now = deps.now();
-    const known = [...(servedByHost.get(target.host) ?? []), ...(await deps.store.certificatesForName(target.host))];
+    const known = [
+      ...(servedByHost.get(target.host) ?? []),
+      ...(await deps.store.certificatesForName(target.host)),
+    ];
     const ctx = { now, thresholds: opts.thresholds, trust: deps.trust, knownCertificates: known };
     const findings = list.flatMap((o) => checkTlsObservation(o, chains.get(o) ?? [], ctx));
     for (const o of list) outcomes[o.kind]++;
@@ -111,7 +114,10 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
       });
       changes.push(...result);
     } catch (e) {
-      log.warn("could not record scan results", { target: `${target.host}:${target.port}`, error: (e as Error).message });
+      log.warn("could not record scan results", {
+        target: `${target.host}:${target.port}`,
+        error: (e as Error).message,
+      });
       throw e;
     }
   }
@@ -140,7 +146,11 @@ async function resolveTargets(deps: ScanDeps, opts: ScanOptions): Promise<Endpoi
       ? { kind: "ok", addresses: target.addresses }
       : await deps.resolveAddresses(target.host);
     if (lookup.kind === "ok" && "addresses" in lookup && lookup.addresses.length > 0) {
-      return lookup.addresses.map((address) => ({ target, serverName, endpoint: { host: target.host, port: target.port, address } }));
+      return lookup.addresses.map((address) => ({
+        target,
+        serverName,
+        endpoint: { host: target.host, port: target.port, address },
+      }));
     }
     const endpoint = { host: target.host, port: target.port, address: null };
     const error = "error" in lookup ? lookup.error : "the name has no A or AAAA record";
@@ -149,7 +159,13 @@ async function resolveTargets(deps: ScanDeps, opts: ScanOptions): Promise<Endpoi
         target,
         serverName,
         endpoint,
-        observation: { kind: "unreachable", endpoint, reason: "dns", error, durationMs: Math.round(performance.now() - started) },
+        observation: {
+          kind: "unreachable",
+          endpoint,
+          reason: "dns",
+          error,
+          durationMs: Math.round(performance.now() - started),
+        },
       },
     ];
   });
@@ -160,11 +176,15 @@ function isIpLiteral(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
-function certificateRecords(list: readonly TlsObservation[], chains: ReadonlyMap<TlsObservation, ParseResult[]>): CertificateRecord[] {
+function certificateRecords(
+  list: readonly TlsObservation[],
+  chains: ReadonlyMap<TlsObservation, ParseResult[]>,
+): CertificateRecord[] {
   const out = new Map<string, CertificateRecord>();
   for (const o of list) {
     for (const r of chains.get(o) ?? []) {
-      if (r.ok && !out.has(r.cert.sha256)) out.set(r.cert.sha256, { summary: summarize(r.cert), der: r.cert.der });
+      if (r.ok && !out.has(r.cert.sha256))
+        out.set(r.cert.sha256, { summary: summarize(r.cert), der: r.cert.der });
     }
   }
   return [...out.values()];

@@ -14,11 +14,19 @@ import { endpointFinding } from "./finding-helpers.js";
 export function leafValidityFindings(endpoint: Endpoint, leaf: ParsedCertificate, now: Date): Finding[] {
   const cert = summarize(leaf);
   if (leaf.notAfter < now) {
-    return [endpointFinding("invalid-certificate", endpoint, "endpoint+cert", cert, { reason: "expired", notAfter: cert.notAfter })];
+    return [
+      endpointFinding("invalid-certificate", endpoint, "endpoint+cert", cert, {
+        reason: "expired",
+        notAfter: cert.notAfter,
+      }),
+    ];
   }
   if (leaf.notBefore > now) {
     return [
-      endpointFinding("invalid-certificate", endpoint, "endpoint+cert", cert, { reason: "not-yet-valid", notBefore: cert.notBefore }),
+      endpointFinding("invalid-certificate", endpoint, "endpoint+cert", cert, {
+        reason: "not-yet-valid",
+        notBefore: cert.notBefore,
+      }),
     ];
   }
   return [];
@@ -30,7 +38,9 @@ export function isSelfSigned(c: ParsedCertificate): boolean {
 
 export function selfSignedFindings(endpoint: Endpoint, leaf: ParsedCertificate): Finding[] {
   if (!isSelfSigned(leaf)) return [];
-  return [endpointFinding("self-signed", endpoint, "endpoint+cert", summarize(leaf), { subject: leaf.subject })];
+  return [
+    endpointFinding("self-signed", endpoint, "endpoint+cert", summarize(leaf), { subject: leaf.subject }),
+  ];
 }
 
 /**
@@ -73,7 +83,12 @@ export function weakKeyReason(
     return { keyType: "RSA", bits, minimum: t.minRsaBits, reason: `RSA key of ${bits ?? "unknown"} bits` };
   }
   if (type === "ec" && (bits === null || bits < t.minEcBits)) {
-    return { keyType: `EC ${curve ?? "unknown curve"}`, bits, minimum: t.minEcBits, reason: `EC key of ${bits ?? "unknown"} bits` };
+    return {
+      keyType: `EC ${curve ?? "unknown curve"}`,
+      bits,
+      minimum: t.minEcBits,
+      reason: `EC key of ${bits ?? "unknown"} bits`,
+    };
   }
   return null;
 }
@@ -81,7 +96,11 @@ export function weakKeyReason(
 export function wildcardFindings(endpoint: Endpoint, leaf: ParsedCertificate): Finding[] {
   const wildcards = leaf.dnsNames.filter(isWildcardName);
   if (wildcards.length === 0) return [];
-  return [endpointFinding("wildcard-certificate", endpoint, "endpoint+cert", summarize(leaf), { wildcardNames: wildcards })];
+  return [
+    endpointFinding("wildcard-certificate", endpoint, "endpoint+cert", summarize(leaf), {
+      wildcardNames: wildcards,
+    }),
+  ];
 }
 
 export function nameMismatchFindings(endpoint: Endpoint, leaf: ParsedCertificate): Finding[] {
@@ -91,7 +110,9 @@ export function nameMismatchFindings(endpoint: Endpoint, leaf: ParsedCertificate
       host: endpoint.host,
       dnsNames: leaf.dnsNames,
       ipAddresses: leaf.ipAddresses,
-      ...(leaf.hasSanExtension ? {} : { commonNames: leaf.commonNames, note: "the certificate has no subjectAltName" }),
+      ...(leaf.hasSanExtension
+        ? {}
+        : { commonNames: leaf.commonNames, note: "the certificate has no subjectAltName" }),
     }),
   ];
 }

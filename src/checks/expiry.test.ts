@@ -7,7 +7,12 @@ import { expiresWithinThreshold, expiryFindings, newerCertificateFor } from "./e
 const DAY = 86_400_000;
 const now = new Date("2026-11-25T12:00:00Z");
 const at = (days: number) => new Date(now.getTime() + days * DAY);
-const cert = (sha: string, fromDays: number, toDays: number, dnsNames = ["www.contoso.com"]): CertificateSummary => ({
+const cert = (
+  sha: string,
+  fromDays: number,
+  toDays: number,
+  dnsNames = ["www.contoso.com"],
+): CertificateSummary => ({
   sha256: sha,
   serialNumber: sha,
   subject: "CN=www.contoso.com",
@@ -39,13 +44,19 @@ describe("68 with 19 or 99", () => {
   const old = cert("old", -80, 10);
   it("raises 68 and 99 when no renewal is known", () => {
     const f = expiryFindings(endpoint, old, [], now, DEFAULT_THRESHOLDS);
-    assert.deepEqual(f.map((x) => x.event), ["installed-certificate-expiring", "certificate-expiring-not-renewed"]);
+    assert.deepEqual(
+      f.map((x) => x.event),
+      ["installed-certificate-expiring", "certificate-expiring-not-renewed"],
+    );
     assert.equal(f[1]?.key, "old", "99 is keyed by the certificate");
   });
   it("raises 68 and 19 when a newer certificate covering the host is known", () => {
     const renewed = cert("new", -1, 89, ["*.contoso.com"]);
     const f = expiryFindings(endpoint, old, [renewed], now, DEFAULT_THRESHOLDS);
-    assert.deepEqual(f.map((x) => x.event), ["installed-certificate-expiring", "renewal-not-installed"]);
+    assert.deepEqual(
+      f.map((x) => x.event),
+      ["installed-certificate-expiring", "renewal-not-installed"],
+    );
     assert.equal((f[1]?.details.newerCertificate as { sha256: string }).sha256, "new");
   });
   it("ignores certificates that are older, not yet valid, or for other names", () => {

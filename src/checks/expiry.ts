@@ -75,14 +75,24 @@ export function expiryFindings(
   const validity = asValidity(leaf);
   if (!expiresWithinThreshold(validity, now, t)) return [];
   const facts = expiryFacts(validity, now);
-  const base = { notAfter: leaf.notAfter, ...facts, thresholdDays: t.expiringSoonDays, thresholdFraction: t.expiringSoonFraction };
+  const base = {
+    notAfter: leaf.notAfter,
+    ...facts,
+    thresholdDays: t.expiringSoonDays,
+    thresholdFraction: t.expiringSoonFraction,
+  };
   const findings = [endpointFinding("installed-certificate-expiring", endpoint, "endpoint+cert", leaf, base)];
   const newer = newerCertificateFor(leaf, endpoint.host, known, now);
   if (newer) {
     findings.push(
       endpointFinding("renewal-not-installed", endpoint, "endpoint+cert", leaf, {
         ...base,
-        newerCertificate: { sha256: newer.sha256, notBefore: newer.notBefore, notAfter: newer.notAfter, serialNumber: newer.serialNumber },
+        newerCertificate: {
+          sha256: newer.sha256,
+          notBefore: newer.notBefore,
+          notAfter: newer.notAfter,
+          serialNumber: newer.serialNumber,
+        },
       }),
     );
   } else {

@@ -7,8 +7,18 @@ const MIN = 15_552_000;
 
 describe("HSTS (events 42, 103)", () => {
   it("parses directives per RFC 6797", () => {
-    assert.deepEqual(parseHsts("max-age=31536000; includeSubDomains; preload"), { ok: true, maxAge: 31536000, includeSubDomains: true, preload: true });
-    assert.deepEqual(parseHsts('Max-Age="600"'), { ok: true, maxAge: 600, includeSubDomains: false, preload: false });
+    assert.deepEqual(parseHsts("max-age=31536000; includeSubDomains; preload"), {
+      ok: true,
+      maxAge: 31536000,
+      includeSubDomains: true,
+      preload: true,
+    });
+    assert.deepEqual(parseHsts('Max-Age="600"'), {
+      ok: true,
+      maxAge: 600,
+      includeSubDomains: false,
+      preload: false,
+    });
     assert.equal(parseHsts("includeSubDomains").ok, false);
     assert.equal(parseHsts("max-age=abc").ok, false);
     assert.equal(parseHsts("max-age=1; max-age=2").ok, false);
@@ -17,18 +27,34 @@ describe("HSTS (events 42, 103)", () => {
 
   it("raises 42 when an HTTPS response has no header", () => {
     const f = hstsFindings(endpoint, { kind: "response", status: 200, hsts: [] }, MIN);
-    assert.deepEqual(f.map((x) => x.event), ["hsts-missing"]);
+    assert.deepEqual(
+      f.map((x) => x.event),
+      ["hsts-missing"],
+    );
     assert.equal(f[0]?.key, "www.contoso.com:443@127.0.0.1");
   });
 
   it("raises 103 for a short max-age or a malformed header, nothing for a strong one", () => {
-    assert.deepEqual(hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age=86400"] }, MIN)[0]?.details.reason, "short-max-age");
-    assert.deepEqual(hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age"] }, MIN)[0]?.details.reason, "malformed");
-    assert.deepEqual(hstsFindings(endpoint, { kind: "response", status: 301, hsts: ["max-age=63072000"] }, MIN), []);
+    assert.deepEqual(
+      hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age=86400"] }, MIN)[0]?.details
+        .reason,
+      "short-max-age",
+    );
+    assert.deepEqual(
+      hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age"] }, MIN)[0]?.details.reason,
+      "malformed",
+    );
+    assert.deepEqual(
+      hstsFindings(endpoint, { kind: "response", status: 301, hsts: ["max-age=63072000"] }, MIN),
+      [],
+    );
   });
 
   it("judges only the first header, as browsers do", () => {
-    assert.deepEqual(hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age=63072000", "max-age=0"] }, MIN), []);
+    assert.deepEqual(
+      hstsFindings(endpoint, { kind: "response", status: 200, hsts: ["max-age=63072000", "max-age=0"] }, MIN),
+      [],
+    );
   });
 
   it("says nothing when no HTTP response was obtained", () => {

@@ -8,7 +8,12 @@ import type { HttpProbe } from "../sources/tls/observation.js";
 import { endpointFinding } from "./finding-helpers.js";
 
 export type HstsPolicy =
-  | { readonly ok: true; readonly maxAge: number; readonly includeSubDomains: boolean; readonly preload: boolean }
+  | {
+      readonly ok: true;
+      readonly maxAge: number;
+      readonly includeSubDomains: boolean;
+      readonly preload: boolean;
+    }
   | { readonly ok: false; readonly error: string };
 
 /** Parses one header value per RFC 6797 §6.1: `directive *( ";" directive )`, max-age required. */
@@ -21,15 +26,18 @@ export function parseHsts(value: string): HstsPolicy {
     const eq = part.indexOf("=");
     const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
     let arg = eq < 0 ? null : part.slice(eq + 1).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) return { ok: false, error: `invalid directive name "${name}"` };
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name))
+      return { ok: false, error: `invalid directive name "${name}"` };
     if (seen.has(name)) return { ok: false, error: `directive "${name}" appears more than once` };
     seen.add(name);
     if (arg !== null && arg.startsWith('"')) {
-      if (!arg.endsWith('"') || arg.length < 2) return { ok: false, error: `unterminated quoted value for "${name}"` };
+      if (!arg.endsWith('"') || arg.length < 2)
+        return { ok: false, error: `unterminated quoted value for "${name}"` };
       arg = arg.slice(1, -1);
     }
     if (name === "max-age") {
-      if (arg === null || !/^\d{1,15}$/.test(arg)) return { ok: false, error: `max-age must be a number of seconds (got ${JSON.stringify(arg ?? "")})` };
+      if (arg === null || !/^\d{1,15}$/.test(arg))
+        return { ok: false, error: `max-age must be a number of seconds (got ${JSON.stringify(arg ?? "")})` };
       maxAge = Number(arg);
     }
   }
@@ -47,7 +55,13 @@ export function hstsFindings(endpoint: Endpoint, http: HttpProbe, minMaxAge: num
   const policy = parseHsts(first);
   const header = first.length > 512 ? `${first.slice(0, 512)}…` : first;
   if (!policy.ok) {
-    return [endpointFinding("hsts-weak", endpoint, "endpoint", null, { reason: "malformed", error: policy.error, header })];
+    return [
+      endpointFinding("hsts-weak", endpoint, "endpoint", null, {
+        reason: "malformed",
+        error: policy.error,
+        header,
+      }),
+    ];
   }
   if (policy.maxAge < minMaxAge) {
     return [

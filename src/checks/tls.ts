@@ -25,17 +25,33 @@ import { legacyProtocolFindings } from "./protocol.js";
  * `chain` holds the parse result of each certificate of `obs.chain`, in the same order (callers
  * parse once per distinct certificate and share the results).
  */
-export function checkTlsObservation(obs: TlsObservation, chain: readonly ParseResult[], ctx: TlsCheckContext): Finding[] {
+export function checkTlsObservation(
+  obs: TlsObservation,
+  chain: readonly ParseResult[],
+  ctx: TlsCheckContext,
+): Finding[] {
   const { endpoint } = obs;
   if (obs.kind === "unreachable") {
-    return [endpointFinding("endpoint-unreachable", endpoint, "endpoint", null, { reason: obs.reason, error: obs.error })];
+    return [
+      endpointFinding("endpoint-unreachable", endpoint, "endpoint", null, {
+        reason: obs.reason,
+        error: obs.error,
+      }),
+    ];
   }
   if (obs.kind === "no-certificate") {
-    return [endpointFinding("no-certificate", endpoint, "endpoint", null, { reason: obs.reason, error: obs.error })];
+    return [
+      endpointFinding("no-certificate", endpoint, "endpoint", null, { reason: obs.reason, error: obs.error }),
+    ];
   }
   const leafResult = chain[0];
   if (!leafResult) {
-    return [endpointFinding("no-certificate", endpoint, "endpoint", null, { reason: "empty-chain", error: "the server sent no certificate" })];
+    return [
+      endpointFinding("no-certificate", endpoint, "endpoint", null, {
+        reason: "empty-chain",
+        error: "the server sent no certificate",
+      }),
+    ];
   }
 
   const findings: Finding[] = [
@@ -68,7 +84,10 @@ export function checkTlsObservation(obs: TlsObservation, chain: readonly ParseRe
   if (!built.ok) {
     if (built.problem === "bad-signature" && built.path.length === 1) {
       findings.push(
-        endpointFinding("invalid-certificate", endpoint, "endpoint+cert", summarize(leaf), { reason: "bad-signature", error: built.detail }),
+        endpointFinding("invalid-certificate", endpoint, "endpoint+cert", summarize(leaf), {
+          reason: "bad-signature",
+          error: built.detail,
+        }),
       );
     } else {
       findings.push(
@@ -90,6 +109,11 @@ export function checkTlsObservation(obs: TlsObservation, chain: readonly ParseRe
   return findings;
 }
 
-function describe(c: ParsedCertificate): { subject: string; issuer: string; sha256: string; notAfter: string } {
+function describe(c: ParsedCertificate): {
+  subject: string;
+  issuer: string;
+  sha256: string;
+  notAfter: string;
+} {
   return { subject: c.subject, issuer: c.issuer, sha256: c.sha256, notAfter: c.notAfter.toISOString() };
 }

@@ -34,7 +34,8 @@ export function jsonLines(alerts: readonly Alert[]): string {
 /** One-line explanation drawn from the details a check recorded. */
 export function shortDetail(a: Alert): string {
   const d = a.details;
-  const pick = (k: string): string | undefined => (typeof d[k] === "string" || typeof d[k] === "number" ? String(d[k]) : undefined);
+  const pick = (k: string): string | undefined =>
+    typeof d[k] === "string" || typeof d[k] === "number" ? String(d[k]) : undefined;
   const parts: string[] = [];
   const reason = pick("reason");
   if (reason) parts.push(reason);

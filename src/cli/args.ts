@@ -67,12 +67,25 @@ const ALLOWED: Record<string, readonly string[]> = {
 export function parseCli(argv: readonly string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
   const { values, positionals, tokens } = parsed;
-  const base = { config: values.config, json: values.json, failOn: undefined, status: "open", force: values.force, once: values.once } as const;
+  const base = {
+    config: values.config,
+    json: values.json,
+    failOn: undefined,
+    status: "open",
+    force: values.force,
+    once: values.once,
+  } as const;
   if (values.version) return { ...base, command: "version" };
   const [name, ...extra] = positionals;
   if (values.help || name === undefined || name === "help") return { ...base, command: "help" };

@@ -17,7 +17,8 @@ const expiry = {
 export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> = {
   "renewal-not-installed": {
     ...expiry,
-    newerCertificate: "`sha256`, `serialNumber`, `notBefore`, `notAfter` of the newer certificate known for the host",
+    newerCertificate:
+      "`sha256`, `serialNumber`, `notBefore`, `notAfter` of the newer certificate known for the host",
   },
   "name-mismatch": {
     host: "the host name that was checked",
@@ -26,7 +27,8 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
     commonNames: "subject CNs, only when the certificate has no SAN extension",
   },
   "no-certificate": {
-    reason: "`plain-http` (the port answered plain HTTP), `not-tls` (other non-TLS bytes), `tls-alert`, `handshake-failed`, `empty-chain`",
+    reason:
+      "`plain-http` (the port answered plain HTTP), `not-tls` (other non-TLS bytes), `tls-alert`, `handshake-failed`, `empty-chain`",
     error: "the error text from the handshake",
   },
   "wildcard-certificate": { wildcardNames: "the wildcard SANs" },

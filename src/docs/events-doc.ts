@@ -3,7 +3,7 @@
  * Renders docs/events.md from the catalogue, so the documentation cannot drift from the code
  * (a test compares the file with this output; `npm run docs:events` rewrites it).
  */
-import { EVENTS, type EventDefinition } from "../events.js";
+import { EVENTS, type EventDefinition, type EventName } from "../events.js";
 import { EVENT_DETAILS } from "./event-details.js";
 
 const SOURCE_TITLE = {
@@ -29,7 +29,9 @@ export function renderEventsDoc(): string {
     "",
     "| id | name | source | default severity | summary |",
     "|---|---|---|---|---|",
-    ...EVENTS.map((e) => `| ${e.id} | [${e.name}](#${e.id}-${e.name}) | ${e.source} | ${e.severity} | ${e.summary} |`),
+    ...EVENTS.map(
+      (e) => `| ${e.id} | [${e.name}](#${e.id}-${e.name}) | ${e.source} | ${e.severity} | ${e.summary} |`,
+    ),
     "",
   ];
   for (const source of ["ct", "tls", "dns"] as const) {
@@ -42,7 +44,7 @@ export function renderEventsDoc(): string {
 }
 
 function section(e: EventDefinition): string[] {
-  const details = EVENT_DETAILS[e.name] ?? {};
+  const details: Record<string, string> = EVENT_DETAILS[e.name as EventName] ?? {};
   const lines = [
     `### ${e.id} ${e.name}`,
     "",

@@ -3,7 +3,8 @@
  * Names of the signature and key algorithms found in certificates, by OID, and which are weak.
  */
 
-export type SignatureHash = "MD2" | "MD4" | "MD5" | "SHA-1" | "SHA-224" | "SHA-256" | "SHA-384" | "SHA-512" | null;
+export type SignatureHash =
+  "MD2" | "MD4" | "MD5" | "SHA-1" | "SHA-224" | "SHA-256" | "SHA-384" | "SHA-512" | null;
 
 export interface SignatureAlgorithm {
   readonly oid: string;

@@ -3,7 +3,14 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import * as tls from "node:tls";
-import { createRootCa, issueIntermediate, issueLeaf, selfSignedLeaf, withBadSignature, type Issued } from "../../test/helpers/pki.js";
+import {
+  createRootCa,
+  issueIntermediate,
+  issueLeaf,
+  selfSignedLeaf,
+  withBadSignature,
+  type Issued,
+} from "../../test/helpers/pki.js";
 import { parseCertificate, type ParsedCertificate } from "./certificate.js";
 import { buildChain, type ChainResult } from "./chain.js";
 import { TrustStore } from "./trust-store.js";
@@ -26,7 +33,8 @@ function verdict(served: Uint8Array[], roots: Issued[]): ChainResult {
 
 /** What OpenSSL says about the same chain, through a real handshake on loopback. */
 async function opensslAuthorized(served: Uint8Array[], leafKey: Issued, roots: Issued[]): Promise<boolean> {
-  const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE-----\n`;
+  const pem = (der: Uint8Array) =>
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE-----\n`;
   const server = tls.createServer({ key: leafKey.keyPem, cert: served.map(pem).join("") }, (s) => s.end());
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -52,23 +60,42 @@ describe("chain building (event 41 evidence), cross-checked with OpenSSL", async
   const int = await issueIntermediate(root, { subject: "CN=Test Intermediate", freshKey: true });
   const leaf = await issueLeaf(int, { dnsNames: ["www.contoso.test"] });
 
-  const cases: { name: string; served: () => Promise<{ served: Uint8Array[]; key: Issued; roots: Issued[] }>; expect: ChainResult["ok"] | string }[] = [
-    { name: "complete chain to a trusted root", served: async () => ({ served: [leaf.certDer, int.certDer], key: leaf, roots: [root] }), expect: true },
+  const cases: {
+    name: string;
+    served: () => Promise<{ served: Uint8Array[]; key: Issued; roots: Issued[] }>;
+    expect: ChainResult["ok"] | string;
+  }[] = [
     {
-      name: "root sent too",
-      served: async () => ({ served: [leaf.certDer, int.certDer, root.certDer], key: leaf, roots: [root] }),
+      name: "complete chain to a trusted root",
+      served: () => Promise.resolve({ served: [leaf.certDer, int.certDer], key: leaf, roots: [root] }),
       expect: true,
     },
-    { name: "missing intermediate", served: async () => ({ served: [leaf.certDer], key: leaf, roots: [root] }), expect: "missing-intermediate" },
+    {
+      name: "root sent too",
+      served: () =>
+        Promise.resolve({ served: [leaf.certDer, int.certDer, root.certDer], key: leaf, roots: [root] }),
+      expect: true,
+    },
+    {
+      name: "missing intermediate",
+      served: () => Promise.resolve({ served: [leaf.certDer], key: leaf, roots: [root] }),
+      expect: "missing-intermediate",
+    },
     {
       name: "untrusted root sent by the server",
-      served: async () => ({ served: [leaf.certDer, int.certDer, root.certDer], key: leaf, roots: [] }),
+      served: () =>
+        Promise.resolve({ served: [leaf.certDer, int.certDer, root.certDer], key: leaf, roots: [] }),
       expect: "unknown-root",
     },
     {
       name: "expired intermediate",
       served: async () => {
-        const old = await issueIntermediate(root, { subject: "CN=Old Intermediate", notBefore: ago(400), notAfter: ago(2), freshKey: true });
+        const old = await issueIntermediate(root, {
+          subject: "CN=Old Intermediate",
+          notBefore: ago(400),
+          notAfter: ago(2),
+          freshKey: true,
+        });
         const l = await issueLeaf(old, { dnsNames: ["www.contoso.test"] });
         return { served: [l.certDer, old.certDer], key: l, roots: [root] };
       },
@@ -77,7 +104,11 @@ describe("chain building (event 41 evidence), cross-checked with OpenSSL", async
     {
       name: "intermediate that is not a CA",
       served: async () => {
-        const notCa = await issueLeaf(root, { subject: "CN=Not A CA", dnsNames: ["not-a-ca.test"], freshKey: true });
+        const notCa = await issueLeaf(root, {
+          subject: "CN=Not A CA",
+          dnsNames: ["not-a-ca.test"],
+          freshKey: true,
+        });
         const l = await issueLeaf(notCa, { dnsNames: ["www.contoso.test"] });
         return { served: [l.certDer, notCa.certDer], key: l, roots: [root] };
       },
@@ -101,7 +132,8 @@ describe("chain building (event 41 evidence), cross-checked with OpenSSL", async
     },
     {
       name: "a leaf whose signature does not verify",
-      served: async () => ({ served: [withBadSignature(leaf), int.certDer], key: leaf, roots: [root] }),
+      served: () =>
+        Promise.resolve({ served: [withBadSignature(leaf), int.certDer], key: leaf, roots: [root] }),
       expect: "bad-signature",
     },
   ];
@@ -128,11 +160,19 @@ describe("chain building (event 41 evidence), cross-checked with OpenSSL", async
     const r = verdict([leaf.certDer, int.certDer], [root]);
     assert.ok(r.ok);
     assert.equal(r.anchor.subject, "CN=Test Root");
-    assert.deepEqual(r.path.map((c) => c.subject), ["CN=www.contoso.test", "CN=Test Intermediate", "CN=Test Root"]);
+    assert.deepEqual(
+      r.path.map((c) => c.subject),
+      ["CN=www.contoso.test", "CN=Test Intermediate", "CN=Test Root"],
+    );
   });
 
   it("an intermediate valid only from tomorrow breaks the chain", async () => {
-    const future = await issueIntermediate(root, { subject: "CN=Future Intermediate", notBefore: ahead(1), notAfter: ahead(300), freshKey: true });
+    const future = await issueIntermediate(root, {
+      subject: "CN=Future Intermediate",
+      notBefore: ahead(1),
+      notAfter: ahead(300),
+      freshKey: true,
+    });
     const l = await issueLeaf(future, { dnsNames: ["www.contoso.test"] });
     const r = verdict([l.certDer, future.certDer], [root]);
     assert.ok(!r.ok);

@@ -91,7 +91,11 @@ function extend(
   }
   if (trust.isAnchor(cert)) {
     if (depth > 0 && cert.notAfter < now) {
-      failures.push({ problem: "expired-root", detail: `root ${cert.subject} expired ${cert.notAfter.toISOString()}`, path: [...path] });
+      failures.push({
+        problem: "expired-root",
+        detail: `root ${cert.subject} expired ${cert.notAfter.toISOString()}`,
+        path: [...path],
+      });
       return null;
     }
     return { ok: true, path: [...path], anchor: cert };
@@ -142,7 +146,10 @@ function caProblem(
   // Trust anchors are trusted for what they are; only intermediates are judged here.
   const isRoot = ca.selfIssued;
   if (!isRoot && ca.notAfter < now) {
-    return { problem: "expired-intermediate", detail: `intermediate ${ca.subject} expired ${ca.notAfter.toISOString()}` };
+    return {
+      problem: "expired-intermediate",
+      detail: `intermediate ${ca.subject} expired ${ca.notAfter.toISOString()}`,
+    };
   }
   if (!isRoot && ca.notBefore > now) {
     return {
@@ -168,5 +175,9 @@ function caProblem(
 }
 
 function keyIdsAgree(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  return child.authorityKeyId === null || issuer.subjectKeyId === null || child.authorityKeyId === issuer.subjectKeyId;
+  return (
+    child.authorityKeyId === null ||
+    issuer.subjectKeyId === null ||
+    child.authorityKeyId === issuer.subjectKeyId
+  );
 }

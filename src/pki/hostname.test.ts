@@ -5,7 +5,10 @@ import { createRootCa, issueLeaf } from "../../test/helpers/pki.js";
 import { parseCertificate } from "./certificate.js";
 import { certificateCoversHost, dnsNameMatches, normalizeHost } from "./hostname.js";
 
-const names = (dnsNames: string[], extra: Partial<{ ipAddresses: string[]; commonNames: string[]; hasSanExtension: boolean }> = {}) => ({
+const names = (
+  dnsNames: string[],
+  extra: Partial<{ ipAddresses: string[]; commonNames: string[]; hasSanExtension: boolean }> = {},
+) => ({
   dnsNames,
   ipAddresses: extra.ipAddresses ?? [],
   commonNames: extra.commonNames ?? [],
@@ -34,8 +37,18 @@ describe("RFC 6125 name matching", () => {
   });
 
   it("uses the CN only when there is no SAN extension", () => {
-    assert.ok(certificateCoversHost(names([], { commonNames: ["legacy.contoso.com"], hasSanExtension: false }), "legacy.contoso.com"));
-    assert.ok(!certificateCoversHost(names(["www.contoso.com"], { commonNames: ["legacy.contoso.com"] }), "legacy.contoso.com"));
+    assert.ok(
+      certificateCoversHost(
+        names([], { commonNames: ["legacy.contoso.com"], hasSanExtension: false }),
+        "legacy.contoso.com",
+      ),
+    );
+    assert.ok(
+      !certificateCoversHost(
+        names(["www.contoso.com"], { commonNames: ["legacy.contoso.com"] }),
+        "legacy.contoso.com",
+      ),
+    );
   });
 
   it("compares IDNs in A-label form", () => {
@@ -49,9 +62,23 @@ describe("RFC 6125 name matching", () => {
     const parsed = parseCertificate(leaf.certDer);
     assert.ok(parsed.ok);
     const node = new X509Certificate(leaf.certDer);
-    for (const host of ["www.contoso.com", "contoso.com", "a.b.contoso.com", "api.example.net", "example.net", "x.api.example.net", "contoso.com.evil.net"]) {
+    for (const host of [
+      "www.contoso.com",
+      "contoso.com",
+      "a.b.contoso.com",
+      "api.example.net",
+      "example.net",
+      "x.api.example.net",
+      "contoso.com.evil.net",
+    ]) {
       const ours = certificateCoversHost(parsed.cert, host);
-      const openssl = node.checkHost(host, { wildcards: true, partialWildcards: false, multiLabelWildcards: false, subject: "default" }) !== undefined;
+      const openssl =
+        node.checkHost(host, {
+          wildcards: true,
+          partialWildcards: false,
+          multiLabelWildcards: false,
+          subject: "default",
+        }) !== undefined;
       assert.equal(ours, openssl, host);
     }
   });

@@ -16,7 +16,10 @@ export interface NameSet {
 
 /** Lower-case A-label form without a trailing dot; IPv6 in canonical form. */
 export function normalizeHost(host: string): string {
-  const h = host.trim().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (isIP(h) === 6) return normalizeIpv6(h);
   if (isIP(h) === 4) return h;
   return domainToASCII(h.toLowerCase()) || h.toLowerCase();

@@ -74,7 +74,10 @@ export async function loadRootsFile(file: string): Promise<ParsedCertificate[]> 
   try {
     data = await readFile(file);
   } catch (e) {
-    throw new TrustFileError(file, `cannot read trusted root file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TrustFileError(
+      file,
+      `cannot read trusted root file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const text = data.toString("latin1");
   const ders = text.includes("-----BEGIN CERTIFICATE-----") ? pemToDer(text) : [new Uint8Array(data)];

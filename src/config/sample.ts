@@ -1,0 +1,115 @@
+/**
+ * @module config/sample
+ * The commented certwatch.yaml that `certwatch init` writes: every key, its default, and what it is for.
+ */
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ConfigError } from "./load.js";
+
+export const SAMPLE_CONFIG = `# certwatch configuration. Reference: docs/config.md
+# Relative paths below are relative to this file. Keys left commented out take the default shown.
+
+# Watched domains: certificates in CT logs naming them (or imitating them), subdomain takeover.
+# A watched domain covers all its subdomains.
+domains: []
+#  - contoso.com
+
+# HTTPS servers to scan. Every A/AAAA address behind a name is checked.
+# Write https://host[:port] (port 443 by default), or an object to pin addresses.
+endpoints:
+  - https://example.com
+  - https://www.wikipedia.org
+#  - url: https://api.contoso.com:8443
+#    addresses: [203.0.113.7, "2001:db8::7"]  # connect to these instead of resolving the name
+#    serverName: api.contoso.com              # name sent in the TLS handshake (default: the host)
+
+# Which roots a served chain may end at.
+#trust:
+#  extraRoots: [./internal-root.pem]  # PEM files trusted beside the system roots
+#  systemRoots: true                  # false: trust only extraRoots
+
+# DNS resolution (default: the system's resolvers).
+#dns:
+#  servers: ["1.1.1.1", "[2606:4700:4700::1111]:53"]
+#  timeoutMs: 5000
+#  tries: 2
+
+# TLS scanning.
+#scan:
+#  concurrency: 32              # connections at once (1..1024)
+#  connectTimeoutMs: 5000
+#  handshakeTimeoutMs: 8000
+#  httpTimeoutMs: 5000          # the HTTPS request that reads the HSTS header
+#  maxResponseHeaderBytes: 65536
+#  legacyProtocols: true        # also try TLS 1.0 and 1.1 (event 101)
+#  hsts: true                   # check Strict-Transport-Security (events 42, 103)
+
+# When to alert.
+#thresholds:
+#  expiringSoonDays: 30         # expiring = fewer days left than this...
+#  expiringSoonFraction: 0.33   # ...and less than this fraction of the lifetime left
+#  minRsaBits: 2048
+#  minEcBits: 256
+#  minHstsMaxAge: 15552000      # 180 days
+
+# Override an event's default severity (info, low, medium, high, critical), by name or id.
+#severity:
+#  wildcard-certificate: info
+#  "42": high
+
+# Certificate Transparency.
+#ct:
+#  logList: ./log_list.json     # a v3 log list; default: the bundled list
+#  logs:                        # logs given inline (beside the list)
+#    - url: https://ct.example/2026/
+#      key: <base64 DER SubjectPublicKeyInfo>
+#      name: Example 2026
+#      type: rfc6962            # or static-ct (a tiled log)
+#  startAt: end                 # or beginning: backfill history without alerting on it
+
+# More host names to check for subdomain takeover (CT adds what it sees).
+#names: [legacy.contoso.com]
+# BIND zone files: every name in them is checked for takeover.
+#zoneFiles: [./contoso.com.zone]
+
+# Issuing-CA key (hex SHA-256 of its SubjectPublicKeyInfo) -> its CAA identifiers,
+# beside the bundled table.
+#caa:
+#  issuers:
+#    "0000000000000000000000000000000000000000000000000000000000000000": [ca.example]
+
+# Roots (PEM files) that never raise event 20 (different-root).
+#allowedRoots: [./our-other-root.pem]
+
+# Base URL of the dashboard, for links in e-mails and webhooks.
+#publicUrl: https://certwatch.contoso.com/
+
+# Where alerts are delivered (e-mail, Sentinel, Splunk, syslog, webhook).
+#notify: {}
+
+# Where data lives: an SQLite file (default, beside this file) or PostgreSQL.
+store: sqlite:./certwatch.db
+#store: postgres://certwatch@db.contoso.com/certwatch
+`;
+
+export interface WriteSampleOptions {
+  /** Replace an existing file. */
+  readonly force?: boolean;
+}
+
+/** Writes SAMPLE_CONFIG to `path` (never over an existing file unless forced); returns the absolute path. */
+export async function writeSampleConfig(path: string, options: WriteSampleOptions = {}): Promise<string> {
+  const file = resolve(path);
+  try {
+    await writeFile(file, SAMPLE_CONFIG, { flag: options.force === true ? "w" : "wx", mode: 0o644 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      const message = "already exists; not overwriting it (use --force to replace it)";
+      throw new ConfigError("CONFIG_EXISTS", file, [{ path: "", message }]);
+    }
+    const message = `cannot write it: ${e instanceof Error ? e.message : String(e)}`;
+    throw new ConfigError("CONFIG_UNWRITABLE", file, [{ path: "", message }]);
+  }
+  return file;
+}

@@ -1,0 +1,356 @@
+/**
+ * @module config/schema
+ * The zod schema of certwatch.yaml: every key, its default, and the normalised form the rest of the code reads.
+ */
+import { isIP } from "node:net";
+import { domainToASCII } from "node:url";
+import { z } from "zod";
+import type { Target } from "../domain/endpoint.js";
+import type { EventName, Severity } from "../events.js";
+import { EVENTS, SEVERITIES, isSeverity } from "../events.js";
+
+/** A value parsed from text, or why it could not be. */
+type Parsed<T> = { value: T } | { error: string };
+
+/** Where alerts are stored: `sqlite:<path>` (`:memory:` allowed) or a PostgreSQL URL. */
+export type StoreLocation =
+  { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
+
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The known word closest to a typo, if it is close enough to be what was meant. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const k of known) {
+    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function didYouMean(word: string, known: readonly string[]): string {
+  const guess = closest(word, known);
+  return guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`;
+}
+
+/** A strict object: unknown keys are errors, with a suggestion for the likely typo. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== "unrecognized_keys") return undefined;
+      const what = iss.keys.map((k) => quote(k) + didYouMean(k, known)).join(", ");
+      const hint = iss.keys.some((k) => closest(k, known) === undefined)
+        ? `; known keys: ${known.join(", ")}`
+        : "";
+      return `unknown key${iss.keys.length > 1 ? "s" : ""} ${what}${hint}`;
+    },
+  });
+}
+
+/** A string schema whose value is parsed (and normalised) by `parse`. */
+function parsedString<T>(parse: (s: string) => Parsed<T>) {
+  return z.string().transform((s, ctx): T => {
+    const r = parse(s);
+    if ("value" in r) return r.value;
+    ctx.issues.push({ code: "custom", message: r.error, input: s });
+    return z.NEVER;
+  });
+}
+
+const HOST_CHARS = /^[\p{L}\p{N}\p{M}._-]+$/u;
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** A DNS host name, lower-cased, IDN in its ASCII (punycode) form, without a trailing dot. */
+export function parseHostname(input: string): Parsed<string> {
+  const s = input.trim().toLowerCase().replace(/\.$/, "");
+  const bad = { error: `must be a host name (got ${quote(input)})` };
+  if (s.startsWith("*.")) return { error: `must be a host name, not a wildcard (got ${quote(input)})` };
+  if (s === "" || !HOST_CHARS.test(s)) return bad;
+  const ascii = domainToASCII(s);
+  if (ascii === "" || ascii.length > 253 || isIP(ascii) !== 0) return bad;
+  const labels = ascii.split(".");
+  const tld = labels[labels.length - 1] ?? "";
+  if (!labels.every((l) => LABEL.test(l)) || /^[0-9]+$/.test(tld)) return bad;
+  return { value: ascii };
+}
+
+function parseWatchedDomain(input: string): Parsed<string> {
+  if (input.trim().startsWith("*.")) {
+    return { error: `a watched domain covers its subdomains: write ${quote(input.trim().slice(2))}` };
+  }
+  const r = parseHostname(input);
+  if ("value" in r && !r.value.includes(".")) {
+    return { error: `must be a domain name like contoso.com (got ${quote(input)})` };
+  }
+  return r;
+}
+
+/** An IP address in canonical form (IPv6 lower-case and compressed, no brackets). */
+export function parseIp(input: string): Parsed<string> {
+  const s = input.trim().replace(/^\[(.*)\]$/, "$1");
+  const v = isIP(s);
+  if (v === 4) return { value: s };
+  if (v === 6) {
+    try {
+      return { value: new URL(`https://[${s}]/`).hostname.slice(1, -1) };
+    } catch {
+      return { value: s.toLowerCase() }; // zone ids (fe80::1%eth0) are valid but not URL hosts
+    }
+  }
+  return { error: `must be an IPv4 or IPv6 address (got ${quote(input)})` };
+}
+
+/** Splits `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
+function splitHostPort(s: string, defaultPort: number): Parsed<{ host: string; port: number }> {
+  let host = s;
+  let port: string | undefined;
+  if (s.startsWith("[")) {
+    const end = s.indexOf("]");
+    const after = end < 0 ? "" : s.slice(end + 1);
+    if (end < 0 || (after !== "" && !after.startsWith(":")))
+      return { error: "must be written [IPv6 address]:port" };
+    host = s.slice(1, end);
+    if (isIP(host) !== 6) return { error: `[${host}] is not an IPv6 address` };
+    if (after !== "") port = after.slice(1);
+  } else if (s.indexOf(":") !== s.lastIndexOf(":")) {
+    if (isIP(s) !== 6) return { error: "an IPv6 address with a port must be written [address]:port" };
+  } else if (s.includes(":")) {
+    [host, port] = [s.slice(0, s.indexOf(":")), s.slice(s.indexOf(":") + 1)];
+  }
+  if (port === undefined) return { value: { host, port: defaultPort } };
+  const n = /^[0-9]{1,5}$/.test(port) ? Number(port) : NaN;
+  if (!(n >= 1 && n <= 65535)) return { error: "port must be a number from 1 to 65535" };
+  return { value: { host, port: n } };
+}
+
+function parseHost(input: string): Parsed<string> {
+  return isIP(input) !== 0 ? parseIp(input) : parseHostname(input);
+}
+
+/** `https://host[:port][/]`, `host` or `host:port` → host and port (default 443). */
+export function parseEndpointUrl(input: string): Parsed<{ host: string; port: number }> {
+  const s = input.trim();
+  const got = ` (got ${quote(input)})`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s);
+  if (scheme && scheme[1]?.toLowerCase() !== "https") return { error: `must be an https:// URL${got}` };
+  let authority = scheme ? s.slice(scheme[0].length) : s;
+  const cut = authority.search(/[/?#]/);
+  if (cut >= 0) {
+    if (authority.slice(cut) !== "/")
+      return { error: `must be https://host[:port] without a path or query${got}` };
+    authority = authority.slice(0, cut);
+  }
+  if (authority.includes("@")) return { error: `must not contain a user name${got}` };
+  const hp = splitHostPort(authority, 443);
+  if ("error" in hp) return { error: hp.error + got };
+  const host = parseHost(hp.value.host);
+  if ("error" in host) return { error: `must be an https:// URL with a valid host${got}` };
+  return { value: { host: host.value, port: hp.value.port } };
+}
+
+/** A DNS server: `ip`, `ip:port` or `[ipv6]:port` → canonical `ip:port` / `[ipv6]:port` (port default 53). */
+export function parseDnsServer(input: string): Parsed<string> {
+  const hp = splitHostPort(input.trim(), 53);
+  if ("error" in hp) return { error: `${hp.error} (got ${quote(input)})` };
+  const ip = parseIp(hp.value.host);
+  if ("error" in ip) return { error: `must be an IP address, optionally with :port (got ${quote(input)})` };
+  const host = ip.value.includes(":") ? `[${ip.value}]` : ip.value;
+  return { value: `${host}:${hp.value.port}` };
+}
+
+function parseHttpUrl(input: string): Parsed<string> {
+  try {
+    const u = new URL(input.trim());
+    if (u.protocol === "https:" || u.protocol === "http:") return { value: u.href };
+  } catch {
+    // fall through to the error below
+  }
+  return { error: `must be an http:// or https:// URL (got ${quote(input)})` };
+}
+
+function parseSpki(input: string): Parsed<string> {
+  const s = input.replace(/\s+/g, "");
+  const der = /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0 ? Buffer.from(s, "base64") : undefined;
+  if (der === undefined || der.length < 32 || der[0] !== 0x30) {
+    return { error: "must be the log's public key: base64 of a DER SubjectPublicKeyInfo" };
+  }
+  return { value: s };
+}
+
+function parseStore(input: string): Parsed<StoreLocation> {
+  const s = input.trim();
+  if (s.startsWith("sqlite:") && s.length > "sqlite:".length)
+    return { value: { kind: "sqlite", path: s.slice(7) } };
+  if (/^postgres(ql)?:\/\//i.test(s)) {
+    try {
+      return { value: { kind: "postgres", url: new URL(s).href } };
+    } catch {
+      return { error: "must be a valid postgres:// URL" }; // never echo it: it may hold a password
+    }
+  }
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(s)?.[0] ?? s.slice(0, 20);
+  return { error: `must be sqlite:<path> or postgres://user@host/db (got ${quote(scheme)})` };
+}
+
+function eventName(key: string): Parsed<EventName> {
+  const e = /^[0-9]+$/.test(key)
+    ? EVENTS.find((x) => x.id === Number(key))
+    : EVENTS.find((x) => x.name === key);
+  if (e) return { value: e.name };
+  const names = EVENTS.map((x) => x.name);
+  return { error: `unknown event ${quote(key)}${didYouMean(key, names)}; see docs/events.md` };
+}
+
+const int = (min: number, max: number, fallback: number) => z.int().min(min).max(max).default(fallback);
+const filePath = z.string().trim().min(1);
+const hostname = parsedString(parseHostname);
+const ipAddress = parsedString(parseIp);
+
+const endpointString = parsedString(parseEndpointUrl);
+const endpointObject = strict({
+  url: endpointString,
+  addresses: z.array(ipAddress).min(1).optional(),
+  serverName: hostname.optional(),
+}).transform(({ url, addresses, serverName }): Target => ({
+  ...url,
+  ...(addresses === undefined ? {} : { addresses: [...new Set(addresses)] }),
+  ...(serverName === undefined ? {} : { serverName }),
+}));
+const endpoint = z.union([endpointString, endpointObject], {
+  error: "must be an https:// URL, or an object with url (and optional addresses, serverName)",
+});
+
+const ctLog = strict({
+  url: parsedString(parseHttpUrl).transform((u) => (u.endsWith("/") ? u : `${u}/`)),
+  key: parsedString(parseSpki),
+  name: z.string().min(1).optional(),
+  /** RFC 6962 (get-sth, get-entries) or the Static CT API (checkpoint and tiles). */
+  type: z.enum(["rfc6962", "static-ct"]).default("rfc6962"),
+});
+
+const severity = z.record(z.string(), z.unknown()).transform((rec, ctx) => {
+  const out: Partial<Record<EventName, Severity>> = {};
+  const keyOf = new Map<EventName, string>();
+  for (const [key, level] of Object.entries(rec)) {
+    const name = eventName(key);
+    const fail = (message: string) => ctx.issues.push({ code: "custom", message, input: key, path: [key] });
+    if ("error" in name) fail(name.error);
+    else if (typeof level !== "string" || !isSeverity(level)) {
+      const got = typeof level === "string" ? quote(level) : String(JSON.stringify(level));
+      fail(`must be one of ${SEVERITIES.join(", ")} (got ${got})`);
+    } else if (keyOf.has(name.value)) fail(`names the same event as ${quote(keyOf.get(name.value) ?? "")}`);
+    else {
+      out[name.value] = level;
+      keyOf.set(name.value, key);
+    }
+  }
+  return out;
+});
+
+const caaIssuers = z.record(z.string(), z.array(hostname).min(1)).transform((rec, ctx) => {
+  const out: Record<string, string[]> = {};
+  for (const [key, ids] of Object.entries(rec)) {
+    if (/^[0-9a-fA-F]{64}$/.test(key)) out[key.toLowerCase()] = ids;
+    else {
+      const message = "key must be the hex SHA-256 of the issuing CA's SubjectPublicKeyInfo (64 hex digits)";
+      ctx.issues.push({ code: "custom", message, input: key, path: [key] });
+    }
+  }
+  return out;
+});
+
+export const configSchema = strict({
+  domains: z
+    .array(parsedString(parseWatchedDomain))
+    .default([])
+    .transform((d) => [...new Set(d)]),
+  endpoints: z
+    .array(endpoint)
+    .default([])
+    .superRefine((list, ctx) => {
+      const seen = new Map<string, number>();
+      list.forEach((t, i) => {
+        const id = `${t.host}:${t.port}`;
+        const first = seen.get(id);
+        if (first === undefined) seen.set(id, i);
+        else
+          ctx.addIssue({
+            code: "custom",
+            path: [i],
+            message: `${id} is already endpoints[${first}]`,
+            input: t,
+          });
+      });
+    }),
+  trust: strict({
+    extraRoots: z.array(filePath).default([]),
+    systemRoots: z.boolean().default(true),
+  }).prefault({}),
+  dns: strict({
+    servers: z.array(parsedString(parseDnsServer)).default([]),
+    timeoutMs: int(1, 600_000, 5000),
+    tries: int(1, 10, 2),
+  }).prefault({}),
+  scan: strict({
+    concurrency: int(1, 1024, 32),
+    connectTimeoutMs: int(1, 600_000, 5000),
+    handshakeTimeoutMs: int(1, 600_000, 8000),
+    httpTimeoutMs: int(1, 600_000, 5000),
+    maxResponseHeaderBytes: int(1024, 16 * 1024 * 1024, 65536),
+    legacyProtocols: z.boolean().default(true),
+    hsts: z.boolean().default(true),
+  }).prefault({}),
+  thresholds: strict({
+    expiringSoonDays: int(0, 3650, 30),
+    expiringSoonFraction: z.number().min(0).max(1).default(0.33),
+    minRsaBits: int(512, 16384, 2048),
+    minEcBits: int(160, 571, 256),
+    minHstsMaxAge: int(0, 2 ** 31 - 1, 15_552_000),
+  }).prefault({}),
+  severity: severity.default({}),
+  ct: strict({
+    logList: filePath.optional(),
+    logs: z.array(ctLog).default([]),
+    startAt: z.enum(["end", "beginning"]).default("end"),
+  }).prefault({}),
+  names: z
+    .array(hostname)
+    .default([])
+    .transform((n) => [...new Set(n)]),
+  zoneFiles: z.array(filePath).default([]),
+  caa: strict({ issuers: caaIssuers.default({}) }).prefault({}),
+  allowedRoots: z.array(filePath).default([]),
+  publicUrl: parsedString(parseHttpUrl).optional(),
+  notify: z.record(z.string(), z.unknown()).default({}),
+  store: parsedString(parseStore).default({ kind: "sqlite", path: "./certwatch.db" }),
+});
+
+/** certwatch.yaml as written (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** certwatch.yaml validated, normalised and with defaults; paths as written. */
+export type Config = z.output<typeof configSchema>;
+/** A Config whose paths (roots, log list, zone files, SQLite file) are absolute. */
+export type ResolvedConfig = Config & {
+  /** Absolute path of the configuration file. */
+  readonly configPath: string;
+  /** Its directory: what relative paths in it were resolved against. */
+  readonly configDir: string;
+};

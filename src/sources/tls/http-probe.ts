@@ -1,0 +1,138 @@
+/**
+ * @module sources/tls/http-probe
+ * Sends one HTTP/1.1 GET over an established TLS connection and reads only the status line and
+ * headers (byte cap, deadline), collecting every Strict-Transport-Security value.
+ */
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+import type { HttpProbe } from "./observation.js";
+
+export interface HttpProbeParams {
+  /** Host header value (see hostHeader). */
+  readonly host: string;
+  readonly timeoutMs: number;
+  readonly maxHeaderBytes: number;
+}
+
+/** Host header for a name and port: IPv6 literals bracketed, the port omitted when 443. */
+export function hostHeader(host: string, port: number): string {
+  const h = net.isIPv6(host) ? `[${host}]` : host.replace(/\.$/, "");
+  return port === 443 ? h : `${h}:${port}`;
+}
+
+export function buildRequest(host: string): string {
+  return `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: certwatch\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
+}
+
+export type HeadParse =
+  | { readonly kind: "incomplete" }
+  | { readonly kind: "response"; readonly status: number; readonly hsts: string[] }
+  | { readonly kind: "malformed"; readonly error: string };
+
+/** End of the first head in `buf` starting at `from`: the index after the blank line, or -1. */
+function headEnd(buf: Buffer, from: number): number {
+  const crlf = buf.indexOf("\r\n\r\n", from, "latin1");
+  const lf = buf.indexOf("\n\n", from, "latin1");
+  if (crlf === -1 && lf === -1) return -1;
+  if (crlf === -1) return lf + 2;
+  if (lf === -1) return crlf + 4;
+  return Math.min(crlf + 4, lf + 2);
+}
+
+/**
+ * Parses the response head(s) at the start of `buf`. Interim 1xx responses (e.g. 103 Early Hints) are
+ * skipped; the final response's status and Strict-Transport-Security values are returned.
+ */
+export function parseResponseHead(buf: Buffer): HeadParse {
+  let start = 0;
+  for (;;) {
+    const end = headEnd(buf, start);
+    if (end === -1) return { kind: "incomplete" };
+    const lines = buf.toString("latin1", start, end).split(/\r?\n/);
+    const statusLine = lines[0] ?? "";
+    const m = /^HTTP\/\d(?:\.\d)? +(\d{3})(?: |$)/.exec(statusLine);
+    if (!m?.[1]) {
+      return { kind: "malformed", error: `not an HTTP response: "${statusLine.slice(0, 80)}"` };
+    }
+    const status = Number(m[1]);
+    if (status >= 100 && status < 200 && status !== 101) {
+      start = end;
+      continue;
+    }
+    const hsts: string[] = [];
+    let last: { name: string; index: number } | null = null;
+    for (const line of lines.slice(1)) {
+      if (line === "") continue;
+      if ((line.startsWith(" ") || line.startsWith("\t")) && last?.name === "strict-transport-security") {
+        // Obsolete line folding (RFC 9112 §5.2): the continuation belongs to the previous value.
+        hsts[last.index] = `${hsts[last.index] ?? ""} ${line.trim()}`;
+        continue;
+      }
+      const colon = line.indexOf(":");
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      last = { name, index: hsts.length };
+      if (name === "strict-transport-security") hsts.push(line.slice(colon + 1).trim());
+    }
+    return { kind: "response", status, hsts };
+  }
+}
+
+/**
+ * Writes the request and reads until the head is complete, the cap or the deadline is reached, or the
+ * connection ends. Never destroys the socket (the caller does) and never rejects.
+ */
+export function probeHttp(socket: Duplex, params: HttpProbeParams): Promise<HttpProbe> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    let settled = false;
+    const done = (r: HttpProbe): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+      socket.off("error", onError);
+      socket.pause();
+      resolve(r);
+    };
+    const onData = (chunk: Buffer): void => {
+      const room = params.maxHeaderBytes - buf.length;
+      buf = Buffer.concat([buf, chunk.subarray(0, Math.max(0, room))]);
+      const parsed = parseResponseHead(buf);
+      if (parsed.kind === "response") done({ kind: "response", status: parsed.status, hsts: parsed.hsts });
+      else if (parsed.kind === "malformed") done({ kind: "error", error: parsed.error });
+      else if (chunk.length > room) {
+        done({
+          kind: "error",
+          error: `the HTTP response header exceeds the ${params.maxHeaderBytes}-byte cap`,
+        });
+      }
+    };
+    const onEnd = (): void =>
+      done({
+        kind: "error",
+        error:
+          buf.length === 0
+            ? "the server closed the connection without an HTTP response"
+            : "the server closed the connection before the HTTP response header was complete",
+      });
+    const onError = (e: Error): void => done({ kind: "error", error: `HTTP request failed: ${e.message}` });
+    const timer = setTimeout(
+      () =>
+        done({
+          kind: "error",
+          error: `no complete HTTP response header within ${params.timeoutMs} ms (${buf.length} bytes received)`,
+        }),
+      params.timeoutMs,
+    );
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("close", onEnd);
+    socket.on("error", onError);
+    socket.write(buildRequest(params.host), (e) => {
+      if (e) onError(e);
+    });
+  });
+}

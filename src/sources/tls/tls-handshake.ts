@@ -1,0 +1,100 @@
+/**
+ * @module sources/tls/tls-handshake
+ * Runs one client TLS handshake over a connected socket, with a deadline, accepting any certificate,
+ * protocol (TLS 1.0–1.3) and cipher so that even weak servers yield what they serve.
+ */
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { FirstBytesTap } from "./first-bytes-tap.js";
+
+/** SECLEVEL=0 lets OpenSSL 3 complete TLS 1.0/1.1 and accept RSA-1024 / SHA-1 certificates. */
+export const PERMISSIVE_CIPHERS = "DEFAULT:@SECLEVEL=0";
+
+export interface HandshakeParams {
+  readonly socket: net.Socket;
+  /** SNI; null sends none. */
+  readonly serverName: string | null;
+  readonly timeoutMs: number;
+  readonly minVersion: tls.SecureVersion;
+  readonly maxVersion: tls.SecureVersion;
+  /** PEM of the only CA the client trusts (a placeholder: see chain-capture). */
+  readonly ca: string;
+  readonly requestOcsp: boolean;
+}
+
+export type HandshakeResult =
+  | {
+      readonly ok: true;
+      readonly socket: tls.TLSSocket;
+      readonly ocspStaple: Uint8Array | null;
+    }
+  | {
+      readonly ok: false;
+      readonly timedOut: boolean;
+      readonly error: { readonly code?: string | undefined; readonly message: string } | null;
+      readonly firstBytes: Uint8Array;
+      readonly bytesReceived: number;
+    };
+
+/** The name to send in SNI: host names only (RFC 6066: no IP literals, no trailing dot). */
+export function sniName(serverName: string | null): string | null {
+  if (serverName === null) return null;
+  const name = serverName.replace(/\.$/, "").toLowerCase();
+  return name === "" || net.isIP(name) !== 0 ? null : name;
+}
+
+/**
+ * Handshakes over `params.socket`. On success the caller owns the returned TLS socket (destroying it
+ * destroys the TCP socket); on failure every socket is already destroyed.
+ */
+export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
+  return new Promise((resolve) => {
+    const tap = new FirstBytesTap(params.socket);
+    // requestOCSP is honoured by tls.connect but missing from @types/node's ConnectionOptions.
+    const options: tls.ConnectionOptions & { requestOCSP: boolean } = {
+      socket: tap,
+      rejectUnauthorized: false,
+      ca: [params.ca],
+      minVersion: params.minVersion,
+      maxVersion: params.maxVersion,
+      ciphers: PERMISSIVE_CIPHERS,
+      requestOCSP: params.requestOcsp,
+    };
+    const sni = sniName(params.serverName);
+    if (sni !== null) options.servername = sni;
+
+    let ocspStaple: Uint8Array | null = null;
+    let settled = false;
+    const secure = tls.connect(options);
+    const fail = (timedOut: boolean, e: NodeJS.ErrnoException | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      secure.destroy();
+      tap.destroy();
+      params.socket.destroy();
+      resolve({
+        ok: false,
+        timedOut,
+        error: e === null ? null : { code: e.code, message: e.message },
+        firstBytes: tap.firstBytes(),
+        bytesReceived: tap.bytesReceived,
+      });
+    };
+    const timer = setTimeout(() => fail(true, null), params.timeoutMs);
+    secure.on("OCSPResponse", (response: Buffer | undefined) => {
+      if (response && response.length > 0) ocspStaple = new Uint8Array(response);
+    });
+    // Stays attached: a late error on a socket the caller owns must never become an uncaught exception.
+    secure.on("error", (e: NodeJS.ErrnoException) => fail(false, e));
+    secure.once("close", () =>
+      fail(false, { name: "Error", message: "the connection closed during the TLS handshake" }),
+    );
+    secure.once("secureConnect", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ok: true, socket: secure, ocspStaple });
+    });
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * @module store/kysely-store
+ * The Store written once with Kysely's query builder: SQLite today, PostgreSQL (PostgresDialect) later.
+ */
+import type { Kysely } from "kysely";
+import type { Alert } from "../domain/alert.js";
+import type { CertificateSummary } from "../domain/certificate.js";
+import type { AlertChange } from "../alerts/reconcile.js";
+import { SEVERITIES, severityRank } from "../events.js";
+import type { StoreDialect } from "./dialect.js";
+import { chunksFor } from "./dialect.js";
+import { migrateToLatest } from "./migrations/index.js";
+import { writeRun } from "./record-run.js";
+import {
+  alertFromRow,
+  certificateFromRow,
+  normalizeName,
+  observationFromRow,
+  SUMMARY_COLUMNS,
+  toBytes,
+} from "./rows.js";
+import type { Database } from "./schema.js";
+import type { AlertFilter, RunRecord, Store, StoredObservation } from "./store.js";
+
+export const DEFAULT_OBSERVATION_LIMIT = 20;
+
+export class KyselyStore implements Store {
+  #closed = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await migrateToLatest(this.db as unknown as Kysely<unknown>, this.dialect);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+
+  recordRun(run: RunRecord): Promise<AlertChange[]> {
+    return this.db.transaction().execute((trx) => writeRun(trx, this.dialect, run));
+  }
+
+  async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
+    const scopes = filter.scopes === undefined ? [undefined] : chunksFor(this.dialect, filter.scopes, 2);
+    if (scopes.length === 0) return [];
+    const alerts = new Map<string, Alert>();
+    for (const chunk of scopes) {
+      for (const a of await this.#listAlertsChunk(filter, chunk)) alerts.set(a.id, a);
+    }
+    // Chunks (a scope list too long for one statement) are merged in the order SQL gives one chunk.
+    const all = scopes.length > 1 ? [...alerts.values()].sort(compareAlerts) : [...alerts.values()];
+    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+  }
+
+  async #listAlertsChunk(filter: AlertFilter, scopes: readonly string[] | undefined): Promise<Alert[]> {
+    const status = filter.status ?? "open";
+    let q = this.db.selectFrom("alerts").selectAll("alerts");
+    if (status !== "all") q = q.where("alerts.status", "=", status);
+    if (filter.source !== undefined) q = q.where("alerts.source", "=", filter.source);
+    if (scopes !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb.exists(
+            eb
+              .selectFrom("alert_scopes")
+              .select("alert_scopes.scope")
+              .whereRef("alert_scopes.alert_id", "=", "alerts.id")
+              .where("alert_scopes.scope", "in", scopes),
+          ),
+          eb.and([eb("alerts.status", "=", "resolved"), eb("alerts.last_scope", "in", scopes)]),
+        ]),
+      );
+    }
+    let ordered = q
+      .orderBy((eb) => {
+        let c = eb.case("alerts.severity").when(SEVERITIES[0]).then(eb.lit<number>(0));
+        for (const s of SEVERITIES.slice(1)) c = c.when(s).then(eb.lit(severityRank(s)));
+        return c.else(eb.lit(-1)).end();
+      }, "desc")
+      .orderBy("alerts.event_id")
+      .orderBy("alerts.subject")
+      .orderBy("alerts.id");
+    if (filter.limit !== undefined) ordered = ordered.limit(filter.limit);
+    return (await ordered.execute()).map(alertFromRow);
+  }
+
+  async getAlert(id: string): Promise<Alert | undefined> {
+    const row = await this.db.selectFrom("alerts").selectAll().where("id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : alertFromRow(row);
+  }
+
+  async certificatesForName(host: string): Promise<CertificateSummary[]> {
+    const name = normalizeName(host);
+    if (name === "") return [];
+    const dot = name.indexOf(".");
+    const names = dot > 0 ? [name, `*${name.slice(dot)}`] : [name];
+    const rows = await this.db
+      .selectFrom("certificates")
+      .select(SUMMARY_COLUMNS)
+      .where("sha256", "in", (eb) =>
+        eb.selectFrom("certificate_names").select("certificate_names.sha256").where("name", "in", names),
+      )
+      .orderBy("not_after", "desc")
+      .orderBy("sha256")
+      .execute();
+    return rows.map(certificateFromRow);
+  }
+
+  async getCertificateDer(sha256: string): Promise<Uint8Array | undefined> {
+    const row = await this.db
+      .selectFrom("certificates")
+      .select("der")
+      .where("sha256", "=", sha256)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toBytes(row.der);
+  }
+
+  async latestObservations(
+    host: string,
+    port: number,
+    limit = DEFAULT_OBSERVATION_LIMIT,
+  ): Promise<StoredObservation[]> {
+    const rows = await this.db
+      .selectFrom("observations")
+      .selectAll()
+      .where("host", "=", host)
+      .where("port", "=", port)
+      .orderBy("observed_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(observationFromRow);
+  }
+}
+
+/** The listAlerts order: most severe first, then event id, then subject (then id, for a total order). */
+export function compareAlerts(a: Alert, b: Alert): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    a.eventId - b.eventId ||
+    (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}

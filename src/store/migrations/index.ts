@@ -1,0 +1,35 @@
+/**
+ * @module store/migrations
+ * The versioned schema, provided in code (no files read at run time) and applied with Kysely's Migrator.
+ */
+import { Migrator } from "kysely";
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+import type { StoreDialect } from "../dialect.js";
+import { initial } from "./001_initial.js";
+
+/** Where Kysely records the applied migrations. */
+export const MIGRATION_TABLE = "kysely_migration";
+
+/** Every migration, by name; names sort in the order they apply. Append, never edit a shipped one. */
+export function migrations(d: StoreDialect): Record<string, Migration> {
+  return { "001_initial": initial(d) };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly d: StoreDialect) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations(this.d));
+  }
+}
+
+/** Apply every pending migration; a no-op when the schema is current. */
+export async function migrateToLatest(db: Kysely<unknown>, d: StoreDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeProvider(d), migrationTableName: MIGRATION_TABLE });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    const msg = error instanceof Error ? error.message : JSON.stringify(error);
+    const what = failed === undefined ? "store migration" : `store migration ${failed}`;
+    throw new Error(`${what} failed: ${msg}`, { cause: error });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * @module store/open
+ * Turns the configured store URL into a migrated Store: `sqlite:<absolute path>` or `sqlite::memory:`
+ * today; `postgres://` is refused until the scale-out release.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute } from "node:path";
+import { openSqliteStore } from "./sqlite.js";
+import type { Store } from "./store.js";
+
+/** An error opening the store; `code` tells a bad URL from an unusable database. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly code: "STORE_URL_INVALID" | "STORE_UNSUPPORTED" | "STORE_OPEN_FAILED",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "StoreOpenError";
+  }
+}
+
+const MEMORY = ":memory:";
+
+/** The database path a store URL names (":memory:" for an in-memory database). */
+export function sqlitePathOf(url: string): string {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    throw new StoreOpenError(
+      "STORE_UNSUPPORTED",
+      `store ${redact(url)}: PostgreSQL arrives with the scale-out release; use sqlite:<absolute path> for now`,
+    );
+  }
+  if (!url.startsWith("sqlite:")) {
+    throw new StoreOpenError(
+      "STORE_URL_INVALID",
+      `store ${JSON.stringify(redact(url))} is not supported: expected sqlite:<absolute path> or sqlite::memory:`,
+    );
+  }
+  let path = url.slice("sqlite:".length);
+  if (path.startsWith("///")) path = path.slice(2); // sqlite:///var/lib/x.db
+  if (path === MEMORY) return MEMORY;
+  if (path === "" || !isAbsolute(path)) {
+    throw new StoreOpenError(
+      "STORE_URL_INVALID",
+      `store ${JSON.stringify(url)}: the SQLite path must be absolute (relative paths are resolved by the config loader)`,
+    );
+  }
+  return path;
+}
+
+/** Open the store named by `url`, create the database if needed, and bring its schema up to date. */
+export async function openStore(url: string): Promise<Store> {
+  const path = sqlitePathOf(url);
+  if (path !== MEMORY) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (e) {
+      throw new StoreOpenError(
+        "STORE_OPEN_FAILED",
+        `cannot create the directory of the SQLite store ${path}: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+  let store;
+  try {
+    store = openSqliteStore(path);
+  } catch (e) {
+    throw new StoreOpenError("STORE_OPEN_FAILED", messageOf(e), { cause: e });
+  }
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw new StoreOpenError(
+      "STORE_OPEN_FAILED",
+      `cannot migrate the SQLite store ${path}: ${messageOf(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return store;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Never echo a password from a database URL into an error message. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
+}

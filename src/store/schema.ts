@@ -1,0 +1,80 @@
+/**
+ * @module store/schema
+ * Table types for Kysely: what the migrations create, column for column (times RFC 3339 text, JSON as text).
+ */
+import type { Generated } from "kysely";
+
+export interface EndpointsTable {
+  host: string;
+  port: number;
+  /** '' when the name did not resolve. */
+  address: string;
+  first_seen: string;
+  last_seen: string;
+  last_outcome: string;
+}
+
+export interface CertificatesTable {
+  sha256: string;
+  der: Uint8Array;
+  serial: string;
+  subject: string;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  dns_names: string;
+  ip_addresses: string;
+  first_seen: string;
+}
+
+/** Lower-cased SAN dNSNames (wildcards kept as `*.parent`), for certificatesForName. */
+export interface CertificateNamesTable {
+  sha256: string;
+  name: string;
+}
+
+export interface ObservationsTable {
+  id: Generated<number>;
+  host: string;
+  port: number;
+  address: string;
+  observed_at: string;
+  outcome: string;
+  protocol: string | null;
+  chain: string;
+  details: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  event_id: number;
+  name: string;
+  key: string;
+  severity: string;
+  source: string;
+  subject: string;
+  endpoint: string | null;
+  certificate: string | null;
+  details: string;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  /** The scope of the last run that wrote the alert: lists resolved alerts (which hold no scope). */
+  last_scope: string;
+}
+
+/** Which scopes currently raise an alert; it resolves when the last one releases it. */
+export interface AlertScopesTable {
+  alert_id: string;
+  scope: string;
+}
+
+export interface Database {
+  endpoints: EndpointsTable;
+  certificates: CertificatesTable;
+  certificate_names: CertificateNamesTable;
+  observations: ObservationsTable;
+  alerts: AlertsTable;
+  alert_scopes: AlertScopesTable;
+}
