@@ -1,12 +1,12 @@
 /**
  * @module sources/tls/chain-capture
- * Reads the certificates a server sent, leaf first, as DER; and the placeholder trust anchor that keeps
- * Node from appending a root of its own store to that list.
+ * The certificates a server sent, leaf first, as DER: off the wire, else from Node's issuer walk.
  */
 import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 import * as x509 from "@peculiar/x509";
+import { chainFromWire, type WireChainInput } from "./wire-chain.js";
 
 /** Far more than any real chain; bounds the walk over what the server sent. */
 const MAX_CHAIN = 32;
@@ -41,11 +41,21 @@ export function placeholderTrustAnchor(): Promise<string> {
 }
 
 /**
- * The chain the server sent, leaf first, each certificate's DER as received. Node links each certificate
- * to its issuer among those sent, so the order is the issuer path; a certificate sent that is no link of
- * that path is not returned.
+ * The chain the server sent, leaf first, each certificate's DER as received. The Certificate message
+ * read from the wire gives the exact list (order, extras, duplicates). When it cannot be read, Node's
+ * getPeerCertificate(true) walk is used: it keeps only the issuer path, in path order, and (Node 20)
+ * stops early when an issuer was sent last but out of order.
  */
-export function captureChain(socket: TLSSocket): Uint8Array[] {
+export function captureChain(socket: TLSSocket, wire: WireChainInput | null): Uint8Array[] {
+  const walked = walkPeerChain(socket);
+  const sent = wire ? chainFromWire(wire) : null;
+  const leaf = walked[0];
+  if (sent && sent.length > 0 && leaf && Buffer.from(sent[0] ?? []).equals(Buffer.from(leaf))) return sent;
+  return walked;
+}
+
+/** Node's view: the peer certificate and its issuers among those sent, each at most once. */
+export function walkPeerChain(socket: TLSSocket): Uint8Array[] {
   const chain: Uint8Array[] = [];
   const seen = new Set<string>();
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);

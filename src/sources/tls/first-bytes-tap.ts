@@ -1,8 +1,6 @@
 /**
  * @module sources/tls/first-bytes-tap
- * A duplex between TLS and the raw socket that keeps what the server sent during the handshake (bounded):
- * the first bytes tell plain HTTP or other protocols from TLS, the rest holds the Certificate message.
- * (TLS takes over a net.Socket's reads, so listening on the socket itself would see nothing.)
+ * A duplex between TLS and the raw socket that keeps (bounded) what the server sent during the handshake.
  */
 import { Duplex } from "node:stream";
 import type * as net from "node:net";
@@ -10,6 +8,10 @@ import type * as net from "node:net";
 /** The server's handshake flight is far smaller: OpenSSL refuses certificate lists above 100 KiB. */
 export const DEFAULT_RETAIN_BYTES = 256 * 1024;
 
+/**
+ * The first bytes tell plain HTTP or other protocols from TLS; the rest holds the Certificate message.
+ * A tap is needed because TLS takes over a net.Socket's reads: a listener on the socket would see nothing.
+ */
 export class FirstBytesTap extends Duplex {
   private kept: Buffer[] = [];
   private keptLength = 0;

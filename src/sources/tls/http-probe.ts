@@ -1,7 +1,6 @@
 /**
  * @module sources/tls/http-probe
- * Sends one HTTP/1.1 GET over an established TLS connection and reads only the status line and
- * headers (byte cap, deadline), collecting every Strict-Transport-Security value.
+ * One HTTP/1.1 GET over the probed TLS connection: status line and headers only (byte cap, deadline), HSTS.
  */
 import * as net from "node:net";
 import type { Duplex } from "node:stream";

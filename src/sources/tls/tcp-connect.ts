@@ -14,6 +14,9 @@ function target(address: string, port: number): string {
 
 /** Connects to `address:port` (an IP literal: no DNS). The socket is destroyed on every failure path. */
 export function connectTcp(address: string, port: number, timeoutMs: number): Promise<TcpConnectResult> {
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    return Promise.resolve({ ok: false, reason: "network", error: `invalid port ${port}` });
+  }
   return new Promise((resolve) => {
     const socket = net.connect({ host: address, port, noDelay: true });
     let settled = false;

@@ -1,11 +1,11 @@
 /**
  * @module sources/tls/tls-handshake
- * Runs one client TLS handshake over a connected socket, with a deadline, accepting any certificate,
- * protocol (TLS 1.0–1.3) and cipher so that even weak servers yield what they serve.
+ * One client TLS handshake with a deadline that accepts any certificate, TLS 1.0–1.3 and any cipher.
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { FirstBytesTap } from "./first-bytes-tap.js";
+import { serverHandshakeSecretFromKeylog } from "./wire-chain.js";
 
 /** SECLEVEL=0 lets OpenSSL 3 complete TLS 1.0/1.1 and accept RSA-1024 / SHA-1 certificates. */
 export const PERMISSIVE_CIPHERS = "DEFAULT:@SECLEVEL=0";
@@ -27,6 +27,10 @@ export type HandshakeResult =
       readonly ok: true;
       readonly socket: tls.TLSSocket;
       readonly ocspStaple: Uint8Array | null;
+      /** Every byte the server sent during the handshake; null when it exceeded the retention cap. */
+      readonly serverFlight: Buffer | null;
+      /** TLS 1.3 SERVER_HANDSHAKE_TRAFFIC_SECRET, to read the encrypted Certificate message. */
+      readonly serverHandshakeSecret: Buffer | null;
     }
   | {
       readonly ok: false;
@@ -64,8 +68,24 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
     if (sni !== null) options.servername = sni;
 
     let ocspStaple: Uint8Array | null = null;
+    let serverHandshakeSecret: Buffer | null = null;
     let settled = false;
-    const secure = tls.connect(options);
+    let secure: tls.TLSSocket;
+    try {
+      secure = tls.connect(options);
+    } catch (e) {
+      tap.destroy();
+      params.socket.destroy();
+      const message = e instanceof Error ? e.message : String(e);
+      resolve({
+        ok: false,
+        timedOut: false,
+        error: { message },
+        firstBytes: new Uint8Array(),
+        bytesReceived: 0,
+      });
+      return;
+    }
     const fail = (timedOut: boolean, e: NodeJS.ErrnoException | null): void => {
       if (settled) return;
       settled = true;
@@ -85,6 +105,9 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
     secure.on("OCSPResponse", (response: Buffer | undefined) => {
       if (response && response.length > 0) ocspStaple = new Uint8Array(response);
     });
+    secure.on("keylog", (line: Buffer) => {
+      serverHandshakeSecret ??= serverHandshakeSecretFromKeylog(line);
+    });
     // Stays attached: a late error on a socket the caller owns must never become an uncaught exception.
     secure.on("error", (e: NodeJS.ErrnoException) => fail(false, e));
     secure.once("close", () =>
@@ -94,7 +117,10 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ok: true, socket: secure, ocspStaple });
+      const serverFlight = tap.overflowed ? null : tap.received();
+      tap.release();
+      secure.removeAllListeners("keylog");
+      resolve({ ok: true, socket: secure, ocspStaple, serverFlight, serverHandshakeSecret });
     });
   });
 }
