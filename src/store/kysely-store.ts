@@ -20,7 +20,7 @@ import {
   toBytes,
 } from "./rows.js";
 import type { Database } from "./schema.js";
-import type { AlertFilter, RunRecord, Store, StoredObservation } from "./store.js";
+import type { AlertFilter, CrlCacheEntry, RunRecord, Store, StoredObservation } from "./store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -119,6 +119,38 @@ export class KyselyStore implements Store {
       .where("sha256", "=", sha256)
       .executeTakeFirst();
     return row === undefined ? undefined : toBytes(row.der);
+  }
+
+  async getCrlCache(url: string): Promise<CrlCacheEntry | undefined> {
+    const row = await this.db.selectFrom("crl_cache").selectAll().where("url", "=", url).executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      url: row.url,
+      der: toBytes(row.der),
+      etag: row.etag,
+      lastModified: row.last_modified,
+      thisUpdate: row.this_update,
+      nextUpdate: row.next_update,
+      fetchedAt: row.fetched_at,
+    };
+  }
+
+  async putCrlCache(e: CrlCacheEntry): Promise<void> {
+    const row = {
+      url: e.url,
+      der: e.der,
+      etag: e.etag,
+      last_modified: e.lastModified,
+      this_update: e.thisUpdate,
+      next_update: e.nextUpdate,
+      fetched_at: e.fetchedAt,
+    };
+    const { url: _url, ...update } = row;
+    await this.db
+      .insertInto("crl_cache")
+      .values(row)
+      .onConflict((oc) => oc.column("url").doUpdateSet(update))
+      .execute();
   }
 
   async latestObservations(

@@ -70,6 +70,17 @@ export interface AlertScopesTable {
   scope: string;
 }
 
+/** A downloaded CRL by distribution point URL (DER exactly as fetched). */
+export interface CrlCacheTable {
+  url: string;
+  der: Uint8Array;
+  etag: string | null;
+  last_modified: string | null;
+  this_update: string;
+  next_update: string | null;
+  fetched_at: string;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -77,4 +88,5 @@ export interface Database {
   observations: ObservationsTable;
   alerts: AlertsTable;
   alert_scopes: AlertScopesTable;
+  crl_cache: CrlCacheTable;
 }

@@ -50,7 +50,7 @@ void describe("SQLite store", () => {
     const db = new Database(path, { readonly: true });
     try {
       const names = db.prepare(`select name from ${MIGRATION_TABLE} order by name`).pluck().all();
-      assert.deepEqual(names, ["001_initial"]);
+      assert.deepEqual(names, ["001_initial", "002_crl_cache"]);
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     } finally {
       db.close();

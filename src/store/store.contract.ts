@@ -336,5 +336,32 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
         );
         assert.equal((await store.listAlerts()).length, 0);
       }));
+
+    void it("caches CRLs by URL: a miss, then the stored bytes and validators, then a replacement", () =>
+      withStore(async (store) => {
+        const url = "http://crl.contoso.test/ca1.crl";
+        assert.equal(await store.getCrlCache(url), undefined);
+        const first = {
+          url,
+          der: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00]),
+          etag: '"v1"',
+          lastModified: "Wed, 25 Nov 2026 10:00:00 GMT",
+          thisUpdate: iso(T0),
+          nextUpdate: iso(at(60)),
+          fetchedAt: iso(T0),
+        };
+        await store.putCrlCache(first);
+        assert.deepEqual(await store.getCrlCache(url), first);
+        const second = {
+          ...first,
+          der: new Uint8Array([0x30, 0x00]),
+          etag: null,
+          nextUpdate: null,
+          fetchedAt: iso(at(5)),
+        };
+        await store.putCrlCache(second);
+        assert.deepEqual(await store.getCrlCache(url), second);
+        assert.equal(await store.getCrlCache(`${url}?other`), undefined);
+      }));
   });
 }

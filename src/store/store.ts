@@ -51,6 +51,19 @@ export interface StoredObservation extends ObservationRecord {
   readonly observedAt: string;
 }
 
+/** A CRL as last downloaded from one distribution point URL. */
+export interface CrlCacheEntry {
+  readonly url: string;
+  readonly der: Uint8Array;
+  /** Validators for a conditional request next time. */
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+  /** RFC 3339 UTC. */
+  readonly thisUpdate: string;
+  readonly nextUpdate: string | null;
+  readonly fetchedAt: string;
+}
+
 export interface Store {
   /** Bring the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
@@ -69,6 +82,11 @@ export interface Store {
   /** Known certificates whose SANs cover this host name (exactly or by a wildcard). */
   certificatesForName(host: string): Promise<CertificateSummary[]>;
   getCertificateDer(sha256: string): Promise<Uint8Array | undefined>;
+
+  /** The cached CRL of a distribution point URL, if any. */
+  getCrlCache(url: string): Promise<CrlCacheEntry | undefined>;
+  /** Insert or replace the cached CRL of a URL. */
+  putCrlCache(entry: CrlCacheEntry): Promise<void>;
 
   /** Latest observations of a host:port (every address), newest first. */
   latestObservations(host: string, port: number, limit?: number): Promise<StoredObservation[]>;

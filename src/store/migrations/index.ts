@@ -6,13 +6,14 @@ import { Migrator } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { StoreDialect } from "../dialect.js";
 import { initial } from "./001_initial.js";
+import { crlCache } from "./002_crl_cache.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
 
 /** Every migration, by name; names sort in the order they apply. Append, never edit a shipped one. */
 export function migrations(d: StoreDialect): Record<string, Migration> {
-  return { "001_initial": initial(d) };
+  return { "001_initial": initial(d), "002_crl_cache": crlCache(d) };
 }
 
 class InCodeProvider implements MigrationProvider {
