@@ -46,6 +46,8 @@ export interface CertOptions {
   omitAuthorityKeyId?: boolean;
   /** Generate a new key instead of taking one from the per-type pool. */
   freshKey?: boolean;
+  /** Extended key usage OIDs, replacing the default (serverAuth for non-CA certificates, none for CAs). */
+  extendedKeyUsages?: string[];
 }
 
 interface PooledKey {
@@ -197,7 +199,8 @@ async function build(
       true,
     ),
   );
-  if (!isCa) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false));
+  const ekus = opts.extendedKeyUsages ?? (isCa ? [] : [x509.ExtendedKeyUsage.serverAuth]);
+  if (ekus.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(ekus, false));
   const ski = await x509.SubjectKeyIdentifierExtension.create(subjectPair.publicKey, false, webcrypto);
   extensions.push(ski);
   if (!opts.omitAuthorityKeyId) {

@@ -40,6 +40,27 @@ export type HandshakeResult =
       readonly bytesReceived: number;
     };
 
+const contexts = new Map<string, tls.SecureContext>();
+
+/**
+ * One client context per (protocol range, CA): building one parses the CA and sets up OpenSSL's
+ * store, which costs more than the handshake itself when done per connection.
+ */
+function secureContextFor(p: Pick<HandshakeParams, "minVersion" | "maxVersion" | "ca">): tls.SecureContext {
+  const key = `${p.minVersion}/${p.maxVersion}/${p.ca}`;
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({
+      ca: [p.ca],
+      minVersion: p.minVersion,
+      maxVersion: p.maxVersion,
+      ciphers: PERMISSIVE_CIPHERS,
+    });
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 /** The name to send in SNI: host names only (RFC 6066: no IP literals, no trailing dot). */
 export function sniName(serverName: string | null): string | null {
   if (serverName === null) return null;
@@ -58,10 +79,7 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
     const options: tls.ConnectionOptions & { requestOCSP: boolean } = {
       socket: tap,
       rejectUnauthorized: false,
-      ca: [params.ca],
-      minVersion: params.minVersion,
-      maxVersion: params.maxVersion,
-      ciphers: PERMISSIVE_CIPHERS,
+      secureContext: secureContextFor(params),
       requestOCSP: params.requestOcsp,
     };
     const sni = sniName(params.serverName);
