@@ -1,0 +1,672 @@
+/**
+ * @module pki/crl
+ * Parses a DER CRL (RFC 5280 §5) with a hand-rolled DER walker over the one buffer — real CRLs hold
+ * 100,000s of entries — into an O(1) map of revoked serials, and verifies its signature with node:crypto.
+ */
+import { constants, verify, type KeyObject } from "node:crypto";
+import {
+  RSASSA_PSS_OID,
+  signatureAlgorithm,
+  type SignatureAlgorithm,
+  type SignatureHash,
+} from "./algorithms.js";
+
+/** RFC 5280 §5.3.1 reason names, indexed by their reasonCode (7 is unused). */
+const REASONS: readonly (string | undefined)[] = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  undefined,
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
+
+export interface RevokedEntry {
+  readonly revokedAt: Date;
+  /** RFC 5280 name of the reasonCode entry extension; null when absent; `unrecognized(n)` otherwise. */
+  readonly reason: string | null;
+}
+
+export interface IssuingDistributionPoint {
+  readonly fullNameUris: readonly string[];
+  /** The distribution point is named relative to the CRL issuer (no URI to compare). */
+  readonly hasRelativeName: boolean;
+  readonly onlyContainsUserCerts: boolean;
+  readonly onlyContainsCACerts: boolean;
+  readonly onlyContainsAttributeCerts: boolean;
+  /** The CRL covers only some revocation reasons (a partition by reason). */
+  readonly onlySomeReasons: boolean;
+  readonly indirectCRL: boolean;
+}
+
+export interface PssParams {
+  readonly hash: SignatureHash;
+  readonly mgf1Hash: SignatureHash;
+  readonly saltLength: number;
+}
+
+export interface ParsedCrl {
+  readonly der: Uint8Array;
+  /** The signed TBSCertList bytes: a view into `der`, not a copy. */
+  readonly tbs: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly pss: PssParams | null;
+  /** DER of the issuer Name, hex: compare with ParsedCertificate.subjectDer / issuerDer. */
+  readonly issuerDer: string;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | null;
+  readonly crlNumber: bigint | null;
+  readonly authorityKeyId: string | null;
+  readonly issuingDistributionPoint: IssuingDistributionPoint | null;
+  /** BaseCRLNumber of the delta CRL indicator; non-null means this is a delta CRL. */
+  readonly deltaBaseCrlNumber: bigint | null;
+  /** Critical CRL or entry extensions not understood here: RFC 5280 says such a CRL must not be used. */
+  readonly unsupportedCriticalExtensions: readonly string[];
+  /** Distinct revoked certificates listed. */
+  readonly revokedCount: number;
+  /**
+   * O(1). `serialHex` as ParsedCertificate.serialNumber spells it (any case, leading 00 bytes allowed);
+   * `certIssuerDer` (hex) defaults to the CRL issuer and matters only for indirect CRLs.
+   */
+  revocation(serialHex: string, certIssuerDer?: string): RevokedEntry | null;
+  isRevoked(serialHex: string, certIssuerDer?: string): boolean;
+  /** Every entry, in CRL order (for display and tests; lookups should use `revocation`). */
+  entries(): IterableIterator<RevokedListing>;
+}
+
+export interface RevokedListing extends RevokedEntry {
+  readonly serialHex: string;
+  /** Hex DER Name of the certificate's issuer: the CRL issuer unless a certificateIssuer entry extension said otherwise. */
+  readonly issuerDer: string;
+}
+
+export type CrlParseResult =
+  { readonly ok: true; readonly crl: ParsedCrl } | { readonly ok: false; readonly error: string };
+
+class MalformedCrl extends Error {}
+
+function fail(what: string, at: number): never {
+  throw new MalformedCrl(`${what} (at byte ${at})`);
+}
+
+const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`;
+
+/** One TLV header at a time; the last header read sits in `tag`/`vs`/`ve` (no object per element). */
+class Der {
+  tag = 0;
+  vs = 0;
+  ve = 0;
+  constructor(readonly b: Buffer) {}
+
+  /** Reads the header at `pos`; the element must end by `limit`. */
+  at(pos: number, limit: number, what: string): void {
+    const b = this.b;
+    if (pos + 2 > limit) fail(`${what}: truncated`, pos);
+    const tag = b[pos] as number;
+    if ((tag & 0x1f) === 0x1f) fail(`${what}: unsupported high tag number`, pos);
+    let len = b[pos + 1] as number;
+    let p = pos + 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n === 0) fail(`${what}: indefinite length (BER, not DER)`, pos);
+      if (n > 4) fail(`${what}: ${n}-byte length field`, pos);
+      if (p + n > limit) fail(`${what}: truncated length`, pos);
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + (b[p++] as number);
+    }
+    if (len > limit - p)
+      fail(`${what}: declared length ${len} runs past the end (${limit - p} bytes left)`, pos);
+    this.tag = tag;
+    this.vs = p;
+    this.ve = p + len;
+  }
+
+  expect(pos: number, limit: number, tag: number, what: string): void {
+    this.at(pos, limit, what);
+    if (this.tag !== tag) fail(`${what}: expected tag ${hex2(tag)}, found ${hex2(this.tag)}`, pos);
+  }
+
+  /** Reads an element that must fill [pos, limit) exactly. */
+  whole(pos: number, limit: number, tag: number, what: string): void {
+    this.expect(pos, limit, tag, what);
+    if (this.ve !== limit) fail(`${what}: ${limit - this.ve} unexpected bytes after it`, this.ve);
+  }
+}
+
+export function parseCrl(der: Uint8Array): CrlParseResult {
+  try {
+    return { ok: true, crl: walk(der) };
+  } catch (e) {
+    return { ok: false, error: `malformed CRL: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** Serial hex as ParsedCertificate.serialNumber spells it: lower case, leading 00 bytes stripped. */
+export function normalizeSerial(serialHex: string): string {
+  return serialHex.toLowerCase().replace(/^(00)+(?=.)/, "");
+}
+
+/** The map key of a serial: lower-case hex without leading 00 bytes; null if not hex. */
+function serialKey(serialHex: string): string | null {
+  if (!HEX.test(serialHex)) return null;
+  const even = serialHex.length % 2 === 0 ? serialHex : `0${serialHex}`;
+  return normalizeSerial(even);
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+
+/** Smallest revoked entry: SEQUENCE header 2 + INTEGER 3 + UTCTime 15. Bounds the slots to allocate. */
+const MIN_ENTRY_BYTES = 20;
+const NO_REASON = 255;
+
+/**
+ * The revoked serials: key → slot, with dates and reasons in typed arrays beside the map, so that
+ * 100,000s of entries cost one map entry each and almost nothing to the garbage collector.
+ */
+class RevokedSet {
+  /** Serials of the CRL issuer's certificates. */
+  readonly own = new Map<string, number>();
+  /** Indirect CRLs: `issuerDerHex/serialKey` for certificates of other issuers. */
+  readonly foreign = new Map<string, number>();
+  readonly times: Float64Array;
+  readonly reasons: Uint8Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.times = new Float64Array(capacity);
+    this.reasons = new Uint8Array(capacity);
+  }
+
+  add(key: string, own: boolean, time: number, reason: number): void {
+    const map = own ? this.own : this.foreign;
+    if (map.has(key)) return; // a serial listed twice: the first entry wins
+    const slot = this.count++;
+    map.set(key, slot);
+    this.times[slot] = time;
+    this.reasons[slot] = reason;
+  }
+
+  get(key: string, own: boolean): RevokedEntry | null {
+    const slot = (own ? this.own : this.foreign).get(key);
+    return slot === undefined ? null : this.entry(slot);
+  }
+
+  entry(slot: number): RevokedEntry {
+    const code = this.reasons[slot] as number;
+    const reason = code === NO_REASON ? null : (REASONS[code] ?? `unrecognized(${code})`);
+    return { revokedAt: new Date(this.times[slot] as number), reason };
+  }
+
+  *list(crlIssuer: string): IterableIterator<RevokedListing> {
+    const all = [...this.own.entries()].map(([k, slot]) => [crlIssuer, k, slot] as const);
+    for (const [k, slot] of this.foreign) {
+      const cut = k.indexOf("/");
+      all.push([k.slice(0, cut), k.slice(cut + 1), slot]);
+    }
+    all.sort((a, b) => a[2] - b[2]);
+    for (const [issuerDer, k, slot] of all) {
+      yield { serialHex: k, issuerDer, ...this.entry(slot) };
+    }
+  }
+}
+
+function walk(der: Uint8Array): ParsedCrl {
+  const b = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const d = new Der(b);
+  d.whole(0, b.length, 0x30, "CertificateList");
+  const tbsTlv = d.vs;
+  d.expect(tbsTlv, b.length, 0x30, "TBSCertList");
+  const tbsStart = d.vs;
+  const tbsEnd = d.ve;
+  const alg = readAlgorithm(d, tbsEnd, b.length, "signatureAlgorithm");
+  d.whole(alg.end, b.length, 0x03, "signatureValue");
+  if (d.ve === d.vs || b[d.vs] !== 0) fail("signatureValue: not a whole number of bytes", d.vs);
+  const signature = der.subarray(d.vs + 1, d.ve);
+
+  let p = tbsStart;
+  d.at(p, tbsEnd, "TBSCertList version");
+  if (d.tag === 0x02) {
+    if (d.ve - d.vs !== 1 || b[d.vs] !== 1) fail("unsupported CRL version (only v2 may be present)", p);
+    p = d.ve;
+  }
+  d.expect(p, tbsEnd, 0x30, "TBSCertList signature");
+  if (b.compare(b, tbsEnd, alg.end, p, d.ve) !== 0) {
+    fail("the signature algorithm inside TBSCertList differs from the outer one", p);
+  }
+  p = d.ve;
+  d.expect(p, tbsEnd, 0x30, "issuer");
+  const issuerDer = b.toString("hex", p, d.ve);
+  p = d.ve;
+  d.at(p, tbsEnd, "thisUpdate");
+  const thisUpdate = new Date(readTime(d, "thisUpdate"));
+  p = d.ve;
+  let nextUpdate: Date | null = null;
+  if (p < tbsEnd) {
+    d.at(p, tbsEnd, "nextUpdate");
+    if (d.tag === 0x17 || d.tag === 0x18) {
+      nextUpdate = new Date(readTime(d, "nextUpdate"));
+      p = d.ve;
+    }
+  }
+  const critical = new Set<string>();
+  let revoked = new RevokedSet(0);
+  if (p < tbsEnd) {
+    d.at(p, tbsEnd, "revokedCertificates");
+    if (d.tag === 0x30) {
+      p = d.ve;
+      revoked = new RevokedSet(Math.ceil((d.ve - d.vs) / MIN_ENTRY_BYTES));
+      readEntries(d, d.vs, d.ve, issuerDer, revoked, critical);
+    }
+  }
+  let ext: CrlExtensions | null = null;
+  if (p < tbsEnd) {
+    d.whole(p, tbsEnd, 0xa0, "crlExtensions");
+    ext = readCrlExtensions(d, d.vs, d.ve, critical);
+  }
+
+  const lookup = (serialHex: string, certIssuerDer?: string): RevokedEntry | null => {
+    const serial = serialKey(serialHex);
+    if (serial === null) return null;
+    const own = certIssuerDer === undefined || certIssuerDer.toLowerCase() === issuerDer;
+    return revoked.get(own ? serial : `${certIssuerDer.toLowerCase()}/${serial}`, own);
+  };
+  return {
+    der,
+    tbs: der.subarray(tbsTlv, tbsEnd),
+    signature,
+    signatureAlgorithm: alg.algorithm,
+    pss: alg.pss,
+    issuerDer,
+    thisUpdate,
+    nextUpdate,
+    crlNumber: ext?.crlNumber ?? null,
+    authorityKeyId: ext?.authorityKeyId ?? null,
+    issuingDistributionPoint: ext?.idp ?? null,
+    deltaBaseCrlNumber: ext?.deltaBase ?? null,
+    unsupportedCriticalExtensions: [...critical],
+    revokedCount: revoked.count,
+    revocation: lookup,
+    isRevoked: (serialHex, certIssuerDer) => lookup(serialHex, certIssuerDer) !== null,
+    entries: () => revoked.list(issuerDer),
+  };
+}
+
+/** The hot loop: one pass; per entry, only the serial string and its map entry are allocated. */
+function readEntries(
+  d: Der,
+  start: number,
+  end: number,
+  crlIssuer: string,
+  revoked: RevokedSet,
+  critical: Set<string>,
+): void {
+  const b = d.b;
+  let issuerPrefix = ""; // RFC 5280 §5.3.3: a certificateIssuer applies to this entry and the ones after it
+  let p = start;
+  while (p < end) {
+    d.expect(p, end, 0x30, "revoked entry");
+    const entryEnd = d.ve;
+    d.expect(d.vs, entryEnd, 0x02, "revoked entry serial");
+    let s = d.vs;
+    const se = d.ve;
+    if (s === se) fail("revoked entry serial: empty INTEGER", p);
+    while (s < se - 1 && b[s] === 0) s++;
+    const serial = b.toString("hex", s, se);
+    d.at(se, entryEnd, "revocationDate");
+    const revokedAt = readTime(d, "revocationDate");
+    let reason = NO_REASON;
+    if (d.ve < entryEnd) {
+      d.whole(d.ve, entryEnd, 0x30, "crlEntryExtensions");
+      let q = d.vs;
+      while (q < entryEnd) {
+        const x = readExtension(d, q, entryEnd, "entry extension");
+        const o = x.oidStart;
+        const id = x.oidEnd - o === 3 && b[o] === 0x55 && b[o + 1] === 0x1d ? (b[o + 2] as number) : -1;
+        if (id === 21) reason = readReason(d, x.vs, x.ve);
+        else if (id === 29) issuerPrefix = certificateIssuerKey(d, x.vs, x.ve, crlIssuer);
+        else if (id !== 24 && x.critical) critical.add(oidString(b, x.oidStart, x.oidEnd));
+        q = x.end;
+      }
+    }
+    if (issuerPrefix === "") revoked.add(serial, true, revokedAt, reason);
+    else revoked.add(issuerPrefix + serial, false, revokedAt, reason);
+    p = entryEnd;
+  }
+}
+
+interface ExtensionTlv {
+  oidStart: number;
+  oidEnd: number;
+  critical: boolean;
+  /** extnValue contents. */
+  vs: number;
+  ve: number;
+  end: number;
+}
+
+const scratch: ExtensionTlv = { oidStart: 0, oidEnd: 0, critical: false, vs: 0, ve: 0, end: 0 };
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
+function readExtension(d: Der, pos: number, limit: number, what: string): ExtensionTlv {
+  const b = d.b;
+  d.expect(pos, limit, 0x30, what);
+  const end = d.ve;
+  d.expect(d.vs, end, 0x06, what);
+  scratch.oidStart = d.vs;
+  scratch.oidEnd = d.ve;
+  d.at(d.ve, end, what);
+  scratch.critical = false;
+  if (d.tag === 0x01) {
+    scratch.critical = d.ve - d.vs === 1 && b[d.vs] !== 0;
+    d.at(d.ve, end, what);
+  }
+  if (d.tag !== 0x04 || d.ve !== end)
+    fail(`${what}: extnValue must be an OCTET STRING ending the extension`, d.vs);
+  scratch.vs = d.vs;
+  scratch.ve = d.ve;
+  scratch.end = end;
+  return scratch;
+}
+
+/** The reasonCode, capped at 254 (255 means "no reason"). */
+function readReason(d: Der, s: number, e: number): number {
+  d.whole(s, e, 0x0a, "reasonCode");
+  return Math.min(readSmallInt(d, "reasonCode"), NO_REASON - 1);
+}
+
+function readSmallInt(d: Der, what: string): number {
+  const len = d.ve - d.vs;
+  if (len < 1 || len > 4) fail(`${what}: ${len}-byte integer`, d.vs);
+  let n = 0;
+  for (let i = d.vs; i < d.ve; i++) n = n * 256 + (d.b[i] as number);
+  return n;
+}
+
+/** The map-key prefix for entries of another issuer; "" when the entry names the CRL issuer itself. */
+function certificateIssuerKey(d: Der, s: number, e: number, crlIssuer: string): string {
+  d.whole(s, e, 0x30, "certificateIssuer");
+  const end = d.ve;
+  let p = d.vs;
+  while (p < end) {
+    d.at(p, end, "certificateIssuer name");
+    const next = d.ve;
+    if (d.tag === 0xa4) {
+      const nameStart = d.vs;
+      d.whole(nameStart, d.ve, 0x30, "certificateIssuer directoryName");
+      const name = d.b.toString("hex", nameStart, d.ve);
+      return name === crlIssuer ? "" : `${name}/`;
+    }
+    p = next;
+  }
+  return `names:${d.b.toString("hex", s, e)}/`;
+}
+
+interface CrlExtensions {
+  crlNumber: bigint | null;
+  deltaBase: bigint | null;
+  authorityKeyId: string | null;
+  idp: IssuingDistributionPoint | null;
+}
+
+/** CRL extensions this module reads or may safely ignore. */
+const UNDERSTOOD = new Set(["2.5.29.20", "2.5.29.27", "2.5.29.28", "2.5.29.35", "2.5.29.46", "2.5.29.18"]);
+
+function readCrlExtensions(d: Der, s: number, e: number, critical: Set<string>): CrlExtensions {
+  const out: CrlExtensions = { crlNumber: null, deltaBase: null, authorityKeyId: null, idp: null };
+  d.whole(s, e, 0x30, "crlExtensions");
+  const seen = new Set<string>();
+  let p = d.vs;
+  while (p < e) {
+    const x = readExtension(d, p, e, "CRL extension");
+    const oid = oidString(d.b, x.oidStart, x.oidEnd);
+    if (seen.has(oid)) fail(`CRL extension ${oid} appears twice`, p);
+    seen.add(oid);
+    const { vs, ve, end } = x;
+    if (oid === "2.5.29.20") out.crlNumber = readBigInt(d, vs, ve, "cRLNumber");
+    else if (oid === "2.5.29.27") out.deltaBase = readBigInt(d, vs, ve, "deltaCRLIndicator");
+    else if (oid === "2.5.29.35") out.authorityKeyId = readAki(d, vs, ve);
+    else if (oid === "2.5.29.28") out.idp = readIdp(d, vs, ve);
+    else if (x.critical && !UNDERSTOOD.has(oid)) critical.add(oid);
+    p = end;
+  }
+  return out;
+}
+
+function readBigInt(d: Der, s: number, e: number, what: string): bigint {
+  d.whole(s, e, 0x02, what);
+  const len = d.ve - d.vs;
+  if (len < 1 || len > 64) fail(`${what}: ${len}-byte integer`, s);
+  return BigInt.asIntN(len * 8, BigInt(`0x${d.b.toString("hex", d.vs, d.ve)}`));
+}
+
+function readAki(d: Der, s: number, e: number): string | null {
+  d.whole(s, e, 0x30, "authorityKeyIdentifier");
+  const end = d.ve;
+  let p = d.vs;
+  while (p < end) {
+    d.at(p, end, "authorityKeyIdentifier field");
+    if (d.tag === 0x80) return d.b.toString("hex", d.vs, d.ve);
+    p = d.ve;
+  }
+  return null;
+}
+
+function readIdp(d: Der, s: number, e: number): IssuingDistributionPoint {
+  const b = d.b;
+  d.whole(s, e, 0x30, "issuingDistributionPoint");
+  const end = d.ve;
+  const fullNameUris: string[] = [];
+  let hasRelativeName = false;
+  const flags = [false, false, false, false, false, false];
+  let p = d.vs;
+  while (p < end) {
+    d.at(p, end, "issuingDistributionPoint field");
+    const { tag, vs, ve } = d;
+    const next = ve;
+    if (tag === 0xa0) {
+      const choice = b[vs] === 0xa1 ? 0xa1 : 0xa0;
+      d.whole(vs, ve, choice, "distributionPoint");
+      if (choice === 0xa1) hasRelativeName = true;
+      else {
+        for (let q = d.vs; q < ve; q = d.ve) {
+          d.at(q, ve, "distributionPoint fullName");
+          if (d.tag === 0x86) fullNameUris.push(b.toString("latin1", d.vs, d.ve));
+        }
+      }
+    } else if (tag >= 0x81 && tag <= 0x85) {
+      // [3] onlySomeReasons is a BIT STRING; its presence is what matters here.
+      flags[tag & 0x0f] = tag === 0x83 || (ve - vs === 1 && b[vs] !== 0);
+    } else {
+      fail(`issuingDistributionPoint: unexpected field ${hex2(tag)}`, p);
+    }
+    p = next;
+  }
+  return {
+    fullNameUris,
+    hasRelativeName,
+    onlyContainsUserCerts: flags[1] === true,
+    onlyContainsCACerts: flags[2] === true,
+    onlySomeReasons: flags[3] === true,
+    indirectCRL: flags[4] === true,
+    onlyContainsAttributeCerts: flags[5] === true,
+  };
+}
+
+interface AlgorithmRead {
+  algorithm: SignatureAlgorithm;
+  pss: PssParams | null;
+  end: number;
+}
+
+const hashOf = (oid: string): SignatureHash => signatureAlgorithm(RSASSA_PSS_OID, oid).hash;
+
+function readAlgorithm(d: Der, pos: number, limit: number, what: string): AlgorithmRead {
+  d.expect(pos, limit, 0x30, what);
+  const end = d.ve;
+  d.expect(d.vs, end, 0x06, what);
+  const oid = oidString(d.b, d.vs, d.ve);
+  if (oid !== RSASSA_PSS_OID) return { algorithm: signatureAlgorithm(oid), pss: null, end };
+  const pss = { hash: "SHA-1" as SignatureHash, mgf1Hash: "SHA-1" as SignatureHash, saltLength: 20 };
+  let hashOid: string | undefined;
+  if (d.ve < end && d.b[d.ve] !== 0x05) {
+    d.whole(d.ve, end, 0x30, "RSASSA-PSS parameters");
+    for (let p = d.vs, pe = d.ve; p < pe; p = d.ve) {
+      d.at(p, pe, "RSASSA-PSS parameter");
+      const { tag, vs, ve } = d;
+      if (tag === 0xa0) {
+        hashOid = innerOid(d, vs, ve, "hashAlgorithm");
+        pss.hash = hashOf(hashOid);
+      } else if (tag === 0xa1) {
+        d.whole(vs, ve, 0x30, "maskGenAlgorithm");
+        d.expect(d.vs, ve, 0x06, "maskGenAlgorithm");
+        const mgfEnd = ve;
+        const mgf = oidString(d.b, d.vs, d.ve);
+        pss.mgf1Hash = mgf === "1.2.840.113549.1.1.8" ? hashOf(innerOid(d, d.ve, mgfEnd, "MGF1 hash")) : null;
+      } else if (tag === 0xa2) {
+        d.whole(vs, ve, 0x02, "saltLength");
+        pss.saltLength = readSmallInt(d, "saltLength");
+      }
+      d.ve = ve;
+    }
+  }
+  return { algorithm: signatureAlgorithm(oid, hashOid), pss, end };
+}
+
+/** The OID of the AlgorithmIdentifier that fills [s, e). */
+function innerOid(d: Der, s: number, e: number, what: string): string {
+  d.whole(s, e, 0x30, what);
+  d.expect(d.vs, d.ve, 0x06, what);
+  return oidString(d.b, d.vs, d.ve);
+}
+
+function oidString(b: Buffer, s: number, e: number): string {
+  if (s === e || ((b[e - 1] as number) & 0x80) !== 0) fail("malformed OBJECT IDENTIFIER", s);
+  const arcs: string[] = [];
+  let v = 0n;
+  for (let i = s; i < e; i++) {
+    const byte = b[i] as number;
+    v = (v << 7n) | BigInt(byte & 0x7f);
+    if (byte & 0x80) continue;
+    if (arcs.length === 0)
+      arcs.push(v < 40n ? "0" : v < 80n ? "1" : "2", String(v < 80n ? v % 40n : v - 80n));
+    else arcs.push(String(v));
+    v = 0n;
+  }
+  return arcs.join(".");
+}
+
+function digits2(b: Buffer, i: number, what: string): number {
+  const x = (b[i] as number) - 48;
+  const y = (b[i + 1] as number) - 48;
+  if (x < 0 || x > 9 || y < 0 || y > 9) fail(`${what}: not a digit`, i);
+  return x * 10 + y;
+}
+
+/** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSS[.f]Z (RFC 5280 §4.1.2.5) → epoch ms. */
+function readTime(d: Der, what: string): number {
+  const { b, tag, vs, ve } = d;
+  let i = vs;
+  let year: number;
+  if (tag === 0x17) {
+    if (ve - vs !== 13) fail(`${what}: UTCTime must be YYMMDDHHMMSSZ`, vs);
+    const yy = digits2(b, i, what);
+    year = yy < 50 ? 2000 + yy : 1900 + yy;
+    i += 2;
+  } else if (tag === 0x18) {
+    if (ve - vs < 15) fail(`${what}: GeneralizedTime must be YYYYMMDDHHMMSSZ`, vs);
+    year = digits2(b, i, what) * 100 + digits2(b, i + 2, what);
+    i += 4;
+  } else {
+    return fail(`${what}: expected UTCTime or GeneralizedTime, found tag ${hex2(tag)}`, vs);
+  }
+  const month = digits2(b, i, what);
+  const day = digits2(b, i + 2, what);
+  const hour = digits2(b, i + 4, what);
+  const minute = digits2(b, i + 6, what);
+  const second = digits2(b, i + 8, what);
+  i += 10;
+  let ms = 0;
+  if (tag === 0x18 && b[i] === 0x2e) {
+    const f = ++i;
+    for (let scale = 100; i < ve - 1 && (b[i] as number) >= 48 && (b[i] as number) <= 57; i++, scale /= 10) {
+      ms += ((b[i] as number) - 48) * scale;
+    }
+    if (i === f) fail(`${what}: empty fraction`, i);
+  }
+  if (i !== ve - 1 || b[i] !== 0x5a) fail(`${what}: time must end in Z`, i);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    fail(`${what}: date out of range`, vs);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, Math.floor(ms));
+}
+
+const NODE_DIGEST: Readonly<Record<string, string>> = {
+  MD5: "md5",
+  "SHA-1": "sha1",
+  "SHA-224": "sha224",
+  "SHA-256": "sha256",
+  "SHA-384": "sha384",
+  "SHA-512": "sha512",
+};
+
+type Family = "rsa" | "rsa-pss" | "ecdsa" | "dsa" | "ed25519" | "ed448";
+
+const KEY_TYPES: Readonly<Record<Family, readonly string[]>> = {
+  rsa: ["rsa"],
+  "rsa-pss": ["rsa", "rsa-pss"],
+  ecdsa: ["ec"],
+  dsa: ["dsa"],
+  ed25519: ["ed25519"],
+  ed448: ["ed448"],
+};
+
+function family(oid: string): Family | null {
+  if (oid === RSASSA_PSS_OID) return "rsa-pss";
+  if (oid.startsWith("1.2.840.113549.1.1.") || oid === "1.3.14.3.2.29") return "rsa";
+  if (oid.startsWith("1.2.840.10045.4.")) return "ecdsa";
+  if (oid === "1.2.840.10040.4.3" || oid === "2.16.840.1.101.3.4.3.1" || oid === "2.16.840.1.101.3.4.3.2") {
+    return "dsa";
+  }
+  if (oid === "1.3.101.112") return "ed25519";
+  if (oid === "1.3.101.113") return "ed448";
+  return null;
+}
+
+/** Does `issuerPublicKey` carry the CRL's signature? False for unknown algorithms or a key of the wrong type. */
+export function verifyCrlSignature(crl: ParsedCrl, issuerPublicKey: KeyObject): boolean {
+  const fam = family(crl.signatureAlgorithm.oid);
+  if (fam === null || !KEY_TYPES[fam].includes(issuerPublicKey.asymmetricKeyType ?? "")) return false;
+  try {
+    if (fam === "ed25519" || fam === "ed448") return verify(null, crl.tbs, issuerPublicKey, crl.signature);
+    const digest = NODE_DIGEST[crl.signatureAlgorithm.hash ?? ""];
+    if (digest === undefined) return false;
+    if (fam === "rsa-pss") {
+      const pss = crl.pss;
+      // Node's verify uses the signature hash for MGF1 too.
+      if (pss === null || pss.mgf1Hash !== pss.hash) return false;
+      const key = {
+        key: issuerPublicKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: pss.saltLength,
+      };
+      return verify(digest, crl.tbs, key, crl.signature);
+    }
+    if (fam === "rsa") {
+      return verify(
+        digest,
+        crl.tbs,
+        { key: issuerPublicKey, padding: constants.RSA_PKCS1_PADDING },
+        crl.signature,
+      );
+    }
+    return verify(digest, crl.tbs, { key: issuerPublicKey, dsaEncoding: "der" }, crl.signature);
+  } catch {
+    return false;
+  }
+}
