@@ -17,6 +17,7 @@ import type { Alert } from "./domain/alert.js";
 import { severityRank } from "./events.js";
 import { loadTrustStore, TrustFileError } from "./pki/trust-store.js";
 import { createDnsClient } from "./sources/dns/resolver.js";
+import { RevocationSource } from "./sources/revocation/revocation-source.js";
 import { probeEndpoint } from "./sources/tls/prober.js";
 import { openStore, StoreOpenError } from "./store/open.js";
 import type { Store } from "./store/store.js";
@@ -132,6 +133,9 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
       resolveAddresses: (host) => dns.resolveAddresses(host),
       probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, probeOptions),
       now: () => new Date(),
+      ...(config.revocation.crl || config.revocation.ocsp
+        ? { revocation: () => new RevocationSource(store, () => new Date(), config.revocation) }
+        : {}),
       ...(progress ? { progress } : {}),
       log: stderrLogger(io),
     },

@@ -10,7 +10,16 @@ import { targetScope, type Endpoint, type Target } from "../domain/endpoint.js";
 import type { Severity } from "../events.js";
 import type { Thresholds } from "../checks/context.js";
 import { checkTlsObservation } from "../checks/tls.js";
-import { parseCertificate, sha256Hex, summarize, type ParseResult } from "../pki/certificate.js";
+import { revocationFindings } from "../checks/revocation.js";
+import {
+  parseCertificate,
+  sha256Hex,
+  summarize,
+  type ParsedCertificate,
+  type ParseResult,
+} from "../pki/certificate.js";
+import { buildChain, type ChainResult } from "../pki/chain.js";
+import type { CertRevocationEvidence } from "../sources/revocation/evidence.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import type { TlsObservation } from "../sources/tls/observation.js";
 import type { CertificateRecord, ObservationRecord, Store } from "../store/store.js";
@@ -21,12 +30,22 @@ export type AddressLookup =
   | { readonly kind: "ok"; readonly addresses: readonly string[] }
   | { readonly kind: string; readonly error: string };
 
+/** Revocation evidence for a path; one gatherer per run so shared CRLs/OCSP answers are fetched once. */
+export interface RevocationGatherer {
+  evidenceFor(
+    path: readonly ParsedCertificate[],
+    staple: Uint8Array | null,
+  ): Promise<CertRevocationEvidence[]>;
+}
+
 export interface ScanDeps {
   readonly store: Store;
   readonly resolveAddresses: (host: string) => Promise<AddressLookup>;
   readonly probe: (endpoint: Endpoint, serverName: string | null) => Promise<TlsObservation>;
   readonly trust: TrustStore;
   readonly now: () => Date;
+  /** Makes the revocation gatherer of one run; absent when revocation checking is off. */
+  readonly revocation?: () => RevocationGatherer;
   readonly progress?: Progress;
   readonly log?: Logger;
 }
@@ -93,6 +112,16 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
     }
   }
 
+  const paths = new Map<TlsObservation, ChainResult>();
+  const runNow = deps.now();
+  for (const [obs, chain] of chains) {
+    const [leaf, ...rest] = chain;
+    if (!leaf?.ok) continue;
+    const others = rest.flatMap((r) => (r.ok ? [r.cert] : []));
+    paths.set(obs, buildChain(leaf.cert, others, deps.trust, runNow));
+  }
+  const revocation = await gatherRevocation(deps, opts, paths, progress);
+
   const changes: AlertChange[] = [];
   const outcomes = { served: 0, "no-certificate": 0, unreachable: 0 };
   for (const { target, observations: list } of byTarget.values()) {
@@ -102,7 +131,10 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
       ...(await deps.store.certificatesForName(target.host)),
     ];
     const ctx = { now, thresholds: opts.thresholds, trust: deps.trust, knownCertificates: known };
-    const findings = list.flatMap((o) => checkTlsObservation(o, chains.get(o) ?? [], ctx));
+    const findings = list.flatMap((o) => [
+      ...checkTlsObservation(o, chains.get(o) ?? [], ctx, paths.get(o)),
+      ...revocationFindings(o.endpoint, revocation.get(o) ?? [], now),
+    ]);
     for (const o of list) outcomes[o.kind]++;
     try {
       const result = await deps.store.recordRun({
@@ -128,6 +160,26 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
     changes,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+async function gatherRevocation(
+  deps: ScanDeps,
+  opts: ScanOptions,
+  paths: ReadonlyMap<TlsObservation, ChainResult>,
+  progress: Progress,
+): Promise<Map<TlsObservation, CertRevocationEvidence[]>> {
+  const out = new Map<TlsObservation, CertRevocationEvidence[]>();
+  const gatherer = deps.revocation?.();
+  if (!gatherer) return out;
+  const jobs = [...paths];
+  progress.start("revocation", jobs.length);
+  await mapLimit(jobs, opts.concurrency, async ([obs, built]) => {
+    const staple = obs.kind === "served" ? obs.ocspStaple : null;
+    out.set(obs, await gatherer.evidenceFor(built.path, staple));
+    progress.tick(`${obs.endpoint.host}:${obs.endpoint.port}`);
+  });
+  progress.done();
+  return out;
 }
 
 interface EndpointJob {

@@ -6,7 +6,7 @@
 import { endpointLabel } from "../domain/endpoint.js";
 import type { Finding } from "../domain/finding.js";
 import { summarize, type ParsedCertificate, type ParseResult } from "../pki/certificate.js";
-import { buildChain } from "../pki/chain.js";
+import { buildChain, type ChainResult } from "../pki/chain.js";
 import type { TlsObservation } from "../sources/tls/observation.js";
 import {
   algorithmFindings,
@@ -29,6 +29,8 @@ export function checkTlsObservation(
   obs: TlsObservation,
   chain: readonly ParseResult[],
   ctx: TlsCheckContext,
+  /** The path already built for this chain (the scan builds it once and shares it with revocation). */
+  prebuilt?: ChainResult,
 ): Finding[] {
   const { endpoint } = obs;
   if (obs.kind === "unreachable") {
@@ -80,7 +82,7 @@ export function checkTlsObservation(
     ...nameMismatchFindings(endpoint, leaf),
   );
 
-  const built = buildChain(leaf, others, ctx.trust, ctx.now);
+  const built = prebuilt ?? buildChain(leaf, others, ctx.trust, ctx.now);
   if (!built.ok) {
     if (built.problem === "bad-signature" && built.path.length === 1) {
       findings.push(

@@ -44,6 +44,14 @@ endpoints:
 #  legacyProtocols: true        # also try TLS 1.0 and 1.1 (event 101)
 #  hsts: true                   # check Strict-Transport-Security (events 42, 103)
 
+# Revocation of every served certificate and intermediate (events 30, 32, 35, 104).
+#revocation:
+#  crl: true                    # download CRLs (cached until their nextUpdate)
+#  ocsp: true                   # ask OCSP responders (stapled responses are always used)
+#  timeoutMs: 10000             # one CRL download or OCSP request
+#  crlMaxBytes: 67108864        # largest CRL accepted (64 MiB)
+#  ocspMaxBytes: 65536
+
 # When to alert.
 #thresholds:
 #  expiringSoonDays: 30         # expiring = fewer days left than this...

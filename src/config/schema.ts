@@ -318,6 +318,13 @@ export const configSchema = strict({
     legacyProtocols: z.boolean().default(true),
     hsts: z.boolean().default(true),
   }).prefault({}),
+  revocation: strict({
+    crl: z.boolean().default(true),
+    ocsp: z.boolean().default(true),
+    timeoutMs: int(1, 600_000, 10_000),
+    crlMaxBytes: int(1024, 2 ** 31 - 1, 64 * 1024 * 1024),
+    ocspMaxBytes: int(1024, 16 * 1024 * 1024, 64 * 1024),
+  }).prefault({}),
   thresholds: strict({
     expiringSoonDays: int(0, 3650, 30),
     expiringSoonFraction: z.number().min(0).max(1).default(0.33),

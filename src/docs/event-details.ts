@@ -15,6 +15,35 @@ const expiry = {
 };
 
 export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> = {
+  revoked: {
+    role: "`leaf` or `intermediate`: which certificate of the served chain is revoked",
+    sources: "which sources say revoked: `crl`, `ocsp`, or both",
+    revokedAt: "revocation time (RFC 3339)",
+    reason: "RFC 5280 reason, e.g. `keyCompromise`, `cACompromise`, `superseded`; null when none is given",
+    crlUrl: "the CRL that lists the certificate",
+    ocsp: "the responder URL that said revoked, or `stapled`",
+    disagreement: "present when CRL and OCSP disagree: which said what",
+  },
+  "crl-unreachable": {
+    url: "the CRL distribution point (also the alert's subject and key)",
+    stage: "`download`, `parse`, `signature` or `scope`: which step failed",
+    reason:
+      "`timeout`, `too-large`, `http-status`, `network`, `not-a-crl`, `unsupported-url` (download); `unparseable`, `unsupported-critical-extension` (parse); `bad-signature`, `wrong-issuer` (signature); `out-of-scope` (the issuing distribution point does not cover the certificate)",
+    error: "readable explanation",
+    role: "`leaf` or `intermediate`: whose distribution point it is",
+  },
+  "crl-expired": {
+    url: "the CRL distribution point",
+    thisUpdate: "when the CRL was issued",
+    nextUpdate: "when it should have been replaced (in the past)",
+    role: "`leaf` or `intermediate`",
+  },
+  "ocsp-unreachable": {
+    url: "the OCSP responder (also the alert's subject)",
+    error:
+      "what failed: `timeout`, `network`, `http-status`, `too-large`, or the verification problem (`bad-signature`, `stale`, `unauthorized-responder`, `unsuccessful-status`, …)",
+    role: "`leaf` or `intermediate`",
+  },
   "renewal-not-installed": {
     ...expiry,
     newerCertificate:

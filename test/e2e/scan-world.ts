@@ -12,6 +12,7 @@ import type { Target } from "../../src/domain/endpoint.js";
 import { parseCertificate } from "../../src/pki/certificate.js";
 import { TrustStore } from "../../src/pki/trust-store.js";
 import { createDnsClient } from "../../src/sources/dns/resolver.js";
+import { RevocationSource, type RevocationOptions } from "../../src/sources/revocation/revocation-source.js";
 import { probeEndpoint, type ProbeOptions } from "../../src/sources/tls/prober.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
@@ -34,7 +35,19 @@ export interface ScanWorld {
   close(): Promise<void>;
 }
 
-export async function scanWorld(roots: readonly Issued[], zone: ZoneSpec): Promise<ScanWorld> {
+export const FAST_REVOCATION: RevocationOptions = {
+  crl: true,
+  ocsp: true,
+  timeoutMs: 1500,
+  crlMaxBytes: 8 * 1024 * 1024,
+  ocspMaxBytes: 65536,
+};
+
+export async function scanWorld(
+  roots: readonly Issued[],
+  zone: ZoneSpec,
+  opts: { revocation?: RevocationOptions } = {},
+): Promise<ScanWorld> {
   const dir = mkdtempSync(join(tmpdir(), "certwatch-e2e-"));
   const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
   const dns = await startDnsServer(zone);
@@ -57,6 +70,9 @@ export async function scanWorld(roots: readonly Issued[], zone: ZoneSpec): Promi
           resolveAddresses: (host) => client.resolveAddresses(host),
           probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, FAST_PROBE),
           now: () => now ?? new Date(),
+          ...(opts.revocation
+            ? { revocation: () => new RevocationSource(store, () => now ?? new Date(), opts.revocation!) }
+            : {}),
         },
         { targets, concurrency: 8, thresholds: DEFAULT_THRESHOLDS },
       ),
