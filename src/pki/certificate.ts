@@ -30,6 +30,7 @@ import {
 import { Name } from "@peculiar/x509";
 import type { CertificateSummary } from "../domain/certificate.js";
 import { rfc3339 } from "../domain/alert.js";
+import { readCertificateFields } from "./certificate-der.js";
 import {
   curveBits,
   RSASSA_PSS_OID,
@@ -87,13 +88,34 @@ const toHex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b as Uint8Arr
 export function parseCertificate(der: Uint8Array): ParseResult {
   const sha256 = sha256Hex(der);
   try {
-    return { ok: true, cert: parse(der, sha256) };
+    return { ok: true, cert: parseFast(der, sha256) };
+  } catch {
+    // Not plain DER, or something the fast path leaves alone: the full ASN.1 parser decides.
+  }
+  try {
+    return { ok: true, cert: parseFull(der, sha256) };
   } catch (e) {
     return { ok: false, sha256, error: `malformed certificate: ${(e as Error).message}` };
   }
 }
 
-function parse(der: Uint8Array, sha256: string): ParsedCertificate {
+/** The fast path (pki/certificate-der.ts); throws for anything it does not handle. */
+export function parseFast(der: Uint8Array, sha256 = sha256Hex(der)): ParsedCertificate {
+  const { spki, ...fields } = readCertificateFields(der);
+  const node = new NodeX509(der);
+  return {
+    der,
+    sha256,
+    ...fields,
+    publicKey: publicKeyInfo(node.publicKey),
+    spkiSha256: sha256Hex(spki),
+    selfIssued: fields.subjectDer === fields.issuerDer,
+    node,
+  };
+}
+
+/** The reference parser (@peculiar/asn1-x509): slower, handles every encoding quirk. */
+export function parseFull(der: Uint8Array, sha256 = sha256Hex(der)): ParsedCertificate {
   const asn = AsnConvert.parse(der, Certificate);
   const node = new NodeX509(der);
   const tbs = asn.tbsCertificate;
@@ -165,7 +187,7 @@ function parse(der: Uint8Array, sha256: string): ParsedCertificate {
     isCa: bc?.cA ?? false,
     pathLength: bc?.pathLenConstraint ?? null,
     keyCertSign: ku === null ? null : (ku.toNumber() & KeyUsageFlags.keyCertSign) !== 0,
-    extendedKeyUsages: eku === null ? null : eku.map(String),
+    extendedKeyUsages: eku === null ? null : Array.from(eku, String),
     subjectKeyId: ski ? toHex(ski.buffer) : null,
     authorityKeyId: aki?.keyIdentifier ? toHex(aki.keyIdentifier.buffer) : null,
     signatureAlgorithm: signatureAlgorithm(sigOid, pssHash),

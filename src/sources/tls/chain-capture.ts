@@ -47,11 +47,12 @@ export function placeholderTrustAnchor(): Promise<string> {
  * stops early when an issuer was sent last but out of order.
  */
 export function captureChain(socket: TLSSocket, wire: WireChainInput | null): Uint8Array[] {
-  const walked = walkPeerChain(socket);
   const sent = wire ? chainFromWire(wire) : null;
-  const leaf = walked[0];
-  if (sent && sent.length > 0 && leaf && Buffer.from(sent[0] ?? []).equals(Buffer.from(leaf))) return sent;
-  return walked;
+  // Only the leaf is needed to check the wire read against what OpenSSL accepted: getPeerCertificate(true)
+  // would build a JS object per certificate, which costs more than the whole wire read.
+  const leaf = socket.getPeerX509Certificate()?.raw;
+  if (sent && sent.length > 0 && leaf && Buffer.from(sent[0] ?? []).equals(leaf)) return sent;
+  return walkPeerChain(socket);
 }
 
 /** Node's view: the peer certificate and its issuers among those sent, each at most once. */
