@@ -23,7 +23,7 @@ import type { CertRevocationEvidence } from "../sources/revocation/evidence.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import type { TlsObservation } from "../sources/tls/observation.js";
 import type { CertificateRecord, ObservationRecord, Store } from "../store/store.js";
-import { mapLimit } from "../util/concurrency.js";
+import { Limiter, mapLimit } from "../util/concurrency.js";
 import { silentLogger, silentProgress, type Logger, type Progress } from "./progress.js";
 
 export type AddressLookup =
@@ -65,77 +65,97 @@ export interface ScanReport {
   readonly durationMs: number;
 }
 
-interface Probed {
-  readonly target: Target;
-  readonly observations: TlsObservation[];
-}
-
 export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
   const progress = deps.progress ?? silentProgress;
-  const log = deps.log ?? silentLogger;
-
-  const endpoints = await resolveTargets(deps, opts);
-  progress.start("scanning", endpoints.length);
-  const observations = await mapLimit(endpoints, opts.concurrency, async (job) => {
-    const obs = job.observation ?? (await deps.probe(job.endpoint, job.serverName));
-    progress.tick(`${job.endpoint.host}:${job.endpoint.port}`);
-    return { target: job.target, obs };
+  const jobs = await resolveTargets(deps, opts);
+  const run: RunState = {
+    deps,
+    opts,
+    log: deps.log ?? silentLogger,
+    revocation: deps.revocation?.() ?? null,
+    parse: boundedParser(PARSE_CACHE_SIZE),
+    changes: [],
+    outcomes: { served: 0, "no-certificate": 0, unreachable: 0 },
+  };
+  // Probes run through one limiter; hosts are checked and recorded as soon as all their endpoints
+  // are probed, so memory holds the hosts in flight, not the whole run.
+  const probes = new Limiter(opts.concurrency);
+  progress.start("scanning", jobs.length);
+  await mapLimit([...groupByHost(jobs).values()], opts.concurrency, async (hostJobs) => {
+    const observed = await Promise.all(
+      hostJobs.map(async (job) => {
+        const obs = job.observation ?? (await probes.run(() => deps.probe(job.endpoint, job.serverName)));
+        progress.tick(`${job.endpoint.host}:${job.endpoint.port}`);
+        return { target: job.target, obs };
+      }),
+    );
+    await checkAndRecordHost(run, observed);
   });
   progress.done();
-
-  const byTarget = new Map<Target, Probed>();
-  for (const t of opts.targets) byTarget.set(t, { target: t, observations: [] });
-  for (const { target, obs } of observations) byTarget.get(target)?.observations.push(obs);
-
-  const parsed = new Map<string, ParseResult>();
-  const parse = (der: Uint8Array): ParseResult => {
-    const sha = sha256Hex(der);
-    let r = parsed.get(sha);
-    if (!r) {
-      r = parseCertificate(der);
-      parsed.set(sha, r);
-    }
-    return r;
+  return {
+    scopes: opts.targets.map(targetScope),
+    endpoints: jobs.length,
+    outcomes: run.outcomes,
+    changes: run.changes,
+    durationMs: Math.round(performance.now() - started),
   };
-  const chains = new Map<TlsObservation, ParseResult[]>();
-  const servedByHost = new Map<string, CertificateSummary[]>();
-  for (const { obs } of observations) {
-    if (obs.kind !== "served") continue;
-    const chain = obs.chain.map(parse);
-    chains.set(obs, chain);
-    const leaf = chain[0];
-    if (leaf?.ok) {
-      const list = servedByHost.get(obs.endpoint.host) ?? [];
-      list.push(summarize(leaf.cert));
-      servedByHost.set(obs.endpoint.host, list);
-    }
-  }
+}
 
+/** Parse results kept for the certificates seen most recently (intermediates recur; leaves rarely). */
+const PARSE_CACHE_SIZE = 4096;
+
+interface RunState {
+  readonly deps: ScanDeps;
+  readonly opts: ScanOptions;
+  readonly log: Logger;
+  readonly revocation: RevocationGatherer | null;
+  readonly parse: (der: Uint8Array) => ParseResult;
+  readonly changes: AlertChange[];
+  readonly outcomes: Record<TlsObservation["kind"], number>;
+}
+
+/** Checks every endpoint of one host (19 compares them) and records each of its targets. */
+async function checkAndRecordHost(
+  run: RunState,
+  observed: readonly { target: Target; obs: TlsObservation }[],
+): Promise<void> {
+  const { deps, opts } = run;
+  const now = deps.now();
+  const chains = new Map<TlsObservation, ParseResult[]>();
   const paths = new Map<TlsObservation, ChainResult>();
-  const runNow = deps.now();
-  for (const [obs, chain] of chains) {
+  const servedHere: CertificateSummary[] = [];
+  for (const { obs } of observed) {
+    if (obs.kind !== "served") continue;
+    const chain = obs.chain.map(run.parse);
+    chains.set(obs, chain);
     const [leaf, ...rest] = chain;
     if (!leaf?.ok) continue;
+    servedHere.push(summarize(leaf.cert));
     const others = rest.flatMap((r) => (r.ok ? [r.cert] : []));
-    paths.set(obs, buildChain(leaf.cert, others, deps.trust, runNow));
+    paths.set(obs, buildChain(leaf.cert, others, deps.trust, now));
   }
-  const revocation = await gatherRevocation(deps, opts, paths, progress);
+  const revocation = new Map<TlsObservation, CertRevocationEvidence[]>();
+  if (run.revocation) {
+    const gatherer = run.revocation;
+    await Promise.all(
+      [...paths].map(async ([obs, built]) => {
+        const staple = obs.kind === "served" ? obs.ocspStaple : null;
+        revocation.set(obs, await gatherer.evidenceFor(built.path, staple));
+      }),
+    );
+  }
 
-  const changes: AlertChange[] = [];
-  const outcomes = { served: 0, "no-certificate": 0, unreachable: 0 };
-  for (const { target, observations: list } of byTarget.values()) {
-    const now = deps.now();
-    const known = [
-      ...(servedByHost.get(target.host) ?? []),
-      ...(await deps.store.certificatesForName(target.host)),
-    ];
+  const byTarget = new Map<Target, TlsObservation[]>();
+  for (const { target, obs } of observed) byTarget.set(target, [...(byTarget.get(target) ?? []), obs]);
+  for (const [target, list] of byTarget) {
+    const known = [...servedHere, ...(await deps.store.certificatesForName(target.host))];
     const ctx = { now, thresholds: opts.thresholds, trust: deps.trust, knownCertificates: known };
     const findings = list.flatMap((o) => [
       ...checkTlsObservation(o, chains.get(o) ?? [], ctx, paths.get(o)),
       ...revocationFindings(o.endpoint, revocation.get(o) ?? [], now),
     ]);
-    for (const o of list) outcomes[o.kind]++;
+    for (const o of list) run.outcomes[o.kind]++;
     try {
       const result = await deps.store.recordRun({
         scope: targetScope(target),
@@ -144,42 +164,40 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
         observations: list.map(observationRecord),
         findings: findings.map((f) => draftFromFinding(f, opts.severityOverrides)),
       });
-      changes.push(...result);
+      run.changes.push(...result);
     } catch (e) {
-      log.warn("could not record scan results", {
+      run.log.warn("could not record scan results", {
         target: `${target.host}:${target.port}`,
         error: (e as Error).message,
       });
       throw e;
     }
   }
-  return {
-    scopes: opts.targets.map(targetScope),
-    endpoints: endpoints.length,
-    outcomes,
-    changes,
-    durationMs: Math.round(performance.now() - started),
-  };
 }
 
-async function gatherRevocation(
-  deps: ScanDeps,
-  opts: ScanOptions,
-  paths: ReadonlyMap<TlsObservation, ChainResult>,
-  progress: Progress,
-): Promise<Map<TlsObservation, CertRevocationEvidence[]>> {
-  const out = new Map<TlsObservation, CertRevocationEvidence[]>();
-  const gatherer = deps.revocation?.();
-  if (!gatherer) return out;
-  const jobs = [...paths];
-  progress.start("revocation", jobs.length);
-  await mapLimit(jobs, opts.concurrency, async ([obs, built]) => {
-    const staple = obs.kind === "served" ? obs.ocspStaple : null;
-    out.set(obs, await gatherer.evidenceFor(built.path, staple));
-    progress.tick(`${obs.endpoint.host}:${obs.endpoint.port}`);
-  });
-  progress.done();
-  return out;
+function groupByHost(jobs: readonly EndpointJob[]): Map<string, EndpointJob[]> {
+  const groups = new Map<string, EndpointJob[]>();
+  for (const j of jobs) {
+    const host = j.target.host.toLowerCase();
+    groups.set(host, [...(groups.get(host) ?? []), j]);
+  }
+  return groups;
+}
+
+function boundedParser(max: number): (der: Uint8Array) => ParseResult {
+  const cache = new Map<string, ParseResult>();
+  return (der) => {
+    const sha = sha256Hex(der);
+    let r = cache.get(sha);
+    if (r) {
+      cache.delete(sha); // re-inserted below: most recently used last
+    } else {
+      r = parseCertificate(der);
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sha, r);
+    return r;
+  };
 }
 
 interface EndpointJob {

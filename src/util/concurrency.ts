@@ -20,3 +20,22 @@ export async function mapLimit<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/** A counting semaphore: `run` waits until fewer than `limit` tasks are in flight. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
