@@ -48,10 +48,10 @@ export function placeholderTrustAnchor(): Promise<string> {
  */
 export function captureChain(socket: TLSSocket, wire: WireChainInput | null): Uint8Array[] {
   const sent = wire ? chainFromWire(wire) : null;
-  // Only the leaf is needed to check the wire read against what OpenSSL accepted: getPeerCertificate(true)
-  // would build a JS object per certificate, which costs more than the whole wire read.
-  const leaf = socket.getPeerX509Certificate()?.raw;
-  if (sent && sent.length > 0 && leaf && Buffer.from(sent[0] ?? []).equals(leaf)) return sent;
+  // The wire read is authentic: TLS 1.3 records pass their AEAD tag check, and TLS 1.2's plaintext
+  // flight is what OpenSSL's Finished check covered. Asking Node for the peer certificate to compare
+  // would parse it again on every probe, so Node's view is used only when the wire read found nothing.
+  if (sent && sent.length > 0) return sent;
   return walkPeerChain(socket);
 }
 
