@@ -3,14 +3,16 @@
  * Parses a DER CRL (RFC 5280 §5) with a hand-rolled DER walker over the one buffer — real CRLs hold
  * 100,000s of entries — into an O(1) map of revoked serials, and verifies its signature with node:crypto.
  */
-import { constants, verify, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import {
   RSASSA_PSS_OID,
   signatureAlgorithm,
   type SignatureAlgorithm,
   type SignatureHash,
 } from "./algorithms.js";
+export type { PssParams } from "./signature.js";
 import { Der, fail, hex2, oidString, readTime } from "./der.js";
+import { verifySignature, type PssParams } from "./signature.js";
 
 /** RFC 5280 §5.3.1 reason names, indexed by their reasonCode (7 is unused). */
 const REASONS: readonly (string | undefined)[] = [
@@ -43,12 +45,6 @@ export interface IssuingDistributionPoint {
   /** The CRL covers only some revocation reasons (a partition by reason). */
   readonly onlySomeReasons: boolean;
   readonly indirectCRL: boolean;
-}
-
-export interface PssParams {
-  readonly hash: SignatureHash;
-  readonly mgf1Hash: SignatureHash;
-  readonly saltLength: number;
 }
 
 export interface ParsedCrl {
@@ -496,67 +492,9 @@ function innerOid(d: Der, s: number, e: number, what: string): string {
   return oidString(d.b, d.vs, d.ve);
 }
 
-const NODE_DIGEST: Readonly<Record<string, string>> = {
-  MD5: "md5",
-  "SHA-1": "sha1",
-  "SHA-224": "sha224",
-  "SHA-256": "sha256",
-  "SHA-384": "sha384",
-  "SHA-512": "sha512",
-};
-
-type Family = "rsa" | "rsa-pss" | "ecdsa" | "dsa" | "ed25519" | "ed448";
-
-const KEY_TYPES: Readonly<Record<Family, readonly string[]>> = {
-  rsa: ["rsa"],
-  "rsa-pss": ["rsa", "rsa-pss"],
-  ecdsa: ["ec"],
-  dsa: ["dsa"],
-  ed25519: ["ed25519"],
-  ed448: ["ed448"],
-};
-
-function family(oid: string): Family | null {
-  if (oid === RSASSA_PSS_OID) return "rsa-pss";
-  if (oid.startsWith("1.2.840.113549.1.1.") || oid === "1.3.14.3.2.29") return "rsa";
-  if (oid.startsWith("1.2.840.10045.4.")) return "ecdsa";
-  if (oid === "1.2.840.10040.4.3" || oid === "2.16.840.1.101.3.4.3.1" || oid === "2.16.840.1.101.3.4.3.2") {
-    return "dsa";
-  }
-  if (oid === "1.3.101.112") return "ed25519";
-  if (oid === "1.3.101.113") return "ed448";
-  return null;
-}
-
 /** Does `issuerPublicKey` carry the CRL's signature? False for unknown algorithms or a key of the wrong type. */
 export function verifyCrlSignature(crl: ParsedCrl, issuerPublicKey: KeyObject): boolean {
-  const fam = family(crl.signatureAlgorithm.oid);
-  if (fam === null || !KEY_TYPES[fam].includes(issuerPublicKey.asymmetricKeyType ?? "")) return false;
-  try {
-    if (fam === "ed25519" || fam === "ed448") return verify(null, crl.tbs, issuerPublicKey, crl.signature);
-    const digest = NODE_DIGEST[crl.signatureAlgorithm.hash ?? ""];
-    if (digest === undefined) return false;
-    if (fam === "rsa-pss") {
-      const pss = crl.pss;
-      // Node's verify uses the signature hash for MGF1 too.
-      if (pss === null || pss.mgf1Hash !== pss.hash) return false;
-      const key = {
-        key: issuerPublicKey,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: pss.saltLength,
-      };
-      return verify(digest, crl.tbs, key, crl.signature);
-    }
-    if (fam === "rsa") {
-      return verify(
-        digest,
-        crl.tbs,
-        { key: issuerPublicKey, padding: constants.RSA_PKCS1_PADDING },
-        crl.signature,
-      );
-    }
-    return verify(digest, crl.tbs, { key: issuerPublicKey, dsaEncoding: "der" }, crl.signature);
-  } catch {
-    return false;
-  }
+  return (
+    verifySignature(crl.signatureAlgorithm, crl.pss, crl.tbs, crl.signature, issuerPublicKey) === "valid"
+  );
 }
