@@ -30,45 +30,16 @@ import {
 import { Name } from "@peculiar/x509";
 import type { CertificateSummary } from "../domain/certificate.js";
 import { rfc3339 } from "../domain/alert.js";
-import { readCertificateFields } from "./certificate-der.js";
-import {
-  curveBits,
-  RSASSA_PSS_OID,
-  signatureAlgorithm,
-  type PublicKeyInfo,
-  type SignatureAlgorithm,
-} from "./algorithms.js";
+import { readCertificateFields, type CertificateFields } from "./certificate-der.js";
+import { curveBits, RSASSA_PSS_OID, signatureAlgorithm, type PublicKeyInfo } from "./algorithms.js";
 
-export interface ParsedCertificate {
+/** Everything checks need to know about one certificate, computed once per distinct DER. */
+export interface ParsedCertificate extends Omit<CertificateFields, "spki"> {
   readonly der: Uint8Array;
   readonly sha256: string;
-  readonly serialNumber: string;
-  readonly subject: string;
-  readonly issuer: string;
-  /** DER of the subject / issuer Name, hex: exact name matching for chain building. */
-  readonly subjectDer: string;
-  readonly issuerDer: string;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly dnsNames: readonly string[];
-  readonly ipAddresses: readonly string[];
-  /** Subject common names (used only when there is no SAN, RFC 6125). */
-  readonly commonNames: readonly string[];
-  readonly hasSanExtension: boolean;
-  readonly isCa: boolean;
-  readonly pathLength: number | null;
-  /** null when the extension is absent. */
-  readonly keyCertSign: boolean | null;
-  readonly extendedKeyUsages: readonly string[] | null;
-  readonly subjectKeyId: string | null;
-  readonly authorityKeyId: string | null;
-  readonly signatureAlgorithm: SignatureAlgorithm;
   readonly publicKey: PublicKeyInfo;
   /** Hex SHA-256 of the SubjectPublicKeyInfo DER (how CT, CAA tables and pins name a key). */
   readonly spkiSha256: string;
-  readonly crlDistributionPoints: readonly string[];
-  readonly ocspUrls: readonly string[];
-  readonly caIssuerUrls: readonly string[];
   /** Issuer name equals subject name. */
   readonly selfIssued: boolean;
   /** Node's view of the same DER, for signature verification. */
