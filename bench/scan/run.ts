@@ -31,12 +31,16 @@ interface Options {
   readonly scans: number;
   readonly legacyProtocols: boolean;
   readonly oneWildcardDomain: boolean;
+  /** CRLs the farm publishes (0: none); leaf i names CRL i % crls. */
+  readonly crls: number;
+  readonly crlEntries: number;
+  readonly revocation: boolean;
   readonly out: string | undefined;
   readonly keep: boolean;
 }
 
 const USAGE =
-  "usage: run [--n N] [--concurrency C] [--scans S] [--no-legacy] [--one-wildcard-domain] [--out file.jsonl] [--keep]";
+  "usage: run [--n N] [--concurrency C] [--scans S] [--no-legacy] [--one-wildcard-domain] [--crls K] [--crl-entries M] [--no-revocation] [--out file.jsonl] [--keep]";
 
 function parseOptions(): Options {
   let values;
@@ -48,6 +52,9 @@ function parseOptions(): Options {
         scans: { type: "string" },
         "no-legacy": { type: "boolean", default: false },
         "one-wildcard-domain": { type: "boolean", default: false },
+        crls: { type: "string" },
+        "crl-entries": { type: "string" },
+        "no-revocation": { type: "boolean", default: false },
         out: { type: "string" },
         keep: { type: "boolean", default: false },
       },
@@ -67,6 +74,9 @@ function parseOptions(): Options {
     scans: int("--scans", values.scans, 2, 10),
     legacyProtocols: !(values["no-legacy"] ?? false),
     oneWildcardDomain: values["one-wildcard-domain"] ?? false,
+    crls: values.crls === undefined ? 0 : int("--crls", values.crls, 0, 1000),
+    crlEntries: int("--crl-entries", values["crl-entries"], 100_000, 10_000_000),
+    revocation: !(values["no-revocation"] ?? false),
     out: values.out,
     keep: values.keep ?? false,
   };
@@ -86,7 +96,14 @@ async function startFarm(o: Options, dir: string): Promise<Farm> {
   // Compiled (npm run bench:scan) the farm is plain JS; from the sources (tsx) it needs the tsx loader.
   const compiled = import.meta.url.endsWith(".js");
   const entry = fileURLToPath(new URL(compiled ? "./server-farm.js" : "./server-farm.ts", import.meta.url));
-  const args = ["--n", String(n), "--dir", dir, ...(o.oneWildcardDomain ? ["--one-wildcard-domain"] : [])];
+  const args = [
+    "--n",
+    String(n),
+    "--dir",
+    dir,
+    ...(o.oneWildcardDomain ? ["--one-wildcard-domain"] : []),
+    ...(o.crls > 0 ? ["--crls", String(o.crls), "--crl-entries", String(o.crlEntries)] : []),
+  ];
   const child = fork(entry, args, {
     execArgv: compiled ? [] : ["--import", import.meta.resolve("tsx")],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -173,6 +190,10 @@ function writeConfig(
     "scan:",
     `  concurrency: ${o.concurrency}`,
     `  legacyProtocols: ${o.legacyProtocols}`,
+    "revocation:",
+    `  crl: ${o.revocation}`,
+    `  ocsp: ${o.revocation}`,
+    "  timeoutMs: 60000",
     `store: ${q(`sqlite:${join(dir, "bench.db")}`)}`,
     "endpoints:",
     ...endpoints.map(
@@ -391,7 +412,9 @@ function report(
     `machine: ${m["cpu"]}, ${m["cores"]} cores, ${m["memory"]}, Node ${m["node"]}, ${m["platform"]}; load average ${m["load"]}`,
     `commit: ${m["commit"]}`,
     `workload: N=${o.n} HTTPS endpoints on 127.2.x.y:${farm.port}, concurrency ${o.concurrency}, ` +
-      `legacy TLS probe ${o.legacyProtocols ? "on" : "off"}, wildcard certificates ${wildcards}; ` +
+      `legacy TLS probe ${o.legacyProtocols ? "on" : "off"}, wildcard certificates ${wildcards}, ` +
+      `revocation ${o.revocation ? "on" : "off"}` +
+      `${o.crls > 0 ? ` with ${o.crls} CRLs of ${o.crlEntries} entries shared by the leaves` : ""}; ` +
       `farm: certificates ${farm.generateMs} ms, listeners ${farm.listenMs} ms`,
     `RSS after importing the CLI, before scanning: ${baselineRssMb.toFixed(0)} MB`,
     "",

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type * as net from "node:net";
 import * as tls from "node:tls";
+import * as http from "node:http";
 import { parseArgs } from "node:util";
+import { largeCrl } from "../../test/helpers/crl-ca.js";
 import {
   createRootCa,
   issueIntermediate,
@@ -111,11 +113,19 @@ const GROUP_SIZE = 100;
  * `oneWildcardDomain` every wildcard certificate is *.bench.test (hosts h{i}.bench.test): N/25 distinct
  * wildcard certificates that all match every host, the worst case for lookups of a host's certificates.
  */
-async function createSite(pki: Pki, i: number, now: number, oneWildcardDomain: boolean): Promise<Site> {
+async function createSite(
+  pki: Pki,
+  i: number,
+  now: number,
+  oneWildcardDomain: boolean,
+  crls: CrlFarm | null,
+): Promise<Site> {
   const profile = profileOf(i);
   const parent = oneWildcardDomain ? "bench.test" : `g${Math.floor(i / GROUP_SIZE)}.bench.test`;
   const host = `h${i}.${parent}`;
-  const issuer = pki.issuers[i % pki.issuers.length] ?? pki.issuers[0];
+  // With CRLs, leaf i names CRL i % K, which its own issuer signs.
+  const issuerIndex = crls ? (i % crls.urls.length) % pki.issuers.length : i % pki.issuers.length;
+  const issuer = pki.issuers[issuerIndex] ?? pki.issuers[0];
   if (!issuer) throw new Error("no issuer");
   const opts: CertOptions = {
     subject: `CN=${host}, O=certwatch bench`,
@@ -130,6 +140,7 @@ async function createSite(pki: Pki, i: number, now: number, oneWildcardDomain: b
     opts.notAfter = new Date(now - 2 * DAY_MS);
   }
   if (profile === "sha1") opts.hash = "SHA-1";
+  if (crls) opts.crlDistributionPoints = [crls.urls[i % crls.urls.length] ?? ""];
   const leaf = await issueLeaf(issuer.ca, opts);
   const chain = profile === "missing-intermediate" ? [leaf] : [leaf, ...issuer.chain];
   return {
@@ -237,6 +248,41 @@ async function listenAll(sites: readonly Site[]): Promise<{ port: number; server
   throw lastError instanceof Error ? lastError : new Error("no free common port");
 }
 
+interface CrlFarm {
+  readonly urls: readonly string[];
+}
+
+/**
+ * K CRLs of `entries` revoked serials each, CRL j signed by issuer j % issuers, served over HTTP on
+ * loopback (with an ETag, as CAs' CDNs do).
+ */
+async function startCrlFarm(pki: Pki, count: number, entries: number): Promise<CrlFarm> {
+  const bodies = new Map<string, Buffer>();
+  for (let j = 0; j < count; j++) {
+    const issuer = pki.issuers[j % pki.issuers.length];
+    if (!issuer) throw new Error("no issuer");
+    bodies.set(`/crl/${j}.crl`, Buffer.from(largeCrl(issuer.ca, entries).der));
+  }
+  const server = http.createServer((req, res) => {
+    const body = bodies.get(req.url ?? "");
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    const etag = `"${req.url}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res
+      .writeHead(200, { "content-type": "application/pkix-crl", "content-length": body.length, etag })
+      .end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { urls: [...bodies.keys()].map((path) => `http://127.0.0.1:${port}${path}`) };
+}
+
 function send(message: FarmMessage): void {
   process.send?.(message);
 }
@@ -247,6 +293,8 @@ async function run(): Promise<void> {
       n: { type: "string" },
       dir: { type: "string" },
       "one-wildcard-domain": { type: "boolean", default: false },
+      crls: { type: "string", default: "0" },
+      "crl-entries": { type: "string", default: "100000" },
     },
   });
   const n = Number(values.n);
@@ -256,10 +304,12 @@ async function run(): Promise<void> {
 
   const t0 = performance.now();
   const pki = await createPki();
+  const crlCount = Number(values.crls);
+  const crls = crlCount > 0 ? await startCrlFarm(pki, crlCount, Number(values["crl-entries"])) : null;
   const now = Date.now();
   const indices = Array.from({ length: n }, (_, i) => i);
   const sites = await mapLimit(indices, GENERATE_CONCURRENCY, (i) =>
-    createSite(pki, i, now, values["one-wildcard-domain"] ?? false),
+    createSite(pki, i, now, values["one-wildcard-domain"] ?? false, crls),
   );
   const rootPem = join(dir, "bench-root.pem");
   writeFileSync(rootPem, pki.root.certPem);
