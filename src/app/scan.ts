@@ -4,6 +4,7 @@
  * and reconcile the findings of each target in one store transaction. Callable from the CLI, the
  * daemon or a worker: every outside dependency comes in through `ScanDeps`.
  */
+import { isIP } from "node:net";
 import { draftFromFinding, type AlertChange } from "../alerts/reconcile.js";
 import type { CertificateSummary } from "../domain/certificate.js";
 import { targetScope, type Endpoint, type Target } from "../domain/endpoint.js";
@@ -210,11 +211,14 @@ interface EndpointJob {
 
 async function resolveTargets(deps: ScanDeps, opts: ScanOptions): Promise<EndpointJob[]> {
   const perTarget = await mapLimit(opts.targets, opts.concurrency, async (target): Promise<EndpointJob[]> => {
-    const serverName = target.serverName ?? (isIpLiteral(target.host) ? null : target.host);
+    const ipHost = isIpLiteral(target.host);
+    const serverName = target.serverName ?? (ipHost ? null : target.host);
     const started = performance.now();
     const lookup: AddressLookup = target.addresses
       ? { kind: "ok", addresses: target.addresses }
-      : await deps.resolveAddresses(target.host);
+      : ipHost
+        ? { kind: "ok", addresses: [target.host] }
+        : await lookupAddresses(deps, target.host);
     if (lookup.kind === "ok" && "addresses" in lookup && lookup.addresses.length > 0) {
       return lookup.addresses.map((address) => ({
         target,
@@ -242,8 +246,20 @@ async function resolveTargets(deps: ScanDeps, opts: ScanOptions): Promise<Endpoi
   return perTarget.flat();
 }
 
+/** A resolver that throws instead of answering is reported like any DNS failure, never a crash. */
+async function lookupAddresses(deps: ScanDeps, host: string): Promise<AddressLookup> {
+  try {
+    return await deps.resolveAddresses(host);
+  } catch (e) {
+    return {
+      kind: "error",
+      error: `resolving ${host} failed: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+}
+
 function isIpLiteral(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":");
+  return isIP(host) !== 0;
 }
 
 function certificateRecords(
