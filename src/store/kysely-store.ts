@@ -66,11 +66,13 @@ export class KyselyStore implements Store {
     if (scopes !== undefined) {
       q = q.where((eb) =>
         eb.or([
-          eb.exists(
+          // An uncorrelated IN: a correlated EXISTS re-ran the scope list per alert (quadratic).
+          eb(
+            "alerts.id",
+            "in",
             eb
               .selectFrom("alert_scopes")
-              .select("alert_scopes.scope")
-              .whereRef("alert_scopes.alert_id", "=", "alerts.id")
+              .select("alert_scopes.alert_id")
               .where("alert_scopes.scope", "in", scopes),
           ),
           eb.and([eb("alerts.status", "=", "resolved"), eb("alerts.last_scope", "in", scopes)]),
