@@ -60,4 +60,63 @@ describe("scan use case", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a renewal served by another host counts in the first scan, whatever order the hosts finish in", async () => {
+    const root = await createRootCa({ freshKey: true });
+    const int = await issueIntermediate(root, { freshKey: true });
+    const day = 86_400_000;
+    const old = await issueLeaf(int, {
+      dnsNames: ["a.wild.test"],
+      notBefore: new Date(Date.now() - 80 * day),
+      notAfter: new Date(Date.now() + 5 * day),
+    });
+    const renewed = await issueLeaf(int, { dnsNames: ["*.wild.test"] });
+    const a = await startTlsServer({ chain: [old, int], key: old, hsts: "max-age=31536000" });
+    const b = await startTlsServer({ chain: [renewed, int], key: renewed, hsts: "max-age=31536000" });
+    const dir = mkdtempSync(join(tmpdir(), "certwatch-scan-"));
+    const store = await openStore(`sqlite:${join(dir, "db.sqlite")}`);
+    const anchor = parseCertificate(root.certDer);
+    assert.ok(anchor.ok);
+    try {
+      await scan(
+        {
+          store,
+          trust: new TrustStore([anchor.cert]),
+          resolveAddresses: () => Promise.resolve({ kind: "ok", addresses: ["127.0.0.1"] }),
+          probe: async (endpoint, serverName) => {
+            // The host serving the renewal answers last.
+            if (endpoint.host === "b.wild.test") await new Promise((r) => setTimeout(r, 300));
+            return probeEndpoint(endpoint, serverName, {
+              connectTimeoutMs: 1000,
+              handshakeTimeoutMs: 1500,
+              httpTimeoutMs: 1500,
+              maxResponseHeaderBytes: 65536,
+              legacyProtocols: false,
+              hsts: true,
+            });
+          },
+          now: () => new Date(),
+        },
+        {
+          targets: [
+            { host: "a.wild.test", port: a.port },
+            { host: "b.wild.test", port: b.port },
+          ],
+          concurrency: 4,
+          thresholds: DEFAULT_THRESHOLDS,
+        },
+      );
+      const names = (await store.listAlerts({ status: "all" })).map((x) => `${x.subject} ${x.name}`).sort();
+      assert.deepEqual(names, [
+        "a.wild.test installed-certificate-expiring",
+        "a.wild.test renewal-not-installed",
+        "b.wild.test wildcard-certificate",
+      ]);
+    } finally {
+      await store.close();
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

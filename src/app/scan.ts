@@ -11,6 +11,7 @@ import { targetScope, type Endpoint, type Target } from "../domain/endpoint.js";
 import type { Severity } from "../events.js";
 import type { Thresholds } from "../checks/context.js";
 import { checkTlsObservation } from "../checks/tls.js";
+import { expiresWithinThreshold, newerCertificateFor } from "../checks/expiry.js";
 import { revocationFindings } from "../checks/revocation.js";
 import {
   parseCertificate,
@@ -78,6 +79,7 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
     parse: boundedParser(PARSE_CACHE_SIZE),
     changes: [],
     outcomes: { served: 0, "no-certificate": 0, unreachable: 0 },
+    deferred: [],
   };
   // Probes run through one limiter; hosts are checked and recorded as soon as all their endpoints
   // are probed, so memory holds the hosts in flight, not the whole run.
@@ -91,8 +93,12 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
         return { target: job.target, obs };
       }),
     );
-    await checkAndRecordHost(run, observed);
+    await checkAndRecordHost(run, observed, false);
   });
+  // Hosts whose expiring certificate had no known renewal are judged last, when every certificate
+  // this run saw is in the inventory: a renewal served by another host (a wildcard, say) then counts,
+  // whatever the order the hosts were probed in.
+  for (const observed of run.deferred) await checkAndRecordHost(run, observed, true);
   progress.done();
   return {
     scopes: opts.targets.map(targetScope),
@@ -114,12 +120,14 @@ interface RunState {
   readonly parse: (der: Uint8Array) => ParseResult;
   readonly changes: AlertChange[];
   readonly outcomes: Record<TlsObservation["kind"], number>;
+  readonly deferred: (readonly { target: Target; obs: TlsObservation }[])[];
 }
 
 /** Checks every endpoint of one host (19 compares them) and records each of its targets. */
 async function checkAndRecordHost(
   run: RunState,
   observed: readonly { target: Target; obs: TlsObservation }[],
+  final: boolean,
 ): Promise<void> {
   const { deps, opts } = run;
   const now = deps.now();
@@ -136,6 +144,17 @@ async function checkAndRecordHost(
     const others = rest.flatMap((r) => (r.ok ? [r.cert] : []));
     paths.set(obs, buildChain(leaf.cert, others, deps.trust, now));
   }
+  const byTarget = new Map<Target, TlsObservation[]>();
+  for (const { target, obs } of observed) byTarget.set(target, [...(byTarget.get(target) ?? []), obs]);
+  const knownFor = new Map<Target, CertificateSummary[]>();
+  for (const target of byTarget.keys()) {
+    knownFor.set(target, [...servedHere, ...(await deps.store.certificatesForName(target.host))]);
+  }
+  if (!final && servedHere.some((leaf) => awaitsRenewal(leaf, knownFor, now, opts))) {
+    run.deferred.push(observed);
+    return;
+  }
+
   const revocation = new Map<TlsObservation, CertRevocationEvidence[]>();
   if (run.revocation) {
     const gatherer = run.revocation;
@@ -147,10 +166,8 @@ async function checkAndRecordHost(
     );
   }
 
-  const byTarget = new Map<Target, TlsObservation[]>();
-  for (const { target, obs } of observed) byTarget.set(target, [...(byTarget.get(target) ?? []), obs]);
   for (const [target, list] of byTarget) {
-    const known = [...servedHere, ...(await deps.store.certificatesForName(target.host))];
+    const known = knownFor.get(target) ?? servedHere;
     const ctx = { now, thresholds: opts.thresholds, trust: deps.trust, knownCertificates: known };
     const findings = list.flatMap((o) => [
       ...checkTlsObservation(o, chains.get(o) ?? [], ctx, paths.get(o)),
@@ -174,6 +191,18 @@ async function checkAndRecordHost(
       throw e;
     }
   }
+}
+
+/** An expiring served leaf for which no newer certificate is known yet (a 99 that may become a 19). */
+function awaitsRenewal(
+  leaf: CertificateSummary,
+  knownFor: ReadonlyMap<Target, readonly CertificateSummary[]>,
+  now: Date,
+  opts: ScanOptions,
+): boolean {
+  const validity = { notBefore: new Date(leaf.notBefore), notAfter: new Date(leaf.notAfter) };
+  if (!expiresWithinThreshold(validity, now, opts.thresholds)) return false;
+  return [...knownFor].some(([target, known]) => newerCertificateFor(leaf, target.host, known, now) === null);
 }
 
 function groupByHost(jobs: readonly EndpointJob[]): Map<string, EndpointJob[]> {
