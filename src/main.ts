@@ -72,7 +72,14 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       io.stdout.write(`certwatch ${version()}\n`);
       return EXIT_OK;
     case "init":
-      await writeSampleConfig(configPath, { force: args.force });
+      try {
+        await writeSampleConfig(configPath, { force: args.force });
+      } catch (e) {
+        // Set-up scripts run init every time: an existing configuration is kept, and that is fine.
+        if (!(e instanceof ConfigError && e.code === "CONFIG_EXISTS")) throw e;
+        io.stderr.write(`${e.message}\n`);
+        return EXIT_OK;
+      }
       io.stderr.write(`wrote ${configPath}: edit it, then run \`certwatch scan\`\n`);
       return EXIT_OK;
     case "scan":

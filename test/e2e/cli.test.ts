@@ -145,14 +145,16 @@ describe("certwatch CLI", () => {
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
   });
 
-  it("init writes a sample config that validates, and refuses to overwrite it", async () => {
+  it("init writes a sample config that validates, and keeps an existing one (exit 0, so set-up can rerun)", async () => {
     const sub = mkdtempSync(join(dir, "init-"));
     const r = await certwatch(["init"], sub);
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(join(sub, "certwatch.yaml"), "utf8"), /endpoints:/);
+    writeFileSync(join(sub, "certwatch.yaml"), "endpoints: []\n");
     const again = await certwatch(["init"], sub);
-    assert.equal(again.code, 2);
+    assert.equal(again.code, 0);
     assert.match(again.stderr, /already exists/);
+    assert.equal(readFileSync(join(sub, "certwatch.yaml"), "utf8"), "endpoints: []\n", "left as it was");
     const list = await certwatch(["alerts"], sub);
     assert.equal(list.code, 0, list.stderr);
   });
