@@ -46,7 +46,9 @@ const contexts = new Map<string, tls.SecureContext>();
  * One client context per (protocol range, CA): building one parses the CA and sets up OpenSSL's
  * store, which costs more than the handshake itself when done per connection.
  */
-function secureContextFor(p: Pick<HandshakeParams, "minVersion" | "maxVersion" | "ca">): tls.SecureContext {
+export function secureContextFor(
+  p: Pick<HandshakeParams, "minVersion" | "maxVersion" | "ca">,
+): tls.SecureContext {
   const key = `${p.minVersion}/${p.maxVersion}/${p.ca}`;
   let ctx = contexts.get(key);
   if (!ctx) {
