@@ -11,7 +11,10 @@ import { parseCertificate } from "../pki/certificate.js";
 import { TrustStore } from "../pki/trust-store.js";
 import { probeEndpoint } from "../sources/tls/prober.js";
 import { openStore } from "../store/open.js";
+import { FAST_PROBE } from "../../test/e2e/scan-world.js";
 import { scan } from "./scan.js";
+
+const PROBE = { ...FAST_PROBE, legacyProtocols: false };
 
 describe("scan use case", () => {
   it("connects to IP-literal hosts without DNS and sends no SNI", async () => {
@@ -32,14 +35,7 @@ describe("scan use case", () => {
           resolveAddresses: () => Promise.reject(new Error("DNS must not be asked about an IP literal")),
           probe: (endpoint, serverName) => {
             probed.push({ endpoint, serverName });
-            return probeEndpoint(endpoint, serverName, {
-              connectTimeoutMs: 1000,
-              handshakeTimeoutMs: 1500,
-              httpTimeoutMs: 1500,
-              maxResponseHeaderBytes: 65536,
-              legacyProtocols: false,
-              hsts: true,
-            });
+            return probeEndpoint(endpoint, serverName, PROBE);
           },
           now: () => new Date(),
         },
@@ -86,14 +82,7 @@ describe("scan use case", () => {
           probe: async (endpoint, serverName) => {
             // The host serving the renewal answers last.
             if (endpoint.host === "b.wild.test") await new Promise((r) => setTimeout(r, 300));
-            return probeEndpoint(endpoint, serverName, {
-              connectTimeoutMs: 1000,
-              handshakeTimeoutMs: 1500,
-              httpTimeoutMs: 1500,
-              maxResponseHeaderBytes: 65536,
-              legacyProtocols: false,
-              hsts: true,
-            });
+            return probeEndpoint(endpoint, serverName, PROBE);
           },
           now: () => new Date(),
         },
