@@ -123,14 +123,6 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
     tries: config.dns.tries,
   });
   const s = config.scan;
-  const probeOptions = {
-    connectTimeoutMs: s.connectTimeoutMs,
-    handshakeTimeoutMs: s.handshakeTimeoutMs,
-    httpTimeoutMs: s.httpTimeoutMs,
-    maxResponseHeaderBytes: s.maxResponseHeaderBytes,
-    legacyProtocols: s.legacyProtocols,
-    hsts: s.hsts,
-  };
   if (config.endpoints.length === 0) io.stderr.write(`${config.configPath}: endpoints: nothing to scan\n`);
   const progress = progressFor(io.stderr);
   const report = await scan(
@@ -138,7 +130,7 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
       store,
       trust,
       resolveAddresses: (host) => dns.resolveAddresses(host),
-      probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, probeOptions),
+      probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, s),
       now: () => new Date(),
       ...(config.revocation.crl || config.revocation.ocsp
         ? { revocation: () => new RevocationSource(store, () => new Date(), config.revocation) }

@@ -11,10 +11,10 @@ import { targetScope, type Endpoint, type Target } from "../domain/endpoint.js";
 import type { Severity } from "../events.js";
 import type { Thresholds } from "../checks/context.js";
 import { checkTlsObservation } from "../checks/tls.js";
-import { expiresWithinThreshold, newerCertificateFor } from "../checks/expiry.js";
+import { asValidity, expiresWithinThreshold, newerCertificateFor } from "../checks/expiry.js";
 import { revocationFindings } from "../checks/revocation.js";
 import {
-  parseCertificate,
+  parseHashedCertificate,
   sha256Hex,
   summarize,
   type ParsedCertificate,
@@ -179,7 +179,7 @@ async function checkAndRecordHost(
         scope: targetScope(target),
         now,
         certificates: certificateRecords(list, chains),
-        observations: list.map(observationRecord),
+        observations: list.map((o) => observationRecord(o, chains.get(o) ?? [])),
         findings: findings.map((f) => draftFromFinding(f, opts.severityOverrides)),
       });
       run.changes.push(...result);
@@ -200,8 +200,7 @@ function awaitsRenewal(
   now: Date,
   opts: ScanOptions,
 ): boolean {
-  const validity = { notBefore: new Date(leaf.notBefore), notAfter: new Date(leaf.notAfter) };
-  if (!expiresWithinThreshold(validity, now, opts.thresholds)) return false;
+  if (!expiresWithinThreshold(asValidity(leaf), now, opts.thresholds)) return false;
   return [...knownFor].some(([target, known]) => newerCertificateFor(leaf, target.host, known, now) === null);
 }
 
@@ -222,7 +221,7 @@ function boundedParser(max: number): (der: Uint8Array) => ParseResult {
     if (r) {
       cache.delete(sha); // re-inserted below: most recently used last
     } else {
-      r = parseCertificate(der);
+      r = parseHashedCertificate(der, sha);
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
     }
     cache.set(sha, r);
@@ -305,14 +304,14 @@ function certificateRecords(
   return [...out.values()];
 }
 
-function observationRecord(o: TlsObservation): ObservationRecord {
+function observationRecord(o: TlsObservation, chain: readonly ParseResult[]): ObservationRecord {
   switch (o.kind) {
     case "served":
       return {
         endpoint: o.endpoint,
         outcome: o.kind,
         protocol: o.protocol,
-        chain: o.chain.map(sha256Hex),
+        chain: chain.map((r) => (r.ok ? r.cert.sha256 : r.sha256)),
         details: {
           cipher: o.cipher,
           durationMs: o.durationMs,

@@ -41,7 +41,7 @@ export function expiresWithinThreshold(c: Validity, now: Date, t: Thresholds): b
   return left < t.expiringSoonDays * DAY_MS && left / lifetime < t.expiringSoonFraction;
 }
 
-const asValidity = (c: CertificateSummary): Validity => ({
+export const asValidity = (c: CertificateSummary): Validity => ({
   notBefore: new Date(c.notBefore),
   notAfter: new Date(c.notAfter),
 });

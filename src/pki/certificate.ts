@@ -57,7 +57,11 @@ export function sha256Hex(data: Uint8Array): string {
 const toHex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b as Uint8Array).toString("hex");
 
 export function parseCertificate(der: Uint8Array): ParseResult {
-  const sha256 = sha256Hex(der);
+  return parseHashedCertificate(der, sha256Hex(der));
+}
+
+/** For callers that already hashed the DER (to key a cache by it): the hash is not computed again. */
+export function parseHashedCertificate(der: Uint8Array, sha256: string): ParseResult {
   try {
     return { ok: true, cert: parseFast(der, sha256) };
   } catch {
