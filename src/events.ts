@@ -63,7 +63,7 @@ export const EVENTS = [
   },
   {
     id: 20,
-    key: "certificate SHA-256",
+    key: "certificate (CT identity: SHA-256 of its TBSCertificate without the poison and SCT list extensions, so a precertificate and its certificate are one)",
     name: "different-root",
     source: "ct",
     severity: "medium",
@@ -121,7 +121,7 @@ export const EVENTS = [
   },
   {
     id: 29,
-    key: "certificate SHA-256",
+    key: "certificate (CT identity: SHA-256 of its TBSCertificate without the poison and SCT list extensions, so a precertificate and its certificate are one)",
     name: "caa-mismatch",
     source: "ct",
     severity: "high",
@@ -279,7 +279,7 @@ export const EVENTS = [
   },
   {
     id: 102,
-    key: "log URL",
+    key: "log ID (base64 SHA-256 of the log's public key)",
     name: "ct-log-misbehaving",
     source: "ct",
     severity: "high",

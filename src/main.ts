@@ -5,6 +5,18 @@
  */
 import { readFileSync } from "node:fs";
 import { scan } from "./app/scan.js";
+import { cachedCaaPolicy } from "./app/ct/caa-cache.js";
+import { selectLogs } from "./app/ct/log-sources.js";
+import { followCt, runCtOnce, type CtRunDeps } from "./app/ct/run.js";
+import { logTargets } from "./app/ct/targets.js";
+import { draftFromFinding, type AlertChange } from "./alerts/reconcile.js";
+import { ctProgressLine, logSummaryLine } from "./cli/ct-progress.js";
+import { WatchedDomains } from "./domain/watched-domains.js";
+import { CaaIdentifierTable } from "./pki/ca-identifiers.js";
+import { loadRootsFile } from "./pki/trust-store.js";
+import { findCaaPolicy } from "./sources/dns/caa.js";
+import { sleep } from "./sources/ct/polite-http.js";
+import { HttpClient } from "./util/http-get.js";
 import type { Logger } from "./app/progress.js";
 import { alertTable, jsonLines } from "./cli/alert-output.js";
 import { parseCli, USAGE, UsageError, type CliArgs } from "./cli/args.js";
@@ -20,6 +32,7 @@ import { createDnsClient } from "./sources/dns/resolver.js";
 import { RevocationSource } from "./sources/revocation/revocation-source.js";
 import { probeEndpoint } from "./sources/tls/prober.js";
 import { openStore, StoreOpenError } from "./store/open.js";
+import { compareAlerts } from "./store/kysely-store.js";
 import type { Store } from "./store/store.js";
 
 export interface Io {
@@ -90,6 +103,7 @@ async function run(args: CliArgs, io: Io): Promise<number> {
         return printAlerts(alerts, args, io);
       });
     case "ct":
+      return withStore(await loadConfig(configPath), (config, store) => runCt(args, config, store, io));
     case "domains":
     case "serve":
       throw new UsageError(`"${args.command}" is not available in this release yet`);
@@ -148,6 +162,98 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
   io.stderr.write(`${summaryLine(report)}\n`);
   const alerts = await store.listAlerts({ status: "open", scopes: report.scopes, source: "tls" });
   return printAlerts(alerts, args, io);
+}
+
+/** Entries per store transaction: large enough to amortise the commit, small enough to lose little on a crash. */
+const CT_COMMIT_EVERY = 4096;
+
+async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io): Promise<number> {
+  const c = config.ct;
+  const trust = await loadTrustStore({
+    systemRoots: config.trust.systemRoots,
+    extraRoots: config.trust.extraRoots,
+  });
+  const allowed = (await Promise.all(config.allowedRoots.map(loadRootsFile))).flat();
+  const dns = createDnsClient({
+    servers: config.dns.servers,
+    timeoutMs: config.dns.timeoutMs,
+    tries: config.dns.tries,
+  });
+  const watched = new WatchedDomains(config.domains);
+  if (watched.size === 0) {
+    io.stderr.write(`${config.configPath}: domains: nothing is watched; logs are read and verified only\n`);
+  }
+  const http = new HttpClient();
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const progress = ctProgressLine(io.stderr);
+  const deps: CtRunDeps = {
+    store,
+    trust,
+    caaTable: new CaaIdentifierTable(config.caa.issuers),
+    caaPolicy: cachedCaaPolicy((name) => findCaaPolicy(dns, name), c.caaCacheSeconds * 1000),
+    allowedRoots: new Set(allowed.map((r) => r.spkiSha256)),
+    draft: (f) => draftFromFinding(f, config.severity),
+    logLine: (m) => io.stderr.write(`${progress ? "\r\x1b[2K" : ""}${m}\n`),
+    startAt: c.startAt,
+    now: () => new Date(),
+    commitEvery: CT_COMMIT_EVERY,
+    ...(progress ? { progress } : {}),
+    watched,
+    thresholds: config.thresholds,
+    logConcurrency: c.logConcurrency,
+  };
+  const targets = async () => {
+    const selection = await selectLogs({
+      store,
+      logList: c.logList,
+      inline: c.logs,
+      get: (url, maxBytes) => http.get(url, { timeoutMs: c.timeoutMs, maxBytes, signal: abort.signal }),
+      now: () => new Date(),
+    });
+    for (const w of selection.warnings) io.stderr.write(`warning: ${w}\n`);
+    if (selection.logs.length === 0) io.stderr.write("ct: no log to follow (see ct.logList and ct.logs)\n");
+    return logTargets(selection.logs, watched, http, c, abort.signal);
+  };
+  try {
+    if (!args.once) {
+      // Follow mode (what the daemon will run): new alerts are printed as they are raised.
+      await followCt(deps, {
+        pollMs: c.pollSeconds * 1000,
+        refreshLogsMs: c.logListRefreshMinutes * 60_000,
+        targets,
+        signal: abort.signal,
+        sleep: (ms, signal) => sleep(ms, signal),
+        onRun: (report) => {
+          const raised = raisedAlerts(
+            report.changes.filter((ch) => ch.kind === "opened" || ch.kind === "reopened"),
+          );
+          if (raised.length > 0) io.stdout.write(args.json ? jsonLines(raised) : alertTable(raised, 160));
+        },
+      });
+      return EXIT_OK;
+    }
+    const report = await runCtOnce(await targets(), deps);
+    if (progress) io.stderr.write("\r\x1b[2K");
+    for (const l of report.logs) io.stderr.write(`${logSummaryLine(l)}\n`);
+    return printAlerts(raisedAlerts(report.changes), args, io);
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    http.destroy();
+  }
+}
+
+/** The alerts a run raised or found still holding (opened, reopened, touched), latest state, no duplicates. */
+function raisedAlerts(changes: readonly AlertChange[]): Alert[] {
+  const byId = new Map<string, Alert>();
+  for (const ch of changes) {
+    if (ch.kind === "resolved") byId.delete(ch.alert.id);
+    else byId.set(ch.alert.id, ch.alert);
+  }
+  return [...byId.values()].sort(compareAlerts);
 }
 
 function printAlerts(alerts: readonly Alert[], args: CliArgs, io: Io): number {

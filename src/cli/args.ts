@@ -15,7 +15,8 @@ Commands:
   alerts   [--json] [--status open|resolved|all] [--fail-on SEVERITY]
                                              list stored alerts
   init     [--force]                         write a commented sample certwatch.yaml
-  ct       --once [--json]                   Certificate Transparency (coming in a later release)
+  ct       [--once] [--json] [--fail-on SEV] read every CT log up to its head (--once), then the alerts raised;
+                                             without --once, keep following the logs until interrupted
   domains  [--json]                          lookalike and takeover DNS checks (coming in a later release)
   serve                                      the daemon and dashboard (coming in a later release)
 

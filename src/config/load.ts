@@ -198,7 +198,7 @@ export function resolveConfig(config: Config, configPath: string): ResolvedConfi
     configPath: resolve(configPath),
     configDir,
     trust: { ...config.trust, extraRoots: config.trust.extraRoots.map(abs) },
-    ct: { ...ct, ...(logList === undefined ? {} : { logList: abs(logList) }) },
+    ct: { ...ct, logList: logList === "google" || logList === "none" ? logList : abs(logList) },
     zoneFiles: config.zoneFiles.map(abs),
     allowedRoots: config.allowedRoots.map(abs),
     store:

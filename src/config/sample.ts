@@ -67,13 +67,22 @@ endpoints:
 
 # Certificate Transparency.
 #ct:
-#  logList: ./log_list.json     # a v3 log list; default: the bundled list
+#  logList: google             # Google's live list (verified, cached); none; or a v3 log list file
 #  logs:                        # logs given inline (beside the list)
 #    - url: https://ct.example/2026/
 #      key: <base64 DER SubjectPublicKeyInfo>
 #      name: Example 2026
 #      type: rfc6962            # or static-ct (a tiled log)
 #  startAt: end                 # or beginning: backfill history without alerting on it
+#  batchSize: 256               # entries per get-entries request
+#  concurrency: 4               # requests in flight per log
+#  requestsPerSecond: 20        # per log: be polite to public logs
+#  logConcurrency: 8            # logs read at the same time
+#  timeoutMs: 30000
+#  maxRetryAfterSeconds: 300    # the longest Retry-After honoured (longer ones are cut to this)
+#  pollSeconds: 60              # follow mode: seconds between reads of a log
+#  logListRefreshMinutes: 360   # follow mode: how often the log list is downloaded again
+#  caaCacheSeconds: 3600        # how long a CAA answer is reused
 
 # More host names to check for subdomain takeover (CT adds what it sees).
 #names: [legacy.contoso.com]

@@ -54,7 +54,20 @@ describe("valid configs", () => {
       minEcBits: 256,
       minHstsMaxAge: 15552000,
     });
-    assert.deepEqual(c.ct, { logs: [], startAt: "end" });
+    assert.deepEqual(c.ct, {
+      logList: "google",
+      logs: [],
+      startAt: "end",
+      batchSize: 256,
+      concurrency: 4,
+      requestsPerSecond: 20,
+      logConcurrency: 8,
+      timeoutMs: 30_000,
+      maxRetryAfterSeconds: 300,
+      pollSeconds: 60,
+      logListRefreshMinutes: 360,
+      caaCacheSeconds: 3600,
+    });
     assert.deepEqual([c.names, c.zoneFiles, c.allowedRoots], [[], [], []]);
     assert.deepEqual([c.severity, c.caa, c.notify, c.publicUrl], [{}, { issuers: {} }, {}, undefined]);
     assert.deepEqual(c.store, { kind: "sqlite", path: "/etc/certwatch/certwatch.db" });
@@ -92,6 +105,8 @@ ct:
   logList: ./log_list.json
   logs: [{ url: "https://ct.example/2026", key: "${spki}", name: Example, type: static-ct }]
   startAt: beginning
+  batchSize: 1000
+  requestsPerSecond: 2.5
 names: [Legacy.Contoso.com]
 zoneFiles: [zones/contoso.com.zone]
 caa: { issuers: { "${"AB".repeat(32)}": [LetsEncrypt.org] } }
@@ -122,11 +137,13 @@ store: postgres://certwatch@db.contoso.com/certwatch
     assert.equal(c.scan.hsts, false);
     assert.equal(c.thresholds.expiringSoonFraction, 0.5);
     assert.deepEqual(c.severity, { "wildcard-certificate": "info", "hsts-missing": "high" });
-    assert.deepEqual(c.ct, {
-      logList: "/srv/cw/log_list.json",
-      logs: [{ url: "https://ct.example/2026/", key: spki, name: "Example", type: "static-ct" }],
-      startAt: "beginning",
-    });
+    assert.equal(c.ct.logList, "/srv/cw/log_list.json");
+    assert.deepEqual(c.ct.logs, [
+      { url: "https://ct.example/2026/", key: spki, name: "Example", type: "static-ct" },
+    ]);
+    assert.equal(c.ct.startAt, "beginning");
+    assert.equal(c.ct.batchSize, 1000);
+    assert.equal(c.ct.requestsPerSecond, 2.5);
     assert.deepEqual(c.names, ["legacy.contoso.com"]);
     assert.deepEqual(c.zoneFiles, ["/srv/cw/zones/contoso.com.zone"]);
     assert.deepEqual(c.caa.issuers, { ["ab".repeat(32)]: ["letsencrypt.org"] });

@@ -334,9 +334,25 @@ export const configSchema = strict({
   }).prefault({}),
   severity: severity.default({}),
   ct: strict({
-    logList: filePath.optional(),
+    /** "google": the live list, verified with Google's key and cached in the store; "none": inline logs only; else a file. */
+    logList: filePath.default("google"),
     logs: z.array(ctLog).default([]),
     startAt: z.enum(["end", "beginning"]).default("end"),
+    /** Entries asked for per get-entries request (servers may return fewer). */
+    batchSize: int(1, 10_000, 256),
+    /** Per log: requests in flight, and requests per second. */
+    concurrency: int(1, 64, 4),
+    requestsPerSecond: z.number().positive().max(100_000).default(20),
+    /** Logs read at the same time. */
+    logConcurrency: int(1, 256, 8),
+    timeoutMs: int(100, 600_000, 30_000),
+    /** The longest Retry-After honoured (a longer one is cut to this). */
+    maxRetryAfterSeconds: int(0, 86_400, 300),
+    /** Follow mode: seconds between polls of each log, and minutes between log list refreshes. */
+    pollSeconds: int(1, 86_400, 60),
+    logListRefreshMinutes: int(1, 10_080, 360),
+    /** How long a CAA answer is reused. */
+    caaCacheSeconds: int(0, 86_400, 3600),
   }).prefault({}),
   names: z
     .array(hostname)

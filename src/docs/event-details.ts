@@ -14,7 +14,48 @@ const expiry = {
   thresholdFraction: "the configured `thresholds.expiringSoonFraction`",
 };
 
+/** Where a CT alert's certificate was first logged. */
+const logged = {
+  log: "description of the log the certificate was read from",
+  logId: "the log's ID (base64 SHA-256 of its key)",
+  index: "the entry's index in that log",
+  entryType: "`precert` or `x509`",
+  loggedAt: "the entry's timestamp (RFC 3339)",
+};
+
 export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> = {
+  "different-root": {
+    root: "`{ subject, spkiSha256 }` of the root the certificate chains to (from the logged chain, or the trust store)",
+    domains: "the watched domains for which this root is new",
+    baselineRoots: "per domain, the roots (SPKI SHA-256) seen before",
+    allowedRoots: "how many roots `allowedRoots` lists",
+    issuerKeySha256: "SHA-256 of the issuing CA's SubjectPublicKeyInfo",
+    ...logged,
+  },
+  "new-subdomain": {
+    name: "the new name (also the subject and key); wildcards keep their `*.`",
+    watchedDomain: "the watched domain it falls under",
+    wildcard: "true for a wildcard name",
+    ...logged,
+  },
+  "caa-mismatch": {
+    reason:
+      "`not-authorised` (the issuer's CAA identifiers are not allowed for a name) or `unmapped-issuer` (certwatch does not know which CAA identifiers the issuer uses: add it to `caa.issuers`)",
+    names:
+      "per name: `{ name, owner, authorised, records }`: the CAA record set seen (`owner` is where tree climbing found it, null when none), and the records `{ flags, tag, value }`",
+    issuer:
+      "`{ owner, identifiers, via }`: how the issuer was recognised (`config`, `issuing-ca-key`, `root`, `issuer-name`), or null",
+  },
+  "ct-log-misbehaving": {
+    reason:
+      "`sth-signature`, `sth-malformed`, `checkpoint`, `checkpoint-origin` (tree head); `consistency`, `fork` (two trees of one size), `proof` (inclusion proof), `root-mismatch` (entries do not hash to the signed root), `hash-tile`, `data-tile`, `issuer` (Static CT API)",
+    error: "readable explanation",
+    log: "the log's description",
+    logId: "the log's ID",
+    url: "the log's URL",
+    treeSize: "the tree size of the head concerned",
+    rootHash: "its root hash (hex), with `computedRootHash` or `previousRootHash` where they disagree",
+  },
   revoked: {
     role: "`leaf` or `intermediate`: which certificate of the served chain is revoked",
     sources: "which sources say revoked: `crl`, `ocsp`, or both",
@@ -91,7 +132,11 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
   },
   "hsts-missing": { httpStatus: "status of the HTTPS response that lacked the header" },
   "installed-certificate-expiring": expiry,
-  "certificate-expiring-not-renewed": expiry,
+  "certificate-expiring-not-renewed": {
+    ...expiry,
+    namesNotRenewed: "from the CT inventory: the watched names no newer certificate covers",
+    seenIn: "`inventory` when raised from certificates seen in CT (absent when raised by a scan)",
+  },
   "endpoint-unreachable": {
     reason: "`dns` (name did not resolve), `refused`, `timeout` (TCP or TLS never completed), `network`",
     error: "the error text",

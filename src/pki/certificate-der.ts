@@ -59,58 +59,14 @@ export function readCertificateFields(bytes: Uint8Array): CertificateFields {
   const d = new Der(b);
   d.whole(0, b.length, SEQ, "Certificate");
   const certEnd = d.ve;
-  d.expect(d.vs, certEnd, SEQ, "TBSCertificate");
-  const tbsEnd = d.ve;
-  let p = d.vs;
-
-  d.at(p, tbsEnd, "version");
-  if (tagOf(d) === 0xa0) {
-    p = d.ve;
-    d.at(p, tbsEnd, "serialNumber");
-  }
-  if (tagOf(d) !== 0x02) fail("serialNumber: expected INTEGER", p);
-  const serialNumber = b.toString("hex", d.vs, d.ve).replace(/^(00)+(?=.)/, "");
-  p = d.ve;
-  d.expect(p, tbsEnd, SEQ, "signature");
-  p = d.ve;
-  d.expect(p, tbsEnd, SEQ, "issuer");
-  const issuer = readName(d, p, d.ve);
-  p = issuer.end;
-  d.expect(p, tbsEnd, SEQ, "validity");
-  const validityEnd = d.ve;
-  d.at(d.vs, validityEnd, "notBefore");
-  const notBefore = readTime(d, "notBefore");
-  d.at(d.ve, validityEnd, "notAfter");
-  const notAfter = readTime(d, "notAfter");
-  p = validityEnd;
-  d.expect(p, tbsEnd, SEQ, "subject");
-  const subject = readName(d, p, d.ve);
-  p = subject.end;
-  d.expect(p, tbsEnd, SEQ, "subjectPublicKeyInfo");
-  const spki = bytes.subarray(p, d.ve);
-  p = d.ve;
-
-  const f = {
-    dnsNames: [] as string[],
-    ipAddresses: [] as string[],
-    hasSanExtension: false,
-    isCa: false,
-    pathLength: null as number | null,
-    keyCertSign: null as boolean | null,
-    extendedKeyUsages: null as string[] | null,
-    subjectKeyId: null as string | null,
-    authorityKeyId: null as string | null,
-    crlDistributionPoints: [] as string[],
-    ocspUrls: [] as string[],
-    caIssuerUrls: [] as string[],
-  };
-  while (p < tbsEnd) {
-    d.at(p, tbsEnd, "TBSCertificate field");
-    const next = d.ve;
-    if (tagOf(d) === 0xa3) readExtensions(d, d.vs, d.ve, f);
-    else if (tagOf(d) !== 0x81 && tagOf(d) !== 0x82) fail("unexpected field in TBSCertificate", p);
-    p = next;
-  }
+  const {
+    end: tbsEnd,
+    spkiStart,
+    spkiEnd,
+    notBefore,
+    notAfter,
+    ...tbs
+  } = readTbsCertificate(b, d.vs, certEnd, "certificate", d);
 
   d.expect(tbsEnd, certEnd, SEQ, "signatureAlgorithm");
   const algEnd = d.ve;
@@ -120,19 +76,157 @@ export function readCertificateFields(bytes: Uint8Array): CertificateFields {
   if (sigOid === RSASSA_PSS_OID) pssHash = readPssHash(d, d.ve, algEnd);
 
   return {
+    ...tbs,
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
+    signatureAlgorithm: signatureAlgorithm(sigOid, pssHash),
+    spki: bytes.subarray(spkiStart, spkiEnd),
+  };
+}
+
+/**
+ * What `readTbsCertificate` reads from one TBSCertificate: the fields of `CertificateFields` that live in
+ * it (times as epoch ms), where its SubjectPublicKeyInfo sits, and where the TBSCertificate ends.
+ */
+export interface TbsFields extends Omit<
+  CertificateFields,
+  "notBefore" | "notAfter" | "signatureAlgorithm" | "spki"
+> {
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** [spkiStart, spkiEnd): the SubjectPublicKeyInfo element (header included) in the buffer read. */
+  readonly spkiStart: number;
+  readonly spkiEnd: number;
+  /** The byte after the TBSCertificate element. */
+  readonly end: number;
+}
+
+/**
+ * How much of a TBSCertificate to read. `certificate`: everything `readCertificateFields` reports.
+ * `ct`: only what Certificate Transparency monitoring needs — of the extensions, only subjectAltName and
+ * authorityKeyIdentifier are read (the others are skipped unparsed, so `isCa`, `pathLength`,
+ * `keyCertSign`, `extendedKeyUsages`, `subjectKeyId` and the URL lists keep their defaults), and
+ * `subjectDer` is left empty.
+ */
+export type TbsScope = "certificate" | "ct";
+
+/**
+ * Reads the TBSCertificate element that starts at `start` and must end by `limit` (a bare TBSCertificate,
+ * or the first element of a Certificate). Throws MalformedDer, or NotOnFastPath for what it leaves to the
+ * full parser (exotic string types in names, unusual iPAddress lengths).
+ */
+export function readTbsCertificate(
+  b: Buffer,
+  start: number,
+  limit: number,
+  scope: TbsScope = "certificate",
+  d: Der = new Der(b),
+): TbsFields {
+  const all = scope === "certificate";
+  d.expect(start, limit, SEQ, "TBSCertificate");
+  const tbsEnd = d.ve;
+  let p = d.vs;
+
+  d.at(p, tbsEnd, "version");
+  if (tagOf(d) === 0xa0) {
+    p = d.ve;
+    d.at(p, tbsEnd, "serialNumber");
+  }
+  if (tagOf(d) !== 0x02) fail("serialNumber: expected INTEGER", p);
+  // Hex without its leading zero bytes, keeping at least one byte.
+  let serialStart = d.vs;
+  while (serialStart < d.ve - 1 && b[serialStart] === 0) serialStart++;
+  const serialNumber = b.toString("hex", serialStart, d.ve);
+  p = d.ve;
+  d.expect(p, tbsEnd, SEQ, "signature");
+  p = d.ve;
+  d.expect(p, tbsEnd, SEQ, "issuer");
+  const issuer = all ? readName(d, p, d.ve, true) : readIssuerName(d, p, d.ve);
+  p = issuer.end;
+  d.expect(p, tbsEnd, SEQ, "validity");
+  const validityEnd = d.ve;
+  d.at(d.vs, validityEnd, "notBefore");
+  const notBefore = readTime(d, "notBefore");
+  d.at(d.ve, validityEnd, "notAfter");
+  const notAfter = readTime(d, "notAfter");
+  p = validityEnd;
+  d.expect(p, tbsEnd, SEQ, "subject");
+  const subject = readName(d, p, d.ve, all);
+  p = subject.end;
+  d.expect(p, tbsEnd, SEQ, "subjectPublicKeyInfo");
+  const spkiStart = p;
+  const spkiEnd = d.ve;
+  p = d.ve;
+
+  const f: MutableFields = {
+    dnsNames: [],
+    ipAddresses: [],
+    hasSanExtension: false,
+    isCa: false,
+    pathLength: null,
+    keyCertSign: null,
+    extendedKeyUsages: null,
+    subjectKeyId: null,
+    authorityKeyId: null,
+    crlDistributionPoints: [],
+    ocspUrls: [],
+    caIssuerUrls: [],
+  };
+  while (p < tbsEnd) {
+    d.at(p, tbsEnd, "TBSCertificate field");
+    const next = d.ve;
+    if (tagOf(d) === 0xa3) {
+      if (all) readExtensions(d, d.vs, d.ve, f);
+      else readCtExtensions(d, d.vs, d.ve, f);
+    } else if (tagOf(d) !== 0x81 && tagOf(d) !== 0x82) fail("unexpected field in TBSCertificate", p);
+    p = next;
+  }
+
+  return {
     serialNumber,
     subject: subject.text,
     issuer: issuer.text,
     subjectDer: subject.hex,
     issuerDer: issuer.hex,
-    notBefore: new Date(notBefore),
-    notAfter: new Date(notAfter),
+    notBefore,
+    notAfter,
     commonNames: subject.commonNames,
-    signatureAlgorithm: signatureAlgorithm(sigOid, pssHash),
-    spki,
-    ...f,
+    spkiStart,
+    spkiEnd,
+    end: tbsEnd,
+    dnsNames: f.dnsNames,
+    ipAddresses: f.ipAddresses,
+    hasSanExtension: f.hasSanExtension,
+    isCa: f.isCa,
+    pathLength: f.pathLength,
+    keyCertSign: f.keyCertSign,
+    extendedKeyUsages: f.extendedKeyUsages,
+    subjectKeyId: f.subjectKeyId,
+    authorityKeyId: f.authorityKeyId,
+    crlDistributionPoints: f.crlDistributionPoints,
+    ocspUrls: f.ocspUrls,
+    caIssuerUrls: f.caIssuerUrls,
   };
 }
+
+/**
+ * Issuer names read in the `ct` scope, by their DER bytes (as a latin1 string): a log holds millions of
+ * entries from a few hundred issuers. Bounded: cleared when full.
+ */
+const issuerNames = new Map<string, { readonly text: string; readonly hex: string }>();
+const ISSUER_CACHE_SIZE = 4096;
+
+/** readName for an issuer in the `ct` scope: the rendering and hex of the same bytes are reused. */
+function readIssuerName(d: Der, start: number, end: number): NameRead {
+  const key = d.b.toString("latin1", start, end);
+  const hit = issuerNames.get(key);
+  if (hit !== undefined) return { text: hit.text, hex: hit.hex, commonNames: NO_NAMES, end };
+  const read = readName(d, start, end, true);
+  if (issuerNames.size >= ISSUER_CACHE_SIZE) issuerNames.clear();
+  issuerNames.set(key, { text: read.text, hex: read.hex });
+  return read;
+}
+const NO_NAMES: string[] = [];
 
 interface NameRead {
   readonly text: string;
@@ -141,44 +235,78 @@ interface NameRead {
   readonly end: number;
 }
 
-/** A Name rendered as @peculiar/x509's Name.toString does (RDNs in encoded order, ", " between). */
-function readName(d: Der, start: number, end: number): NameRead {
+/**
+ * A Name rendered as @peculiar/x509's Name.toString does (RDNs in encoded order, ", " between); `hex` is
+ * the Name's DER in hex, or "" when `withHex` is false.
+ */
+function readName(d: Der, start: number, end: number, withHex: boolean): NameRead {
   const b = d.b;
-  const hex = b.toString("hex", start, end);
-  const rdns: string[] = [];
+  const hex = withHex ? b.toString("hex", start, end) : "";
+  const raw = b.toString("latin1", start, end);
+  // RDNs joined by ", " and attributes by "+", as Array.join would (an empty RDN renders as "").
+  let text = "";
+  let firstRdn = true;
   const commonNames: string[] = [];
   let p = d.vs;
   while (p < end) {
     d.expect(p, end, 0x31, "RelativeDistinguishedName");
     const rdnEnd = d.ve;
-    const parts: string[] = [];
+    let rdn = "";
+    let firstAtv = true;
     let q = d.vs;
     while (q < rdnEnd) {
       d.expect(q, rdnEnd, SEQ, "AttributeTypeAndValue");
       const atvEnd = d.ve;
       d.expect(d.vs, atvEnd, 0x06, "attribute type");
-      const oid = oidString(b, d.vs, d.ve);
+      const label = attributeLabel(b, d.vs, d.ve);
       d.at(d.ve, atvEnd, "attribute value");
-      const value = directoryString(d);
-      parts.push(`${NAMES[oid] ?? oid}=${escape(value)}`);
-      if (oid === "2.5.4.3" && value !== "") commonNames.push(value.toLowerCase());
+      const value = directoryString(d, raw, start);
+      const part = `${label}=${NEEDS_ESCAPE.test(value) ? escape(value) : value}`;
+      rdn = firstAtv ? part : `${rdn}+${part}`;
+      firstAtv = false;
+      if (label === "CN" && value !== "") commonNames.push(value.toLowerCase());
       q = atvEnd;
     }
-    rdns.push(parts.join("+"));
+    text = firstRdn ? rdn : `${text}, ${rdn}`;
+    firstRdn = false;
     p = rdnEnd;
   }
-  return { text: rdns.join(", "), hex, commonNames, end };
+  return { text, hex, commonNames, end };
 }
 
-function directoryString(d: Der): string {
+/** Labels of the one-byte arcs under 2.5.4 (id-at), precomputed: the common case skips OID decoding. */
+const ID_AT_LABELS: readonly string[] = Array.from(
+  { length: 128 },
+  (_, i) => NAMES[`2.5.4.${i}`] ?? `2.5.4.${i}`,
+);
+
+/** The label of an attribute type OID in [s, e): its short name (CN, O, …) or its dotted form. */
+function attributeLabel(b: Buffer, s: number, e: number): string {
+  if (e - s === 3 && b[s] === 0x55 && b[s + 1] === 0x04 && (b[s + 2] as number) < 0x80) {
+    return ID_AT_LABELS[b[s + 2] as number] as string;
+  }
+  const oid = oidString(b, s, e);
+  return NAMES[oid] ?? oid;
+}
+
+/** Does `escape` change the value? (Most values have nothing to escape.) */
+const NEEDS_ESCAPE = /[,+"\\<>;\r\n\t]|^[ #]| $/;
+
+/**
+ * The value of a name attribute. `raw` is the whole Name decoded as latin1 from byte `base`: ASCII values
+ * are cut from it (a slice, not another decode of the buffer).
+ */
+function directoryString(d: Der, raw: string, base: number): string {
+  const { b, vs, ve } = d;
   switch (d.tag) {
     case 0x0c: // UTF8String
-      return d.b.toString("utf8", d.vs, d.ve);
+      for (let i = vs; i < ve; i++) if ((b[i] as number) > 0x7f) return b.toString("utf8", vs, ve);
+      return raw.slice(vs - base, ve - base);
     case 0x13: // PrintableString
     case 0x16: // IA5String
-      for (let i = d.vs; i < d.ve; i++)
-        if ((d.b[i] as number) > 0x7e) throw new NotOnFastPath("non-ASCII in an ASCII string");
-      return d.b.toString("latin1", d.vs, d.ve);
+      for (let i = vs; i < ve; i++)
+        if ((b[i] as number) > 0x7e) throw new NotOnFastPath("non-ASCII in an ASCII string");
+      return raw.slice(vs - base, ve - base);
     default:
       // T61, BMP, Universal and other types: left to the full parser, which knows their quirks.
       throw new NotOnFastPath(`name attribute of tag 0x${d.tag.toString(16)}`);
@@ -318,6 +446,65 @@ function readExtensions(d: Der, start: number, end: number, f: MutableFields): v
     }
     p = extEnd;
   }
+}
+
+/**
+ * The `ct` scope of `readExtensions`: subjectAltName and authorityKeyIdentifier only, recognised by their
+ * OID bytes (2.5.29.17 and 2.5.29.35); every other extension is skipped without decoding its OID.
+ */
+function readCtExtensions(d: Der, start: number, end: number, f: MutableFields): void {
+  const b = d.b;
+  d.whole(start, end, SEQ, "Extensions");
+  let p = d.vs;
+  while (p < end) {
+    d.expect(p, end, SEQ, "Extension");
+    const extEnd = d.ve;
+    d.expect(d.vs, extEnd, 0x06, "extnID");
+    const os = d.vs;
+    const which =
+      d.ve - os === 3 && b[os] === 0x55 && b[os + 1] === 0x1d && (b[os + 2] === 17 || b[os + 2] === 35)
+        ? (b[os + 2] as number)
+        : 0;
+    if (which === 0) {
+      p = extEnd;
+      continue;
+    }
+    d.at(d.ve, extEnd, "extension");
+    if (tagOf(d) === 0x01) d.at(d.ve, extEnd, "extnValue");
+    if (tagOf(d) !== 0x04) fail("extnValue: expected OCTET STRING", d.vs);
+    const vs = d.vs;
+    const ve = d.ve;
+    if (which === 17) {
+      f.hasSanExtension = true;
+      d.whole(vs, ve, SEQ, "GeneralNames");
+      // One latin1 decode of the extension; each dNSName is a slice of it.
+      const raw = b.toString("latin1", vs, ve);
+      for (let q = d.vs, e = d.ve; q < e; q = d.ve) {
+        d.at(q, e, "GeneralName");
+        if (tagOf(d) === 0x82) {
+          const name = raw.slice(d.vs - vs, d.ve - vs);
+          f.dnsNames.push(lowerCaseFree(b, d.vs, d.ve) ? name : name.toLowerCase());
+        } else if (tagOf(d) === 0x87) f.ipAddresses.push(ipString(b, d.vs, d.ve));
+      }
+    } else {
+      d.whole(vs, ve, SEQ, "authorityKeyIdentifier");
+      if (d.vs < d.ve) {
+        const akiEnd = d.ve;
+        d.at(d.vs, akiEnd, "keyIdentifier");
+        if (tagOf(d) === 0x80) f.authorityKeyId = b.toString("hex", d.vs, d.ve);
+      }
+    }
+    p = extEnd;
+  }
+}
+
+/** Would toLowerCase leave the latin1 text of [s, e) as it is? (No A–Z and nothing above 0x7f.) */
+function lowerCaseFree(b: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = b[i] as number;
+    if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return false;
+  }
+  return true;
 }
 
 /** Visits each GeneralName in [start, end): inside a SEQUENCE when `outer` is given, else bare. */

@@ -20,7 +20,16 @@ import {
   toBytes,
 } from "./rows.js";
 import type { Database } from "./schema.js";
-import type { AlertFilter, CrlCacheEntry, RunRecord, Store, StoredObservation } from "./store.js";
+import type {
+  AlertFilter,
+  CrlCacheEntry,
+  InventoryCertificate,
+  RunRecord,
+  Store,
+  StoredObservation,
+} from "./store.js";
+import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
+import * as ct from "./ct-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -170,6 +179,42 @@ export class KyselyStore implements Store {
       .limit(limit)
       .execute();
     return rows.map(observationFromRow);
+  }
+
+  getCtLogState(logId: string): Promise<CtLogState | undefined> {
+    return ct.getCtLogState(this.db, logId);
+  }
+
+  listCtLogStates(): Promise<CtLogState[]> {
+    return ct.listCtLogStates(this.db);
+  }
+
+  recordCtBatch(batch: CtBatchRecord): Promise<AlertChange[]> {
+    return this.db.transaction().execute((trx) => ct.writeCtBatch(trx, this.dialect, batch));
+  }
+
+  knownCtIdentities(identities: readonly string[]): Promise<Set<string>> {
+    return ct.knownCtIdentities(this.db, this.dialect, identities);
+  }
+
+  knownNames(names: readonly string[]): Promise<Set<string>> {
+    return ct.knownNames(this.db, this.dialect, names);
+  }
+
+  rootBaseline(domains: readonly string[]): Promise<Map<string, Set<string>>> {
+    return ct.rootBaseline(this.db, this.dialect, domains);
+  }
+
+  certificatesUnder(domains: readonly string[]): Promise<InventoryCertificate[]> {
+    return ct.certificatesUnder(this.db, this.dialect, domains);
+  }
+
+  getLogListCache(url: string): Promise<LogListCacheEntry | undefined> {
+    return ct.getLogListCache(this.db, url);
+  }
+
+  putLogListCache(entry: LogListCacheEntry): Promise<void> {
+    return ct.putLogListCache(this.db, entry);
   }
 }
 

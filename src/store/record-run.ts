@@ -6,7 +6,7 @@
 import type { Transaction } from "kysely";
 import type { Alert } from "../domain/alert.js";
 import { rfc3339 } from "../domain/alert.js";
-import type { AlertChange } from "../alerts/reconcile.js";
+import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
 import { planReconcile } from "../alerts/reconcile.js";
 import type { StoreDialect } from "./dialect.js";
 import { chunksFor } from "./dialect.js";
@@ -26,10 +26,10 @@ export async function writeRun(trx: Trx, d: StoreDialect, run: RunRecord): Promi
       .values(rows.map((o) => observationRow(o, now)))
       .execute();
   }
-  return reconcile(trx, d, run);
+  return reconcileScope(trx, d, { scope: run.scope, now: run.now, findings: run.findings, additive: false });
 }
 
-async function insertCertificates(
+export async function insertCertificates(
   trx: Trx,
   d: StoreDialect,
   certs: readonly CertificateRecord[],
@@ -102,15 +102,39 @@ async function upsertEndpoints(
   }
 }
 
-async function reconcile(trx: Trx, d: StoreDialect, run: RunRecord): Promise<AlertChange[]> {
+export interface ScopeFindings {
+  readonly scope: string;
+  readonly now: Date;
+  readonly findings: readonly AlertDraft[];
+  /**
+   * Additive: open or touch the findings, release nothing (CT entries are events: a later batch not
+   * naming a certificate does not mean its problem went away).
+   */
+  readonly additive: boolean;
+}
+
+export async function reconcileScope(trx: Trx, d: StoreDialect, run: ScopeFindings): Promise<AlertChange[]> {
   await d.lockKeys(trx, [`scope:${run.scope}`]);
-  const heldRows = await trx
-    .selectFrom("alert_scopes")
-    .select("alert_id")
-    .where("scope", "=", run.scope)
-    .execute();
-  const held = new Set(heldRows.map((r) => r.alert_id));
   const found = new Set(run.findings.map((f) => f.id));
+  const held = new Set<string>();
+  if (run.additive) {
+    for (const chunk of chunksFor(d, [...found], 1)) {
+      const rows = await trx
+        .selectFrom("alert_scopes")
+        .select("alert_id")
+        .where("scope", "=", run.scope)
+        .where("alert_id", "in", chunk)
+        .execute();
+      for (const r of rows) held.add(r.alert_id);
+    }
+  } else {
+    const rows = await trx
+      .selectFrom("alert_scopes")
+      .select("alert_id")
+      .where("scope", "=", run.scope)
+      .execute();
+    for (const r of rows) held.add(r.alert_id);
+  }
   const ids = [...new Set([...held, ...found])].sort();
   // Sorted, so that two runs sharing alerts always lock them in the same order.
   await d.lockKeys(

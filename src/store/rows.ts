@@ -63,6 +63,8 @@ export function certificateRow(c: CertificateRecord, now: string): Insertable<Ce
     dns_names: JSON.stringify(s.dnsNames),
     ip_addresses: JSON.stringify(s.ipAddresses),
     first_seen: now,
+    identity: c.identity ?? null,
+    precertificate: c.precertificate === true ? 1 : 0,
   };
 }
 

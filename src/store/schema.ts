@@ -25,6 +25,10 @@ export interface CertificatesTable {
   dns_names: string;
   ip_addresses: string;
   first_seen: string;
+  /** CT identity (hex), when the writer computed it. */
+  identity: string | null;
+  /** 1 for a CT precertificate (poisoned), else 0. */
+  precertificate: Generated<number>;
 }
 
 /** Lower-cased SAN dNSNames (wildcards kept as `*.parent`), for certificatesForName. */
@@ -81,6 +85,61 @@ export interface CrlCacheTable {
   fetched_at: string;
 }
 
+export interface CtLogsTable {
+  log_id: string;
+  url: string;
+  protocol: string;
+  position: number;
+  /** FrontierJson as text. */
+  frontier: string;
+  verified_size: number;
+  verified_root: string;
+  verified_timestamp: number;
+  verified_frontier: string;
+  backfill_until: number;
+  head_size: number;
+  head_timestamp: number | null;
+  last_entry_timestamp: number | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+export interface CtInventoryTable {
+  identity: string;
+  sha256: string;
+  log_id: string;
+  entry_index: number;
+  entry_type: string;
+  logged_at: number;
+  issuer_key_sha256: string | null;
+  root_spki_sha256: string | null;
+  root_subject: string | null;
+  /** JSON array of watched domains. */
+  domains: string;
+  first_seen: string;
+}
+
+export interface CtRootsTable {
+  domain: string;
+  root_spki_sha256: string;
+  root_subject: string;
+  first_seen: string;
+}
+
+export interface CtEntryErrorsTable {
+  log_id: string;
+  entry_index: number;
+  error: string;
+  seen_at: string;
+}
+
+export interface CtLogListCacheTable {
+  url: string;
+  json: Uint8Array;
+  signature: Uint8Array | null;
+  fetched_at: string;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -89,4 +148,9 @@ export interface Database {
   alerts: AlertsTable;
   alert_scopes: AlertScopesTable;
   crl_cache: CrlCacheTable;
+  ct_logs: CtLogsTable;
+  ct_inventory: CtInventoryTable;
+  ct_roots: CtRootsTable;
+  ct_entry_errors: CtEntryErrorsTable;
+  ct_log_list_cache: CtLogListCacheTable;
 }

@@ -7,11 +7,23 @@ import type { Alert, AlertStatus } from "../domain/alert.js";
 import type { CertificateSummary } from "../domain/certificate.js";
 import type { Endpoint } from "../domain/endpoint.js";
 import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
+import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
   readonly summary: CertificateSummary;
   readonly der: Uint8Array;
+  /** CT identity: SHA-256 of the TBS without poison and SCT list (a precertificate and its certificate share it). */
+  readonly identity?: string;
+  /** A CT precertificate (carries the poison extension). */
+  readonly precertificate?: boolean;
+}
+
+/** A stored certificate with what ties it to its precertificate or certificate. */
+export interface InventoryCertificate {
+  readonly summary: CertificateSummary;
+  readonly identity: string | null;
+  readonly precertificate: boolean;
 }
 
 /** What one endpoint gave in one run. */
@@ -90,4 +102,26 @@ export interface Store {
 
   /** Latest observations of a host:port (every address), newest first. */
   latestObservations(host: string, port: number, limit?: number): Promise<StoredObservation[]>;
+
+  // --- Certificate Transparency -------------------------------------------------------------------
+
+  getCtLogState(logId: string): Promise<CtLogState | undefined>;
+  listCtLogStates(): Promise<CtLogState[]>;
+  /**
+   * One batch of one log in one transaction: certificates, inventory, roots, entry errors, the alerts they
+   * raise (additive, scope `ct:entries`), the log's health alert (scope `ct:log:<id>`) and the new state.
+   * A crash before the commit leaves the previous position: the batch is read again, nothing is lost
+   * and, since alert ids are stable, nothing is doubled.
+   */
+  recordCtBatch(batch: CtBatchRecord): Promise<AlertChange[]>;
+  /** Which of these CT identities the inventory already holds. */
+  knownCtIdentities(identities: readonly string[]): Promise<Set<string>>;
+  /** Which of these names a stored certificate carries (served or logged) or a scanned endpoint has as host. */
+  knownNames(names: readonly string[]): Promise<Set<string>>;
+  /** Roots seen chaining certificates for each watched domain (hex SPKI SHA-256). */
+  rootBaseline(domains: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Stored certificates naming one of these domains or a name under it. */
+  certificatesUnder(domains: readonly string[]): Promise<InventoryCertificate[]>;
+  getLogListCache(url: string): Promise<LogListCacheEntry | undefined>;
+  putLogListCache(entry: LogListCacheEntry): Promise<void>;
 }

@@ -1,0 +1,96 @@
+/**
+ * @module app/ct/logged-entry
+ * One CT entry on its way through the pipeline, from either protocol: read its certificate fields, and
+ * keep only what names a watched domain. Everything else is hashed into the tree and forgotten.
+ */
+import type { WatchedDomains } from "../../domain/watched-domains.js";
+import {
+  CtEntryError,
+  parseMerkleTreeLeaf,
+  type TileLeaf,
+  type TimestampedEntry,
+} from "../../sources/ct/entry.js";
+import type { RawEntry } from "../../sources/ct/log-client.js";
+import { readTbsFields, tbsOfEntry, type LoggedCertificateFields } from "../../sources/ct/tbs.js";
+
+/** Where the rest of an entry's chain comes from, fetched only for entries that match. */
+export type ChainSource =
+  | { readonly kind: "extra-data"; readonly extraData: Buffer }
+  | {
+      readonly kind: "fingerprints";
+      readonly precertificate: Buffer | null;
+      readonly fingerprints: Buffer[];
+    };
+
+/** An entry naming at least one watched domain. */
+export interface MatchedEntry {
+  readonly index: number;
+  readonly entry: TimestampedEntry;
+  readonly tbs: Buffer;
+  readonly fields: LoggedCertificateFields;
+  readonly watchedNames: readonly { readonly name: string; readonly domain: string }[];
+  readonly chain: ChainSource;
+}
+
+export interface EntryError {
+  readonly index: number;
+  readonly error: string;
+}
+
+export type EntryVerdict = MatchedEntry | EntryError | null;
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Names a certificate is for: SAN dNSNames, or the subject CN when there is no SAN (old certificates). */
+function namesOf(f: LoggedCertificateFields): readonly string[] {
+  return f.dnsNames.length > 0 ? f.dnsNames : f.commonNames.map((n) => n.toLowerCase());
+}
+
+function match(
+  index: number,
+  entry: TimestampedEntry,
+  chain: ChainSource,
+  watched: WatchedDomains,
+): EntryVerdict {
+  let tbs: Buffer;
+  let fields: LoggedCertificateFields;
+  try {
+    tbs = tbsOfEntry(entry);
+    fields = readTbsFields(tbs);
+  } catch (e) {
+    return { index, error: `certificate: ${describe(e)}` };
+  }
+  let watchedNames: { name: string; domain: string }[] | null = null;
+  for (const raw of namesOf(fields)) {
+    const domain = watched.domainOf(raw);
+    if (domain === null) continue;
+    const name = raw.toLowerCase().replace(/\.$/, "");
+    (watchedNames ??= []).push({ name, domain });
+  }
+  if (watchedNames === null) return null;
+  return { index, entry, tbs, fields, watchedNames, chain };
+}
+
+/** An RFC 6962 entry: the leaf must parse; its extra_data is kept unparsed until the entry matches. */
+export function matchRfc6962Entry(raw: RawEntry, watched: WatchedDomains): EntryVerdict {
+  let entry: TimestampedEntry;
+  try {
+    entry = parseMerkleTreeLeaf(raw.leafInput);
+  } catch (e) {
+    return { index: raw.index, error: e instanceof CtEntryError ? e.message : `leaf: ${describe(e)}` };
+  }
+  return match(raw.index, entry, { kind: "extra-data", extraData: raw.extraData }, watched);
+}
+
+export function matchTileLeaf(index: number, leaf: TileLeaf, watched: WatchedDomains): EntryVerdict {
+  return match(
+    index,
+    leaf,
+    { kind: "fingerprints", precertificate: leaf.precertificate, fingerprints: leaf.chainFingerprints },
+    watched,
+  );
+}
+
+export const isError = (v: EntryVerdict): v is EntryError => v !== null && "error" in v;

@@ -1,0 +1,54 @@
+/**
+ * @module app/ct/targets
+ * A client per followed log (RFC 6962 or Static CT API), sharing one keep-alive HTTP client and honouring
+ * the politeness settings of `ct`.
+ */
+import type { WatchedDomains } from "../../domain/watched-domains.js";
+import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
+import { createRfc6962Client } from "../../sources/ct/rfc6962-client.js";
+import { createStaticCtClient } from "../../sources/ct/static-ct-client.js";
+import type { HttpClient } from "../../util/http-get.js";
+import type { LogTarget } from "./read-log.js";
+
+export interface ClientSettings {
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly requestsPerSecond: number;
+  readonly timeoutMs: number;
+  readonly maxRetryAfterSeconds: number;
+  /** Retries after a failed request and the first back-off delay (polite-http defaults when absent). */
+  readonly retries?: { readonly maxRetries: number; readonly baseDelayMs: number };
+}
+
+export function logTargets(
+  logs: readonly CtLogDescriptor[],
+  watched: WatchedDomains,
+  http: HttpClient,
+  s: ClientSettings,
+  signal?: AbortSignal,
+): LogTarget[] {
+  return logs.map((descriptor) => {
+    const common = {
+      publicKey: descriptor.key,
+      timeoutMs: s.timeoutMs,
+      politeness: {
+        concurrency: s.concurrency,
+        requestsPerSecond: s.requestsPerSecond,
+        maxRetryAfterMs: s.maxRetryAfterSeconds * 1000,
+        ...(s.retries ?? {}),
+        client: http,
+        ...(signal === undefined ? {} : { signal }),
+      },
+    };
+    const client =
+      descriptor.protocol === "rfc6962"
+        ? createRfc6962Client({
+            ...common,
+            url: descriptor.url,
+            batchSize: s.batchSize,
+            prefetch: s.concurrency,
+          })
+        : createStaticCtClient({ ...common, monitoringUrl: descriptor.url });
+    return { descriptor, client, watched };
+  });
+}

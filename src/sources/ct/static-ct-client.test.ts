@@ -1,0 +1,313 @@
+/**
+ * @module sources/ct/static-ct-client.test
+ * The Static CT API client against the local log: verified checkpoints, frontiers and consistency from hash
+ * tiles for many sizes, corrupt tiles, partial and gzipped data tiles with full-tile fallback, and issuers.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { startCtLog, tilePath as helperTilePath, type CtLog } from "../../../test/helpers/ct-log.js";
+import type { Fetched } from "./log-client.js";
+import { Frontier } from "./merkle.js";
+import type { PoliteHttpOptions } from "./polite-http.js";
+import {
+  createStaticCtClient,
+  defaultOrigin,
+  tilePath,
+  type StaticCtClientOptions,
+  type StaticCtLogClient,
+} from "./static-ct-client.js";
+import type { TreeHead } from "./tree-head.js";
+
+const FAST: PoliteHttpOptions = {
+  requestsPerSecond: Infinity,
+  baseDelayMs: 5,
+  maxDelayMs: 20,
+  maxRetries: 2,
+};
+
+function clientFor(log: CtLog, opts: Partial<StaticCtClientOptions> = {}): StaticCtLogClient {
+  return createStaticCtClient({
+    monitoringUrl: log.url,
+    publicKey: log.publicKeyDer,
+    timeoutMs: 2000,
+    politeness: FAST,
+    ...opts,
+  });
+}
+
+function value<T>(r: Fetched<T>): T {
+  assert.equal(r.kind, "ok", r.kind !== "ok" ? `${r.kind}: ${r.error}` : "");
+  return (r as { value: T }).value;
+}
+
+function reason<T>(r: Fetched<T>): string {
+  return r.kind === "misbehaving" ? r.reason : r.kind;
+}
+
+const leaf = (i: number): Buffer => Buffer.from(`leaf-${i}`);
+/** The TileLeaf of an addRaw entry: the leaf without its first two bytes, and no chain. */
+const tileLeaf = (i: number): Buffer => Buffer.concat([leaf(i).subarray(2), Buffer.alloc(2)]);
+
+async function startWith(n: number, gzip = false): Promise<CtLog> {
+  const log = await startCtLog({ autoPublish: false, staticApi: { gzip } });
+  for (let i = 0; i < n; i++) log.addRaw(leaf(i));
+  log.publish();
+  return log;
+}
+
+const roots = new WeakMap<CtLog, Map<number, Buffer>>();
+function headOf(log: CtLog, size = log.sth.treeSize): TreeHead {
+  let m = roots.get(log);
+  if (m === undefined) roots.set(log, (m = new Map<number, Buffer>()));
+  let rootHash = m.get(size);
+  if (rootHash === undefined) m.set(size, (rootHash = log.rootAt(size)));
+  return { size, rootHash, timestamp: log.sth.timestamp };
+}
+
+describe("tile paths and origins", () => {
+  it("agrees with the local log", () => {
+    for (const [l, n, w] of [
+      [0, 0, 256],
+      [1, 5, 3],
+      [2, 1234067, 255],
+    ] as const) {
+      assert.equal(tilePath(l, n, w), helperTilePath(l, n, w));
+    }
+    assert.equal(tilePath("data", 1000, 17), "tile/data/x001/000.p/17");
+  });
+  it("derives the origin from the monitoring URL", () => {
+    assert.equal(defaultOrigin("https://ct.example.com/2025h1/"), "ct.example.com/2025h1");
+    assert.equal(defaultOrigin("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+    assert.equal(defaultOrigin("https://ct.example.com"), "ct.example.com");
+  });
+});
+
+describe("Static CT client", () => {
+  let log: CtLog;
+  before(async () => {
+    log = await startWith(300);
+  });
+  after(() => log.close());
+
+  it("fetches and verifies the checkpoint", async () => {
+    const c = clientFor(log);
+    assert.deepEqual(value(await c.head()), {
+      size: 300,
+      rootHash: log.sth.rootHash,
+      timestamp: log.sth.timestamp,
+    });
+    assert.equal(c.protocol, "static-ct");
+    assert.equal(c.origin, log.origin);
+    c.close();
+  });
+
+  it("reports a bad checkpoint signature, a wrong origin and an unparseable note as misbehaviour", async () => {
+    const c = clientFor(log);
+    log.faults = { badSthSignature: true };
+    try {
+      assert.equal(reason(await c.head()), "sth-signature");
+    } finally {
+      log.faults = {};
+    }
+    const other = clientFor(log, { origin: "example.com/another-log" });
+    assert.equal(reason(await other.head()), "checkpoint-origin");
+    const spaced = await startCtLog({ staticApi: { origin: "an origin with spaces" } });
+    try {
+      const s = clientFor(spaced, { origin: "an origin with spaces" });
+      const r = await s.head();
+      assert.equal(reason(r), "checkpoint");
+      assert.match(r.kind === "misbehaving" ? r.error : "", /key name|is not/);
+      assert.equal(s.stats.requests, 3, "asked again before blaming the log");
+      s.close();
+    } finally {
+      await spaced.close();
+    }
+    c.close();
+    other.close();
+  });
+
+  it("reports a root the tiles do not produce as misbehaviour", async () => {
+    const c = clientFor(log);
+    log.faults = { wrongRoot: true };
+    try {
+      const head = value(await c.head());
+      assert.equal(reason(await c.frontierAt(head)), "hash-tile");
+    } finally {
+      log.faults = {};
+      c.close();
+    }
+  });
+
+  it("reports a corrupt hash tile as misbehaviour", async () => {
+    const c = clientFor(log);
+    log.faults = { corruptHashTile: true };
+    try {
+      assert.equal(reason(await c.frontierAt(headOf(log, 3))), "hash-tile");
+      assert.equal(reason(await c.frontierAt(headOf(log))), "hash-tile");
+    } finally {
+      log.faults = {};
+      c.close();
+    }
+  });
+
+  it("fetches full and partial data tiles", async () => {
+    const c = clientFor(log);
+    const full = value(await c.dataTile(0, 256));
+    assert.deepEqual(full, Buffer.concat(Array.from({ length: 256 }, (_, i) => tileLeaf(i))));
+    const partial = value(await c.dataTile(1, 44));
+    assert.deepEqual(partial, Buffer.concat(Array.from({ length: 44 }, (_, i) => tileLeaf(256 + i))));
+    assert.ok(log.requests.includes("/tile/data/001.p/44"));
+    assert.equal(reason(await c.dataTile(2, 256)), "unavailable");
+    await assert.rejects(c.dataTile(0, 0), RangeError);
+    c.close();
+  });
+
+  it("falls back to the full tile when the partial one is gone", async () => {
+    const c = clientFor(log);
+    log.faults = { failNext: { count: 1, status: 404, path: "/tile/data/000.p/10" } };
+    try {
+      const t = value(await c.dataTile(0, 10));
+      // The whole tile: the caller reads the first 10 entries.
+      assert.deepEqual(t, Buffer.concat(Array.from({ length: 256 }, (_, i) => tileLeaf(i))));
+      assert.deepEqual(log.requests.slice(-2), ["/tile/data/000.p/10", "/tile/data/000"]);
+    } finally {
+      log.faults = {};
+      c.close();
+    }
+  });
+
+  it("reports truncated data tiles as unavailable", async () => {
+    const c = clientFor(log);
+    log.faults = { truncateEntries: true };
+    try {
+      const r = await c.dataTile(0, 256);
+      assert.equal(r.kind, "unavailable");
+      assert.match(r.kind === "unavailable" ? r.error : "", /before the end/);
+    } finally {
+      log.faults = {};
+      c.close();
+    }
+  });
+
+  it("fetches issuers, checks their hash and caches them", async () => {
+    const issuerDer = Buffer.from("an issuer certificate, DER in real life");
+    const small = await startCtLog({ staticApi: {} });
+    try {
+      small.addX509(Buffer.from("a leaf"), [issuerDer]);
+      const c = clientFor(small, { issuerCacheSize: 2 });
+      const fp = createHash("sha256").update(issuerDer).digest();
+      const [a, b] = await Promise.all([c.issuer(fp), c.issuer(fp)]);
+      assert.deepEqual(value(a), issuerDer);
+      assert.deepEqual(value(b), issuerDer);
+      assert.deepEqual(value(await c.issuer(fp)), issuerDer);
+      assert.equal(small.requests.filter((p) => p.startsWith("/issuer/")).length, 1, "fetched once");
+      assert.equal(reason(await c.issuer(Buffer.alloc(32, 1))), "unavailable");
+      // A body that is not the certificate named.
+      small.faults = { failNext: { count: 1, status: 200, path: "/issuer/" } };
+      const fp2 = createHash("sha256").update("another issuer").digest();
+      assert.equal(reason(await c.issuer(fp2)), "issuer");
+      await assert.rejects(c.issuer(Buffer.alloc(20)), RangeError);
+      c.close();
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("reads gzip-encoded tiles", async () => {
+    const gz = await startWith(300, true);
+    try {
+      const c = clientFor(gz);
+      assert.deepEqual(
+        value(await c.dataTile(1, 44)),
+        Buffer.concat(Array.from({ length: 44 }, (_, i) => tileLeaf(256 + i))),
+      );
+      const head = value(await c.head());
+      const f = value(await c.frontierAt(head));
+      assert.deepEqual(f.root(), gz.sth.rootHash);
+      c.close();
+    } finally {
+      await gz.close();
+    }
+  });
+});
+
+describe("Static CT frontiers and consistency", () => {
+  const SIZES = [0, 1, 2, 3, 255, 256, 257, 1000, 65536 + 3];
+  let log: CtLog;
+  before(async () => {
+    log = await startWith(65536 + 3);
+  });
+  after(() => log.close());
+
+  it("builds the frontier at many sizes from hash tiles, equal to one computed from every leaf", async () => {
+    const c = clientFor(log);
+    const leaves: Buffer[] = [];
+    for (let i = 0; i < log.size; i++) leaves.push(log.leafHashAt(i));
+    for (const size of SIZES) {
+      const f = value(await c.frontierAt(headOf(log, size)));
+      assert.deepEqual(f.toJSON(), Frontier.of(leaves, size).toJSON(), `size ${size}`);
+    }
+    // The largest tree needs one partial tile at levels 0 and 2 and nothing else.
+    const before = log.requests.length;
+    value(await c.frontierAt(headOf(log)));
+    assert.deepEqual(log.requests.slice(before).sort(), ["/tile/0/256.p/3", "/tile/2/000.p/1"]);
+    c.close();
+  });
+
+  it("verifies consistency from hash tiles", async () => {
+    const c = clientFor(log);
+    for (const [a, b] of [
+      [1, 2],
+      [3, 7],
+      [255, 256],
+      [256, 257],
+      [300, 1000],
+      [1000, 65539],
+      [65539, 65539],
+      [0, 5],
+    ] as const) {
+      assert.equal((await c.verifyConsistency(headOf(log, a), headOf(log, b))).kind, "ok", `${a} → ${b}`);
+    }
+    const lie = { ...headOf(log, 7), rootHash: headOf(log, 8).rootHash };
+    assert.equal(reason(await c.verifyConsistency(lie, headOf(log, 1000))), "consistency");
+    c.close();
+  });
+
+  it("tells a corrupt tile apart from an inconsistent log", async () => {
+    const c = clientFor(log);
+    log.faults = { corruptHashTile: true };
+    try {
+      assert.equal(reason(await c.verifyConsistency(headOf(log, 3), headOf(log, 1000))), "hash-tile");
+    } finally {
+      log.faults = {};
+      c.close();
+    }
+  });
+
+  it("can skip the tile-based check", async () => {
+    const c = clientFor(log, { consistencyFromTiles: false });
+    const before = log.requests.length;
+    const lie = { ...headOf(log, 7), rootHash: headOf(log, 8).rootHash };
+    assert.equal((await c.verifyConsistency(lie, headOf(log, 1000))).kind, "ok");
+    assert.equal(log.requests.length, before, "no request");
+    c.close();
+  });
+
+  it("catches a rewritten log", async () => {
+    const small = await startWith(300);
+    try {
+      const c = clientFor(small);
+      const older = value(await c.head());
+      small.rewrite(4, Buffer.from("a different certificate"));
+      small.addRaw(leaf(300));
+      small.publish();
+      const newer = value(await c.head());
+      assert.equal(newer.size, 301);
+      assert.equal(reason(await c.verifyConsistency(older, newer)), "consistency");
+      c.close();
+    } finally {
+      await small.close();
+    }
+  });
+});
