@@ -15,6 +15,7 @@ import { WatchedDomains } from "./domain/watched-domains.js";
 import { CaaIdentifierTable } from "./pki/ca-identifiers.js";
 import { loadRootsFile } from "./pki/trust-store.js";
 import { findCaaPolicy } from "./sources/dns/caa.js";
+import { diffLogSelections, type CtLogDescriptor } from "./sources/ct/log-list.js";
 import { sleep } from "./sources/ct/polite-http.js";
 import { HttpClient } from "./util/http-get.js";
 import type { Logger } from "./app/progress.js";
@@ -205,6 +206,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
     thresholds: config.thresholds,
     logConcurrency: c.logConcurrency,
   };
+  let following: CtLogDescriptor[] | null = null;
   const targets = async () => {
     const selection = await selectLogs({
       store,
@@ -215,6 +217,15 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
     });
     for (const w of selection.warnings) io.stderr.write(`warning: ${w}\n`);
     if (selection.logs.length === 0) io.stderr.write("ct: no log to follow (see ct.logList and ct.logs)\n");
+    if (following !== null) {
+      // Follow mode picks up list changes: say which logs came and went.
+      const diff = diffLogSelections(following, selection.logs);
+      for (const l of diff.added) io.stderr.write(`ct: now following ${l.description} (${l.url})\n`);
+      for (const l of diff.removed) io.stderr.write(`ct: no longer following ${l.description} (${l.url})\n`);
+      for (const l of diff.changed)
+        io.stderr.write(`ct: ${l.description} changed in the log list (${l.state ?? "inline"})\n`);
+    }
+    following = selection.logs;
     return logTargets(selection.logs, watched, http, c, abort.signal);
   };
   try {

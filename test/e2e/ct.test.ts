@@ -7,7 +7,13 @@ import { after, before, describe, it } from "node:test";
 import { issueLeaf } from "../helpers/pki.js";
 import { issuePrecertPair } from "../helpers/precert.js";
 import { startCtLog, type CtLog } from "../helpers/ct-log.js";
-import { asStatic, byEvent, ctWorld, testCa, type TestCa } from "./ct-world.js";
+import { scan } from "../../src/app/scan.js";
+import { DEFAULT_THRESHOLDS } from "../../src/checks/context.js";
+import { TrustStore } from "../../src/pki/trust-store.js";
+import { probeEndpoint } from "../../src/sources/tls/prober.js";
+import { startTlsServer } from "../helpers/tls-servers.js";
+import { asStatic, byEvent, ctWorld, parsed, testCa, type TestCa } from "./ct-world.js";
+import { FAST_PROBE } from "./scan-world.js";
 
 let caA: TestCa;
 let caB: TestCa;
@@ -443,6 +449,51 @@ void describe("ct: politeness, bootstrap faults and follow mode", () => {
       assert.deepEqual(opened.sort(), ["f1.contoso.com", "f2.contoso.com"]);
     } finally {
       abort.abort();
+      await w.close();
+    }
+  });
+});
+
+void describe("ct feeds the scan", () => {
+  void it("a renewal seen in CT makes the scan of a server still serving the old certificate raise 19, not 99", async () => {
+    const log = await newLog();
+    const now = Date.now();
+    const day = 86_400_000;
+    const old = await issueLeaf(caA.issuer, {
+      dnsNames: ["www.contoso.com"],
+      notBefore: new Date(now - 80 * day),
+      notAfter: new Date(now + 10 * day),
+    });
+    const server = await startTlsServer({ chain: [old, caA.issuer], key: old, hsts: "max-age=31536000" });
+    const w = await ctWorld({ roots: [caA.root] });
+    try {
+      await w.run([log]);
+      log.addX509(await leaf(caA, ["www.contoso.com"]), [caA.issuer.certDer, caA.root.certDer]);
+      await w.run([log]);
+      const target = {
+        host: "www.contoso.com",
+        port: server.port,
+        addresses: ["127.0.0.1"],
+      };
+      await scan(
+        {
+          store: w.store,
+          trust: new TrustStore([parsed(caA.root)]),
+          resolveAddresses: () => Promise.resolve({ kind: "ok", addresses: ["127.0.0.1"] }),
+          probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, FAST_PROBE),
+          now: () => new Date(),
+        },
+        { targets: [target], concurrency: 1, thresholds: DEFAULT_THRESHOLDS },
+      );
+      const names = (await w.openAlerts())
+        .filter((a) => a.source === "tls")
+        .map((a) => a.name)
+        .sort();
+      assert.deepEqual(names, ["installed-certificate-expiring", "renewal-not-installed"]);
+      const renewal = (await w.openAlerts()).find((a) => a.name === "renewal-not-installed");
+      assert.ok(renewal?.details["newerCertificate"], "names the renewal seen in CT");
+    } finally {
+      await server.close();
       await w.close();
     }
   });
