@@ -93,4 +93,10 @@ export function matchTileLeaf(index: number, leaf: TileLeaf, watched: WatchedDom
   );
 }
 
+/** The timestamp of a MerkleTreeLeaf (bytes 2–9, milliseconds), or null when the leaf is too short. */
+export function leafTimestamp(leafInput: Buffer): number | null {
+  if (leafInput.length < 10) return null;
+  return leafInput.readUInt32BE(2) * 2 ** 32 + leafInput.readUInt32BE(6);
+}
+
 export const isError = (v: EntryVerdict): v is EntryError => v !== null && "error" in v;

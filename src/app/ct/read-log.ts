@@ -7,7 +7,7 @@ import type { AlertChange } from "../../alerts/reconcile.js";
 import { rfc3339 } from "../../domain/alert.js";
 import type { Finding } from "../../domain/finding.js";
 import type { WatchedDomains } from "../../domain/watched-domains.js";
-import { splitDataTile, TILE_WIDTH, type TileLeaf } from "../../sources/ct/entry.js";
+import type { TileLeaf } from "../../sources/ct/entry.js";
 import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
 import {
   CtFetchError,
@@ -19,9 +19,12 @@ import {
 import { Frontier, hashesEqual, leafHash } from "../../sources/ct/merkle.js";
 import type { CtEntryError, CtLogState } from "../../store/ct-records.js";
 import { ctLogScope } from "../../store/ct-records.js";
+import { tiles } from "./data-tiles.js";
 import { evaluateMatches, type EvaluateDeps, type LogRef } from "./evaluate.js";
+import { emptyState, hex, stateAt } from "./log-state.js";
 import {
   isError,
+  leafTimestamp,
   matchRfc6962Entry,
   matchTileLeaf,
   type EntryVerdict,
@@ -67,8 +70,6 @@ export interface LogReport {
   readonly lagSeconds: number;
   readonly changes: AlertChange[];
 }
-
-const hex = (b: Buffer): string => b.toString("hex");
 
 function misbehavingFinding(
   d: CtLogDescriptor,
@@ -356,8 +357,7 @@ export async function readLog(t: LogTarget, deps: ReadLogDeps): Promise<LogRepor
       for await (const batch of t.client.entries(cursor.position, head.size)) {
         for (const raw of batch) {
           cursor.frontier.append(leafHash(raw.leafInput));
-          const v = matchRfc6962Entry(raw, t.watched);
-          take(v, v !== null && !isError(v) ? v.entry.timestamp : null);
+          take(matchRfc6962Entry(raw, t.watched), leafTimestamp(raw.leafInput));
         }
         if (pendingCount >= deps.commitEvery || cursor.position === head.size) {
           const r = await flush();
@@ -398,76 +398,4 @@ export async function readLog(t: LogTarget, deps: ReadLogDeps): Promise<LogRepor
     if (r !== null) return r;
   }
   return report("ok", null, state, head.size);
-}
-
-type TileResult =
-  | { kind: "ok"; first: number; leaves: TileLeaf[] }
-  | { kind: "unavailable"; error: string }
-  | (CtMisbehaviour & { tile: number });
-
-/** Data tiles covering [start, end), fetched a few ahead, split into leaves, in order. */
-async function* tiles(client: StaticCtClient, start: number, end: number): AsyncGenerator<TileResult> {
-  const first = Math.floor(start / TILE_WIDTH);
-  const last = Math.ceil(end / TILE_WIDTH) - 1;
-  const fetchTile = async (n: number): Promise<TileResult> => {
-    const width = Math.min(TILE_WIDTH, end - n * TILE_WIDTH);
-    const r = await client.dataTile(n, width);
-    if (r.kind === "unavailable") return r;
-    if (r.kind === "misbehaving") return { ...r, tile: n };
-    try {
-      return { kind: "ok", first: n * TILE_WIDTH, leaves: splitDataTile(r.value, width) };
-    } catch (e) {
-      // A full tile served for a partial one holds more entries than asked: read it whole, keep the first.
-      if (width < TILE_WIDTH) {
-        try {
-          const all = splitDataTile(r.value, TILE_WIDTH);
-          return { kind: "ok", first: n * TILE_WIDTH, leaves: all.slice(0, width) };
-        } catch {
-          // fall through to the first error
-        }
-      }
-      const error = `data tile ${n} (${width} entries) does not parse: ${(e as Error).message}`;
-      return { kind: "misbehaving", reason: "data-tile", error, tile: n };
-    }
-  };
-  const ahead = 4;
-  const queue: Promise<TileResult>[] = [];
-  let next = first;
-  while (next <= last || queue.length > 0) {
-    while (next <= last && queue.length < ahead) queue.push(fetchTile(next++));
-    const r = await (queue.shift() as Promise<TileResult>);
-    yield r;
-    if (r.kind !== "ok") return;
-  }
-}
-
-function emptyState(d: CtLogDescriptor, now: Date, backfillUntil: number): CtLogState {
-  const empty = Frontier.empty();
-  return {
-    logId: d.logId,
-    url: d.url,
-    protocol: d.protocol,
-    position: 0,
-    frontier: empty.toJSON(),
-    verified: { size: 0, rootHash: hex(empty.root()), timestamp: 0 },
-    verifiedFrontier: empty.toJSON(),
-    backfillUntil,
-    headSize: 0,
-    headTimestamp: null,
-    lastEntryTimestamp: null,
-    lastError: null,
-    updatedAt: rfc3339(now),
-  };
-}
-
-function stateAt(d: CtLogDescriptor, head: TreeHead, f: Frontier, now: Date): CtLogState {
-  return {
-    ...emptyState(d, now, head.size),
-    position: head.size,
-    frontier: f.toJSON(),
-    verified: { size: head.size, rootHash: hex(head.rootHash), timestamp: head.timestamp },
-    verifiedFrontier: f.toJSON(),
-    headSize: head.size,
-    headTimestamp: head.timestamp,
-  };
 }
