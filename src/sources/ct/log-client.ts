@@ -37,11 +37,11 @@ export type CtMisbehaviourReason =
   | "hash-tile"
   | "issuer";
 
-/** An RFC 6962 entry as served by get-entries. */
+/** An RFC 6962 entry as served by get-entries (`extraData` may be decoded only when first read). */
 export interface RawEntry {
-  index: number;
-  leafInput: Buffer;
-  extraData: Buffer;
+  readonly index: number;
+  readonly leafInput: Buffer;
+  readonly extraData: Buffer;
 }
 
 export interface LogClient {

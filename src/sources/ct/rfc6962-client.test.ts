@@ -275,7 +275,11 @@ describe("get-entries fast path", () => {
   const compact = Buffer.from(JSON.stringify({ entries }));
 
   it("reads the compact layout logs send", () => {
-    const got = scanEntries(compact, 10);
+    const got = scanEntries(compact, 10)?.map((e) => ({
+      index: e.index,
+      leafInput: e.leafInput,
+      extraData: e.extraData,
+    }));
     assert.deepEqual(
       got,
       entries.map((e, i) => ({

@@ -17,14 +17,7 @@ import {
   type StaticCtClient,
   settleConsistency,
 } from "./log-client.js";
-import {
-  Frontier,
-  HASH_SIZE,
-  hashesEqual,
-  nodeHash,
-  splitPoint,
-  verifyConsistency,
-} from "./merkle.js";
+import { Frontier, HASH_SIZE, hashesEqual, nodeHash, splitPoint, verifyConsistency } from "./merkle.js";
 import { PoliteHttp, type PoliteStats } from "./polite-http.js";
 import { logKeyFromSpki, treeHeadError, type LogKey, type TreeHead } from "./tree-head.js";
 

@@ -77,11 +77,16 @@ export function readTbsFields(tbs: Buffer): LoggedCertificateFields {
     ipAddresses: t.ipAddresses,
     commonNames: t.commonNames,
     authorityKeyId: t.authorityKeyId,
-    spkiSha256: hash(
-      "sha256",
-      new Uint8Array(b.buffer, b.byteOffset + t.spkiStart, t.spkiEnd - t.spkiStart),
-      "hex",
-    ),
+    // Computed when asked: the CT path reads every entry's fields but needs the key hash of few.
+    get spkiSha256(): string {
+      const value = hash(
+        "sha256",
+        new Uint8Array(b.buffer, b.byteOffset + t.spkiStart, t.spkiEnd - t.spkiStart),
+        "hex",
+      );
+      Object.defineProperty(this, "spkiSha256", { value, enumerable: true });
+      return value;
+    },
   };
 }
 
