@@ -73,6 +73,7 @@ endpoints:
 #      key: <base64 DER SubjectPublicKeyInfo>
 #      name: Example 2026
 #      type: rfc6962            # or static-ct (a tiled log)
+#      submissionUrl: https://log.example/2026/   # tiled logs: the submission prefix (checkpoint origin)
 #  startAt: end                 # or beginning: backfill history without alerting on it
 #  batchSize: 256               # entries per get-entries request
 #  concurrency: 4               # requests in flight per log

@@ -244,6 +244,8 @@ const ctLog = strict({
   name: z.string().min(1).optional(),
   /** RFC 6962 (get-sth, get-entries) or the Static CT API (checkpoint and tiles). */
   type: z.enum(["rfc6962", "static-ct"]).default("rfc6962"),
+  /** A tiled log's submission prefix (its checkpoint origin); default: `url`. */
+  submissionUrl: parsedString(parseHttpUrl).optional(),
 });
 
 const severity = z.record(z.string(), z.unknown()).transform((rec, ctx) => {

@@ -138,6 +138,7 @@ export async function ctWorld(o: CtWorldOptions = {}): Promise<CtWorld> {
         key: l.publicKeyDer.toString("base64"),
         name: `test log ${l.url}`,
         type: isStatic(l) ? "static-ct" : "rfc6962",
+        submissionUrl: staticLogs.get(l)?.submissionUrl,
       });
       if (r.kind === "error") throw new Error(r.error);
       return r.log;
@@ -154,10 +155,10 @@ export async function ctWorld(o: CtWorldOptions = {}): Promise<CtWorld> {
   }
 }
 
-/** Logs started with `staticApi` are followed as tiled logs. */
-const staticLogs = new WeakSet<CtLog>();
-export function asStatic(log: CtLog): CtLog {
-  staticLogs.add(log);
+/** Logs started with `staticApi` are followed as tiled logs (with the submission prefix config would give). */
+const staticLogs = new WeakMap<CtLog, { submissionUrl?: string }>();
+export function asStatic(log: CtLog, o: { submissionUrl?: string } = {}): CtLog {
+  staticLogs.set(log, o);
   return log;
 }
 function isStatic(log: CtLog): boolean {

@@ -498,3 +498,23 @@ void describe("ct feeds the scan", () => {
     }
   });
 });
+
+void describe("ct: the checkpoint origin of a tiled log is its submission prefix", () => {
+  void it("reads a log whose origin is its submission URL; the monitoring URL alone is the wrong origin (102)", async () => {
+    const opts = { staticApi: { origin: "log.contoso-ct.example/2026h2" } };
+    const right = asStatic(await newLog(opts), { submissionUrl: "https://log.contoso-ct.example/2026h2/" });
+    right.addX509(await leaf(caA, ["o.example"]), []);
+    const wrong = asStatic(await newLog(opts));
+    const w = await ctWorld({ roots: [caA.root] });
+    try {
+      const r = await w.run([right, wrong]);
+      const outcome = Object.fromEntries(r.logs.map((l) => [l.url, [l.outcome, l.error]]));
+      assert.equal(outcome[right.url]?.[0], "ok", String(outcome[right.url]?.[1]));
+      assert.equal(outcome[wrong.url]?.[0], "misbehaving");
+      const [alert] = await w.openAlerts();
+      assert.equal(alert?.details["reason"], "checkpoint-origin");
+    } finally {
+      await w.close();
+    }
+  });
+});

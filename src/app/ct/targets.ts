@@ -6,7 +6,7 @@
 import type { WatchedDomains } from "../../domain/watched-domains.js";
 import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
 import { createRfc6962Client } from "../../sources/ct/rfc6962-client.js";
-import { createStaticCtClient } from "../../sources/ct/static-ct-client.js";
+import { createStaticCtClient, defaultOrigin } from "../../sources/ct/static-ct-client.js";
 import type { HttpClient } from "../../util/http-get.js";
 import type { LogTarget } from "./read-log.js";
 
@@ -48,7 +48,12 @@ export function logTargets(
             batchSize: s.batchSize,
             prefetch: s.concurrency,
           })
-        : createStaticCtClient({ ...common, monitoringUrl: descriptor.url });
+        : createStaticCtClient({
+            ...common,
+            monitoringUrl: descriptor.url,
+            // static-ct-api: the checkpoint origin is the submission prefix, schema-less, no trailing slash.
+            ...(descriptor.submissionUrl === null ? {} : { origin: defaultOrigin(descriptor.submissionUrl) }),
+          });
     return { descriptor, client, watched };
   });
 }

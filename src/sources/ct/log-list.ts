@@ -82,6 +82,8 @@ export interface InlineLog {
   readonly key: string;
   readonly name?: string | undefined;
   readonly type: LogProtocol;
+  /** A tiled log's submission prefix: its checkpoints name it as their origin. */
+  readonly submissionUrl?: string | undefined;
 }
 
 export interface LogSelectionDiff {
@@ -417,6 +419,12 @@ export function inlineLogDescriptor(
   if (typeof key === "string") return { kind: "error", error: `${where}: key: ${key}` };
   const url = normaliseLogUrl(log.url);
   if ("error" in url) return { kind: "error", error: `${where}: url: ${url.error}` };
+  let submissionUrl: string | null = log.type === "rfc6962" ? url.url : null;
+  if (log.submissionUrl !== undefined) {
+    const sub = normaliseLogUrl(log.submissionUrl);
+    if ("error" in sub) return { kind: "error", error: `${where}: submissionUrl: ${sub.error}` };
+    submissionUrl = sub.url;
+  }
   return {
     kind: "ok",
     log: {
@@ -425,7 +433,7 @@ export function inlineLogDescriptor(
       operator: null,
       protocol: log.type,
       url: url.url,
-      submissionUrl: log.type === "rfc6962" ? url.url : null,
+      submissionUrl,
       key,
       state: null,
       stateSince: null,
