@@ -215,6 +215,27 @@ void describe("ct: following a log", () => {
     }
   });
 
+  void it("a CAA lookup that fails (SERVFAIL) raises no caa-mismatch, and says so in the log", async () => {
+    const log = await newLog();
+    const w = await ctWorld({
+      roots: [caB.root],
+      zone: { "contoso.com": { servfail: true, behaviourTypes: ["CAA"] } },
+      caaIssuers: { [caA.issuerKey]: ["alpha.test"] },
+    });
+    try {
+      await w.run([log]);
+      log.addX509(await leaf(caB, ["dark.contoso.com"]), [caB.issuer.certDer, caB.root.certDer]);
+      await w.run([log]);
+      assert.deepEqual(byEvent(await w.openAlerts()), { "new-subdomain": ["dark.contoso.com"] });
+      assert.ok(
+        w.lines.some((l) => /CAA lookup for dark\.contoso\.com .*inconclusive/.test(l)),
+        w.lines.join("\n"),
+      );
+    } finally {
+      await w.close();
+    }
+  });
+
   void it("certificate-expiring-not-renewed for a watched name's newest certificate, resolved by a renewal", async () => {
     const log = await newLog();
     const now = new Date();
