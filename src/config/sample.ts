@@ -90,6 +90,22 @@ endpoints:
 # BIND zone files: every name in them is checked for takeover.
 #zoneFiles: [./contoso.com.zone]
 
+# Lookalike domains (event 12): generated permutations resolved by "certwatch domains", and CT names.
+#lookalikes:
+#  ignore: [contoso-partner.com]  # registrable domains that never alert
+#  own: [contoso.net]             # your other domains: never lookalikes
+#  dictionary: [login, secure]    # words for the dictionary family (built-in list by default)
+#  tlds: [com, net, org]          # suffixes for the TLD-swap family (built-in list by default)
+#  maxCandidates: 20000           # per watched domain
+#  concurrency: 64                # DNS questions in flight
+
+# Subdomain takeover (event 18).
+#takeover:
+#  tries: 3                       # NXDOMAIN must repeat on every try
+#  http: true                     # fetch http://<name>/ for providers with an HTTP fingerprint
+#  httpTimeoutMs: 5000
+#  concurrency: 32
+
 # Issuing-CA key (hex SHA-256 of its SubjectPublicKeyInfo) -> its CAA identifiers,
 # beside the bundled table.
 #caa:

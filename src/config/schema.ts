@@ -361,6 +361,35 @@ export const configSchema = strict({
     .default([])
     .transform((n) => [...new Set(n)]),
   zoneFiles: z.array(filePath).default([]),
+  lookalikes: strict({
+    /** Registrable domains that are never lookalikes (partners, parked defensive registrations). */
+    ignore: z
+      .array(hostname)
+      .default([])
+      .transform((n) => [...new Set(n)]),
+    /** The organisation's other registrable domains: never lookalikes either. */
+    own: z
+      .array(hostname)
+      .default([])
+      .transform((n) => [...new Set(n)]),
+    /** Words for the dictionary family (login, secure, … by default). */
+    dictionary: z.array(z.string().regex(/^[a-z0-9-]{1,63}$/, "must be a lower-case DNS label")).optional(),
+    /** Top-level domains for the tld-swap family (a built-in list by default). */
+    tlds: z.array(z.string().regex(/^[a-z0-9.-]{1,63}$/, "must be a lower-case DNS suffix")).optional(),
+    /** Candidates generated per watched domain, at most. */
+    maxCandidates: int(1, 1_000_000, 20_000),
+    /** DNS questions in flight while resolving candidates. */
+    concurrency: int(1, 1024, 64),
+  }).prefault({}),
+  takeover: strict({
+    /** How many times a dangling answer must repeat (NXDOMAIN must be consistent). */
+    tries: int(1, 10, 3),
+    /** Fetch http://<name>/ for providers whose takeover signal is an HTTP fingerprint. */
+    http: z.boolean().default(true),
+    httpTimeoutMs: int(100, 120_000, 5000),
+    /** Names checked at the same time. */
+    concurrency: int(1, 1024, 32),
+  }).prefault({}),
   caa: strict({ issuers: caaIssuers.default({}) }).prefault({}),
   allowedRoots: z.array(filePath).default([]),
   publicUrl: parsedString(parseHttpUrl).optional(),

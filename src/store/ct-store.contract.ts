@@ -135,6 +135,8 @@ export function ctStoreContract(name: string, makeStore: () => Promise<Store>): 
         const under = await store.certificatesUnder(["contoso.com"]);
         assert.deepEqual(under, [{ summary: cert.summary, identity: "11".repeat(32), precertificate: true }]);
         assert.deepEqual(await store.certificatesUnder(["fabrikam.com"]), []);
+        assert.deepEqual(await store.namesUnder(["contoso.com"]), ["api.contoso.com", "shop.contoso.com"]);
+        assert.deepEqual(await store.namesUnder(["api.contoso.com"]), ["api.contoso.com"]);
         assert.deepEqual(
           (await store.certificatesForName("shop.contoso.com")).map((c) => c.sha256),
           [cert.summary.sha256],
@@ -146,6 +148,7 @@ export function ctStoreContract(name: string, makeStore: () => Promise<Store>): 
         const www = endpoint("www.contoso.com");
         await store.recordRun(run("tls:www.contoso.com:443", T0, [], { observations: [observation(www)] }));
         assert.deepEqual(await store.knownNames(["WWW.contoso.com."]), new Set(["www.contoso.com"]));
+        assert.deepEqual(await store.namesUnder(["contoso.com"]), ["www.contoso.com"]);
       }));
 
     void it("a CT alert held by entries and by the expiry scope stays open until both let go", () =>

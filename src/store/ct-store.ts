@@ -215,13 +215,10 @@ export async function rootBaseline(
  * Every stored certificate naming one of these domains or a name under it. One pass over the name index
  * (a suffix walk per name against a set), whatever the number of watched domains.
  */
-export async function certificatesUnder(
-  db: Db,
-  d: StoreDialect,
-  domains: readonly string[],
-): Promise<InventoryCertificate[]> {
+/** A test "is this name (or wildcard) one of these domains or below one": a suffix walk against a set. */
+function underAny(domains: readonly string[]): (name: string) => boolean {
   const watched = new Set(domains.map(normalizeName));
-  const under = (name: string): boolean => {
+  return (name) => {
     for (let n = name.startsWith("*.") ? name.slice(2) : name; n !== "";) {
       if (watched.has(n)) return true;
       const dot = n.indexOf(".");
@@ -229,6 +226,28 @@ export async function certificatesUnder(
     }
     return false;
   };
+}
+
+/** Every host name known under these domains: certificate names (wildcards without `*.`) and scanned hosts. */
+export async function namesUnder(db: Db, domains: readonly string[]): Promise<string[]> {
+  const under = underAny(domains);
+  const out = new Set<string>();
+  for (const r of await db.selectFrom("certificate_names").select("name").distinct().execute()) {
+    if (under(r.name)) out.add(r.name.startsWith("*.") ? r.name.slice(2) : r.name);
+  }
+  for (const r of await db.selectFrom("endpoints").select("host").distinct().execute()) {
+    const host = normalizeName(r.host);
+    if (under(host)) out.add(host);
+  }
+  return [...out].sort();
+}
+
+export async function certificatesUnder(
+  db: Db,
+  d: StoreDialect,
+  domains: readonly string[],
+): Promise<InventoryCertificate[]> {
+  const under = underAny(domains);
   const shas = new Set<string>();
   for (const r of await db.selectFrom("certificate_names").select(["sha256", "name"]).execute()) {
     if (under(r.name)) shas.add(r.sha256);

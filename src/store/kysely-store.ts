@@ -209,6 +209,10 @@ export class KyselyStore implements Store {
     return ct.certificatesUnder(this.db, this.dialect, domains);
   }
 
+  namesUnder(domains: readonly string[]): Promise<string[]> {
+    return ct.namesUnder(this.db, domains);
+  }
+
   getLogListCache(url: string): Promise<LogListCacheEntry | undefined> {
     return ct.getLogListCache(this.db, url);
   }

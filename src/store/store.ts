@@ -122,6 +122,8 @@ export interface Store {
   rootBaseline(domains: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Stored certificates naming one of these domains or a name under it. */
   certificatesUnder(domains: readonly string[]): Promise<InventoryCertificate[]>;
+  /** Host names known under these domains (certificate names, wildcards without `*.`, and scanned hosts), sorted. */
+  namesUnder(domains: readonly string[]): Promise<string[]>;
   getLogListCache(url: string): Promise<LogListCacheEntry | undefined>;
   putLogListCache(entry: LogListCacheEntry): Promise<void>;
 }
