@@ -226,7 +226,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
         io.stderr.write(`ct: ${l.description} changed in the log list (${l.state ?? "inline"})\n`);
     }
     following = selection.logs;
-    return logTargets(selection.logs, watched, http, c, abort.signal);
+    return logTargets(selection.logs, { watched }, http, c, abort.signal);
   };
   try {
     if (!args.once) {

@@ -153,7 +153,7 @@ async function worker(job: Job): Promise<WorkerResult> {
     type: job.protocol,
   });
   if (d.kind === "error") throw new Error(d.error);
-  const targets = logTargets([d.log], watched, http, job.settings);
+  const targets = logTargets([d.log], { watched }, http, job.settings);
 
   const rss = new RssSampler();
   (globalThis as { gc?: () => void }).gc?.();

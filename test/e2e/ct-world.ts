@@ -10,6 +10,7 @@ import { draftFromFinding } from "../../src/alerts/reconcile.js";
 import { cachedCaaPolicy } from "../../src/app/ct/caa-cache.js";
 import { followCt, runCtOnce, type CtRunDeps, type CtRunReport } from "../../src/app/ct/run.js";
 import type { LogTarget } from "../../src/app/ct/read-log.js";
+import type { LookalikeIndex } from "../../src/app/ct/logged-entry.js";
 import { logTargets } from "../../src/app/ct/targets.js";
 import { DEFAULT_THRESHOLDS } from "../../src/checks/context.js";
 import type { Alert } from "../../src/domain/alert.js";
@@ -59,6 +60,8 @@ export interface CtWorldOptions {
   readonly allowedRoots?: readonly string[];
   readonly roots?: readonly Issued[];
   readonly commitEvery?: number;
+  /** The lookalike index CT names are matched against (event 12). */
+  readonly lookalikes?: LookalikeIndex;
 }
 
 export interface CtWorld {
@@ -151,7 +154,7 @@ export async function ctWorld(o: CtWorldOptions = {}): Promise<CtWorld> {
       maxRetryAfterSeconds: 2,
       retries: { maxRetries: 2, baseDelayMs: 50 },
     };
-    return logTargets(descriptors, watched, http, settings);
+    return logTargets(descriptors, { watched, lookalikes: o.lookalikes }, http, settings);
   }
 }
 

@@ -6,6 +6,7 @@
 import type { AlertDraft } from "../../alerts/reconcile.js";
 import { checkCaa, type CaaPolicySeen } from "../../checks/caa.js";
 import { checkLoggedCertificate, type LoggedCertificate } from "../../checks/ct-certificate.js";
+import { loggedLookalikeFinding } from "../../checks/lookalike.js";
 import { rfc3339 } from "../../domain/alert.js";
 import type { CertificateSummary } from "../../domain/certificate.js";
 import type { Finding } from "../../domain/finding.js";
@@ -73,6 +74,10 @@ async function chainOf(
   m: MatchedEntry,
   log: LogRef,
 ): Promise<{ precertificate: Buffer | null; chain: Uint8Array[]; error: string | null }> {
+  // A lookalike's certificate is not ours: its issuers and root are not needed.
+  if (m.chain.kind === "fingerprints" && m.watchedNames.length === 0) {
+    return { precertificate: m.chain.precertificate, chain: [], error: null };
+  }
   if (m.chain.kind === "extra-data") {
     try {
       return { ...parseExtraData(m.entry.type, m.chain.extraData), error: null };
@@ -166,6 +171,16 @@ async function caaFindings(
   return checkCaa({ certificate: summary, key, policies, issuer });
 }
 
+function logRefDetails(log: LogRef, r: Resolved): Record<string, unknown> {
+  return {
+    log: log.description,
+    logId: log.id,
+    index: r.m.index,
+    entryType: r.m.entry.type,
+    loggedAt: rfc3339(new Date(r.m.entry.timestamp)),
+  };
+}
+
 /**
  * Evaluates the matched entries of one batch in log order. `isHistory(index)` is true for backfilled entries.
  */
@@ -188,6 +203,12 @@ export async function evaluateMatches(
 
   for (const r of resolved) {
     out.certificates.push(r.record);
+    if (!isHistory(r.m.index)) {
+      const where = logRefDetails(log, r);
+      for (const l of r.m.lookalikes)
+        out.findings.push(deps.draft(loggedLookalikeFinding(l, r.record.summary, where)));
+    }
+    if (r.m.watchedNames.length === 0) continue;
     // Seen before (another log, or the precertificate of this certificate): nothing new to say.
     if (known.has(r.identity)) continue;
     known.add(r.identity);

@@ -3,6 +3,7 @@
  * One CT entry on its way through the pipeline, from either protocol: read its certificate fields, and
  * keep only what names a watched domain. Everything else is hashed into the tree and forgotten.
  */
+import type { LookalikeVerdict } from "../../checks/lookalike.js";
 import type { WatchedDomains } from "../../domain/watched-domains.js";
 import {
   CtEntryError,
@@ -22,14 +23,27 @@ export type ChainSource =
       readonly fingerprints: Buffer[];
     };
 
-/** An entry naming at least one watched domain. */
+/** Decides whether a name imitates a watched domain (null: it does not). */
+export interface LookalikeIndex {
+  match(name: string): LookalikeVerdict | null;
+}
+
+/** An entry naming at least one watched domain, or a lookalike of one. */
 export interface MatchedEntry {
   readonly index: number;
   readonly entry: TimestampedEntry;
   readonly tbs: Buffer;
   readonly fields: LoggedCertificateFields;
   readonly watchedNames: readonly { readonly name: string; readonly domain: string }[];
+  /** Names imitating a watched domain (one per lookalike registrable domain). */
+  readonly lookalikes: readonly LookalikeVerdict[];
   readonly chain: ChainSource;
+}
+
+/** What an entry is matched against. */
+export interface EntryMatchers {
+  readonly watched: WatchedDomains;
+  readonly lookalikes?: LookalikeIndex | undefined;
 }
 
 export interface EntryError {
@@ -48,12 +62,7 @@ function namesOf(f: LoggedCertificateFields): readonly string[] {
   return f.dnsNames.length > 0 ? f.dnsNames : f.commonNames.map((n) => n.toLowerCase());
 }
 
-function match(
-  index: number,
-  entry: TimestampedEntry,
-  chain: ChainSource,
-  watched: WatchedDomains,
-): EntryVerdict {
+function match(index: number, entry: TimestampedEntry, chain: ChainSource, m: EntryMatchers): EntryVerdict {
   let tbs: Buffer;
   let fields: LoggedCertificateFields;
   try {
@@ -63,33 +72,39 @@ function match(
     return { index, error: `certificate: ${describe(e)}` };
   }
   let watchedNames: { name: string; domain: string }[] | null = null;
+  let lookalikes: LookalikeVerdict[] | null = null;
   for (const raw of namesOf(fields)) {
-    const domain = watched.domainOf(raw);
-    if (domain === null) continue;
+    const domain = m.watched.domainOf(raw);
+    if (domain === null) {
+      const l = m.lookalikes?.match(raw);
+      if (l != null && !(lookalikes ?? []).some((x) => x.lookalike === l.lookalike))
+        (lookalikes ??= []).push(l);
+      continue;
+    }
     const name = raw.toLowerCase().replace(/\.$/, "");
     (watchedNames ??= []).push({ name, domain });
   }
-  if (watchedNames === null) return null;
-  return { index, entry, tbs, fields, watchedNames, chain };
+  if (watchedNames === null && lookalikes === null) return null;
+  return { index, entry, tbs, fields, watchedNames: watchedNames ?? [], lookalikes: lookalikes ?? [], chain };
 }
 
 /** An RFC 6962 entry: the leaf must parse; its extra_data is kept unparsed until the entry matches. */
-export function matchRfc6962Entry(raw: RawEntry, watched: WatchedDomains): EntryVerdict {
+export function matchRfc6962Entry(raw: RawEntry, m: EntryMatchers): EntryVerdict {
   let entry: TimestampedEntry;
   try {
     entry = parseMerkleTreeLeaf(raw.leafInput);
   } catch (e) {
     return { index: raw.index, error: e instanceof CtEntryError ? e.message : `leaf: ${describe(e)}` };
   }
-  return match(raw.index, entry, { kind: "extra-data", extraData: raw.extraData }, watched);
+  return match(raw.index, entry, { kind: "extra-data", extraData: raw.extraData }, m);
 }
 
-export function matchTileLeaf(index: number, leaf: TileLeaf, watched: WatchedDomains): EntryVerdict {
+export function matchTileLeaf(index: number, leaf: TileLeaf, m: EntryMatchers): EntryVerdict {
   return match(
     index,
     leaf,
     { kind: "fingerprints", precertificate: leaf.precertificate, fingerprints: leaf.chainFingerprints },
-    watched,
+    m,
   );
 }
 

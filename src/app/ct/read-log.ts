@@ -6,7 +6,6 @@
 import type { AlertChange } from "../../alerts/reconcile.js";
 import { rfc3339 } from "../../domain/alert.js";
 import type { Finding } from "../../domain/finding.js";
-import type { WatchedDomains } from "../../domain/watched-domains.js";
 import type { TileLeaf } from "../../sources/ct/entry.js";
 import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
 import {
@@ -27,6 +26,7 @@ import {
   leafTimestamp,
   matchRfc6962Entry,
   matchTileLeaf,
+  type EntryMatchers,
   type EntryVerdict,
   type MatchedEntry,
 } from "./logged-entry.js";
@@ -49,7 +49,8 @@ export interface LogProgress {
 export interface LogTarget {
   readonly descriptor: CtLogDescriptor;
   readonly client: Rfc6962Client | StaticCtClient;
-  readonly watched: WatchedDomains;
+  /** Watched domains, and the lookalike index when there is one. */
+  readonly matchers: EntryMatchers;
 }
 
 export interface LogReport {
@@ -357,7 +358,7 @@ export async function readLog(t: LogTarget, deps: ReadLogDeps): Promise<LogRepor
       for await (const batch of t.client.entries(cursor.position, head.size)) {
         for (const raw of batch) {
           cursor.frontier.append(leafHash(raw.leafInput));
-          take(matchRfc6962Entry(raw, t.watched), leafTimestamp(raw.leafInput));
+          take(matchRfc6962Entry(raw, t.matchers), leafTimestamp(raw.leafInput));
         }
         if (pendingCount >= deps.commitEvery || cursor.position === head.size) {
           const r = await flush();
@@ -374,7 +375,7 @@ export async function readLog(t: LogTarget, deps: ReadLogDeps): Promise<LogRepor
           if (index < cursor.position) continue;
           const leaf = tile.leaves[i] as TileLeaf;
           cursor.frontier.append(leafHash(leaf.merkleLeaf));
-          let v = matchTileLeaf(index, leaf, t.watched);
+          let v = matchTileLeaf(index, leaf, t.matchers);
           if (leaf.leafIndex !== null && leaf.leafIndex !== index && !isError(v)) {
             v = { index, error: `leaf_index extension says ${leaf.leafIndex}` };
           }

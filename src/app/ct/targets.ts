@@ -3,11 +3,11 @@
  * A client per followed log (RFC 6962 or Static CT API), sharing one keep-alive HTTP client and honouring
  * the politeness settings of `ct`.
  */
-import type { WatchedDomains } from "../../domain/watched-domains.js";
 import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
 import { createRfc6962Client } from "../../sources/ct/rfc6962-client.js";
 import { createStaticCtClient, defaultOrigin } from "../../sources/ct/static-ct-client.js";
 import type { HttpClient } from "../../util/http-get.js";
+import type { EntryMatchers } from "./logged-entry.js";
 import type { LogTarget } from "./read-log.js";
 
 export interface ClientSettings {
@@ -22,7 +22,7 @@ export interface ClientSettings {
 
 export function logTargets(
   logs: readonly CtLogDescriptor[],
-  watched: WatchedDomains,
+  matchers: EntryMatchers,
   http: HttpClient,
   s: ClientSettings,
   signal?: AbortSignal,
@@ -54,6 +54,6 @@ export function logTargets(
             // static-ct-api: the checkpoint origin is the submission prefix, schema-less, no trailing slash.
             ...(descriptor.submissionUrl === null ? {} : { origin: defaultOrigin(descriptor.submissionUrl) }),
           });
-    return { descriptor, client, watched };
+    return { descriptor, client, matchers };
   });
 }
