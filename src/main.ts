@@ -34,6 +34,16 @@ import { RevocationSource } from "./sources/revocation/revocation-source.js";
 import { probeEndpoint } from "./sources/tls/prober.js";
 import { openStore, StoreOpenError } from "./store/open.js";
 import { compareAlerts } from "./store/kysely-store.js";
+import { runDomains } from "./app/domains/run.js";
+import {
+  candidatesFor,
+  httpFingerprint,
+  lookalikeExclusions,
+  lookalikeMatcher,
+  zoneFileNames,
+} from "./cli/domains-command.js";
+import { gatherDelegation } from "./sources/dns/delegation.js";
+import { ZoneFileError } from "./sources/dns/zone-file.js";
 import type { Store } from "./store/store.js";
 
 export interface Io {
@@ -66,6 +76,7 @@ export async function main(
       e instanceof ConfigError ||
       e instanceof TrustFileError ||
       e instanceof StoreOpenError ||
+      e instanceof ZoneFileError ||
       e instanceof UsageError
     ) {
       io.stderr.write(`certwatch: ${e.message}\n`);
@@ -106,6 +117,9 @@ async function run(args: CliArgs, io: Io): Promise<number> {
     case "ct":
       return withStore(await loadConfig(configPath), (config, store) => runCt(args, config, store, io));
     case "domains":
+      return withStore(await loadConfig(configPath), (config, store) =>
+        runDomainsCommand(args, config, store, io),
+      );
     case "serve":
       throw new UsageError(`"${args.command}" is not available in this release yet`);
   }
@@ -181,6 +195,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
     tries: config.dns.tries,
   });
   const watched = new WatchedDomains(config.domains);
+  const lookalikes = watched.size === 0 ? undefined : lookalikeMatcher(config);
   if (watched.size === 0) {
     io.stderr.write(`${config.configPath}: domains: nothing is watched; logs are read and verified only\n`);
   }
@@ -226,7 +241,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
         io.stderr.write(`ct: ${l.description} changed in the log list (${l.state ?? "inline"})\n`);
     }
     following = selection.logs;
-    return logTargets(selection.logs, { watched }, http, c, abort.signal);
+    return logTargets(selection.logs, { watched, lookalikes }, http, c, abort.signal);
   };
   try {
     if (!args.once) {
@@ -253,6 +268,71 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    http.destroy();
+  }
+}
+
+async function runDomainsCommand(
+  args: CliArgs,
+  config: ResolvedConfig,
+  store: Store,
+  io: Io,
+): Promise<number> {
+  const dns = createDnsClient({
+    servers: config.dns.servers,
+    timeoutMs: config.dns.timeoutMs,
+    tries: config.dns.tries,
+  });
+  const zones = await zoneFileNames(config.zoneFiles);
+  for (const w of zones.warnings) io.stderr.write(`warning: ${w}\n`);
+  if (config.domains.length === 0 && config.names.length === 0 && zones.names.length === 0) {
+    io.stderr.write(`${config.configPath}: domains, names, zoneFiles: nothing to check\n`);
+  }
+  const http = new HttpClient();
+  const t = config.takeover;
+  const matcher = config.domains.length === 0 ? null : lookalikeMatcher(config);
+  try {
+    const report = await runDomains(
+      {
+        store,
+        takeover: {
+          dns,
+          delegation: (zone, nameservers) =>
+            gatherDelegation(dns, zone, {
+              ...(nameservers === undefined ? {} : { nameservers }),
+              tries: t.tries,
+              timeoutMs: config.dns.timeoutMs,
+            }),
+          ...(t.http ? { http: httpFingerprint(http, t.httpTimeoutMs) } : {}),
+        },
+        lookalikes: {
+          dns,
+          candidates: candidatesFor(config),
+          verdict: (domain) => matcher?.match(domain) ?? null,
+          logLine: (m) => io.stderr.write(`${m}\n`),
+        },
+        now: () => new Date(),
+        draft: (f) => draftFromFinding(f, config.severity),
+        logLine: (m) => io.stderr.write(`${m}\n`),
+      },
+      {
+        watched: config.domains,
+        names: [...config.names, ...zones.names],
+        delegations: zones.delegations,
+        exclude: lookalikeExclusions(config),
+        tries: t.tries,
+        takeoverConcurrency: t.concurrency,
+        lookalikeConcurrency: config.lookalikes.concurrency,
+      },
+    );
+    const l = report.lookalikes;
+    io.stderr.write(
+      `domains: ${report.takeover.checked} names checked for takeover (${report.takeover.findings.length} dangling, ${report.takeover.inconclusive.length} inconclusive); ` +
+        `${l.candidates} lookalike candidates in ${l.registrableDomains} domains, ${l.registered} registered, ${l.inconclusive} inconclusive\n`,
+    );
+    const alerts = await store.listAlerts({ status: "open", scopes: report.scopes });
+    return printAlerts(alerts, args, io);
+  } finally {
     http.destroy();
   }
 }

@@ -17,7 +17,7 @@ Commands:
   init     [--force]                         write a commented sample certwatch.yaml
   ct       [--once] [--json] [--fail-on SEV] read every CT log up to its head (--once), then the alerts raised;
                                              without --once, keep following the logs until interrupted
-  domains  [--json]                          lookalike and takeover DNS checks (coming in a later release)
+  domains  [--json] [--fail-on SEVERITY]     subdomain takeover and registered lookalike domains (DNS), then their alerts
   serve                                      the daemon and dashboard (coming in a later release)
 
 Options:
