@@ -3,48 +3,15 @@
  * stderr, and a process killed in the middle of a run that, run again, loses no alert and doubles none.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { startCtLog, type CtLog } from "../helpers/ct-log.js";
 import { startDnsServer, type DnsServer } from "../helpers/dns-server.js";
+import { certwatch, jsonLines, startCli } from "./run-cli.js";
 import { createRootCa, issueIntermediate, issueLeaf, type Issued } from "../helpers/pki.js";
-
-const ENTRY = fileURLToPath(new URL("../../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
-    cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, done };
-}
-
-const certwatch = (args: string[], cwd: string): Promise<Run> => start(args, cwd).done;
 
 function config(dir: string, log: CtLog, dns: DnsServer, extra = ""): void {
   writeFileSync(
@@ -59,13 +26,6 @@ ct:
   timeoutMs: 5000
 ${extra}`,
   );
-}
-
-function jsonLines(s: string): Record<string, unknown>[] {
-  return s
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 void describe("certwatch ct", () => {
@@ -156,7 +116,7 @@ void describe("certwatch ct", () => {
         conn.close();
       }
     };
-    const run = start(["ct", "--once", "--json"], work);
+    const run = startCli(["ct", "--once", "--json"], work);
     let killedAt = 0;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {

@@ -23,6 +23,7 @@ import { startCtLog } from "../helpers/ct-log.js";
 import { startDnsServer, type DnsServer, type ZoneSpec } from "../helpers/dns-server.js";
 import { issueLeaf } from "../helpers/pki.js";
 import { byEvent, ctWorld, testCa } from "./ct-world.js";
+import { certwatch, jsonLines } from "./run-cli.js";
 
 const CYRILLIC = domainToASCII("cоntoso.com"); // U+043E
 const GREEK = domainToASCII("cοntοsο.com"); // every o a Greek omicron (U+03BF)
@@ -197,6 +198,45 @@ void describe("lookalikes from CT", () => {
     } finally {
       await w.close();
       await log.close();
+    }
+  });
+});
+
+void describe("certwatch domains (the command)", () => {
+  void it("prints the takeover and lookalike alerts as JSON Lines; --fail-on high exits 1; a bad zone file exits 2", async () => {
+    const dns = await startDnsServer({
+      "old.contoso.com": { CNAME: "contoso-old.azurewebsites.net" },
+      "cntoso.com": { NS: ["ns1.parking.test"] },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "certwatch-domains-cli-"));
+    try {
+      writeFileSync(
+        join(dir, "certwatch.yaml"),
+        `domains: [contoso.com]\nnames: [old.contoso.com]\ndns: { servers: ["${dns.server}"], timeoutMs: 500, tries: 1 }\ntakeover: { http: false }\n`,
+      );
+      const r = await certwatch(["domains", "--json", "--fail-on", "high"], dir);
+      assert.equal(r.code, 1, r.stderr);
+      const alerts = jsonLines(r.stdout);
+      assert.deepEqual(
+        alerts.map((a) => [a["eventId"], a["subject"], a["source"]]).sort(),
+        [
+          [12, "cntoso.com", "ct"],
+          [18, "old.contoso.com", "dns"],
+        ].sort(),
+      );
+      assert.match(r.stderr, /domains: \d+ names checked for takeover \(1 dangling/);
+
+      writeFileSync(join(dir, "contoso.com.zone"), "www IN CNAME (\n");
+      writeFileSync(
+        join(dir, "certwatch.yaml"),
+        `domains: [contoso.com]\nzoneFiles: [contoso.com.zone]\ndns: { servers: ["${dns.server}"] }\n`,
+      );
+      const bad = await certwatch(["domains"], dir);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /contoso\.com\.zone:\d+/);
+    } finally {
+      await dns.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
