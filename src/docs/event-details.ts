@@ -24,6 +24,38 @@ const logged = {
 };
 
 export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> = {
+  "similar-domain": {
+    seenIn: "`ct` (a logged certificate names it) or `dns` (`certwatch domains` found it registered)",
+    lookalike: "the imitating registrable domain, ASCII/punycode (also the subject and key)",
+    unicode: "its display form (differs for IDN lookalikes)",
+    watchedDomain: "the watched domain it imitates",
+    reasons:
+      "how the index recognised it: `confusable` (same Unicode TR39 skeleton), `typo` (edit distance), `permutation`, `embedded-label` (`contoso-login.com`), `embedded-domain` (`contoso.com.evil.net`)",
+    score: "0–100: how convincing the imitation is, for triage",
+    distance: "edit distance between the folded labels, when relevant",
+    name: "(ct) the certificate name that matched, with `log`, `logId`, `index`, `entryType`, `loggedAt`",
+    families:
+      "(dns) the generator families that produced it: omission, insertion, replacement, transposition, repetition, vowel-swap, bitsquatting, hyphenation, addition, homoglyph, cyrillic, confusable, mixed-script, keyboard, plural, dictionary, tld-swap, subdomain, various",
+    candidates: "(dns) the generated names under it (at most 20)",
+    nameservers: "(dns) its NS records: it is delegated, so registered",
+    addresses: "(dns) its A/AAAA addresses",
+    mx: "(dns) its mail exchangers; `mailRisk` is true when there are any (mail meant for you can be received)",
+    wildcard: "(dns) a random name under it resolves too: a wildcard zone (typical of parking)",
+  },
+  "domain-takeover": {
+    chain: "the name, then each CNAME target in order (for a delegation: the zone)",
+    provider:
+      "the service the chain ends at (e.g. `Azure App Service`), `unregistered domain`, or the DNS host of a dead delegation",
+    signal:
+      "`nxdomain` (the target does not exist), `http` (the provider's page for an unclaimed resource), `ns` (no name server serves the delegated zone)",
+    status:
+      "`yes` or `edge-case`: how takeover-prone the service is, per the public can-i-take-over-xyz lists",
+    evidence:
+      "what was seen, e.g. `NXDOMAIN for x.azurewebsites.net on 3 of 3 tries` or the fingerprint matched",
+    nameservers: "(ns) each name server with its state (`lame`, `unresolvable`, …) and evidence",
+    remediation: "what to do for this provider",
+    reference: "where the provider's fingerprint is documented",
+  },
   "different-root": {
     root: "`{ subject, spkiSha256 }` of the root the certificate chains to (from the logged chain, or the trust store)",
     domains: "the watched domains for which this root is new",
