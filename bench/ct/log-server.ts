@@ -13,7 +13,7 @@
  * it). Templates t with t % M === 0 (M = `--match-every`, default 100) name a watched domain: their names
  * hold the placeholder `domain000`, whose digits are set to k = floor(i / M) % D for entry i, so ~1/M of
  * entries name one of the D watched domains `domain<k>.com` (k zero-padded to 3 digits), spread over all of
- * them. The others name unrelated hosts, some of them near misses (`xdomain042.com`, `domain042.com.cdn.net`).
+ * them. The others name unrelated hosts; about 1 % are lookalikes of watched domains (`xdomain042.com`, `domain042.com.cdn.net`).
  * Entries alternate between x509 (the final certificate, with an SCT list) and precert (the logged TBS and
  * a PrecertChainEntry / TileLeaf pre_certificate), per template.
  *
@@ -206,14 +206,19 @@ function namesOf(t: number, matching: boolean): { dnsNames: string[]; subject: s
   }
   const n = String(t).padStart(3, "0");
   const host = `host${t}.tenant-${t % 37}.example.net`;
-  const shapes = [
+  const unrelated = [
     [host, `www.${host}`],
     [host, ...Array.from({ length: 1 + (t % 6) }, (_, k) => `alt${k}.${host}`)],
-    [`x${PLACEHOLDER}${n}.com`, `www.x${PLACEHOLDER}${n}.com`],
-    [`${PLACEHOLDER}${n}.com.cdn-${t}.net`],
     [`*.apps-${t}.example.org`, `apps-${t}.example.org`],
   ];
-  const dnsNames = shapes[t % shapes.length] as string[];
+  // Near misses of the watched domains are lookalikes (a typo, an embedded domain): about 1 % of templates,
+  // as in real logs where almost nothing imitates a given organisation.
+  const dnsNames =
+    t % 200 === 7
+      ? [`x${PLACEHOLDER}${n}.com`, `www.x${PLACEHOLDER}${n}.com`]
+      : t % 200 === 107
+        ? [`${PLACEHOLDER}${n}.com.cdn-${t}.net`]
+        : (unrelated[t % unrelated.length] as string[]);
   const subject =
     t % 4 === 0 ? `CN=${dnsNames[0] as string}, O=Tenant ${t} Ltd, L=Springfield, C=US` : `CN=${dnsNames[0]}`;
   return { dnsNames, subject };

@@ -18,6 +18,7 @@
  * `npm run bench:ct` (N = 200,000, both protocols); `npm run bench:ct -- --sizes 100000,200000,400000`;
  * `--no-certspotter`, `--cpu-prof DIR` (a V8 CPU profile of each certwatch worker); see USAGE for the rest.
  */
+import { LookalikeMatcher } from "../../src/lookalike/matcher.js";
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import {
   appendFileSync,
@@ -153,7 +154,9 @@ async function worker(job: Job): Promise<WorkerResult> {
     type: job.protocol,
   });
   if (d.kind === "error") throw new Error(d.error);
-  const targets = logTargets([d.log], { watched }, http, job.settings);
+  // The lookalike index too: every logged name not under a watched domain is asked whether it imitates one.
+  const lookalikes = new LookalikeMatcher(watched.list);
+  const targets = logTargets([d.log], { watched, lookalikes }, http, job.settings);
 
   const rss = new RssSampler();
   (globalThis as { gc?: () => void }).gc?.();

@@ -2,24 +2,10 @@
  * @module lookalike/matcher
  * The CT-stream lookalike matcher (event 12): does a certificate name's registrable domain imitate a watched
  * domain? Confusable skeletons, typos (symmetric-delete index), embedded brands (Aho-Corasick), in a few hash probes.
- *
- * One `match(name)`:
- * 1. normalise (case, trailing dot, `*.`), reject IP addresses, find the registrable domain (Public Suffix
- *    List, private domains included); names under a watched or own registrable domain stop here;
- * 2. fold the name (per label: punycode decoded, `foldForMatching`) — one pass, no allocation when the name
- *    is already folded;
- * 3. the folded registrable label is looked up in the skeleton index (confusable, TLD swap), else in the
- *    deletion index (typo: every string reachable from a watched label by ≤ k deletions, as 32-bit rolling
- *    hashes, so the query's own deletions are hashed in O(1) each without building strings; candidates are
- *    verified with Damerau-Levenshtein);
- * 4. one Aho-Corasick pass over the folded name (`.` and `-` are one symbol) finds watched labels inside the
- *    registrable label (embedded-label) and whole watched domains as consecutive labels (embedded-domain);
- * 5. the registrable domain is looked up in the precomputed permutation set, if any.
- * Only a hit allocates a result.
  */
 import { domainToASCII, domainToUnicode } from "node:url";
 import { getDomain } from "tldts";
-import { ASCII_FOLD, foldAscii, foldForMatching, skeleton } from "./skeleton.js";
+import { ASCII_FOLD, foldAscii, foldForMatching, foldUncontracted, skeleton } from "./skeleton.js";
 
 export type LookalikeReason = "confusable" | "typo" | "embedded-label" | "embedded-domain" | "permutation";
 
@@ -46,7 +32,11 @@ export interface MatcherOptions {
   readonly own?: readonly string[];
   /** lookalikes.ignore: registrable domains that never alert (a name under one never alerts either). */
   readonly ignore?: readonly string[];
-  /** Precomputed candidates (e.g. from the generator), registrable domain → families; optional. */
+  /**
+   * Precomputed candidates (e.g. from the generator), registrable domain → families; optional. Keys are
+   * registrable domains (the lookup is by the name's registrable domain); lower-case ASCII keys are used
+   * as given, without a copy.
+   */
   readonly permutations?: ReadonlyMap<string, readonly string[]>;
   /**
    * Largest edit distance that still counts as a typo, by folded label length (default: 1 for labels ≤ 5
@@ -62,26 +52,28 @@ export function defaultMaxDistance(labelLength: number): number {
 }
 
 /**
- * Short common words: a watched label among these (and any label under 3 characters) is never looked for
- * inside other domains — `shop.example` must not flag `shop-online.net`. Labels of 5 characters or more are
- * specific enough; only they are also looked for as plain substrings (`contosologin`).
+ * Short common words: a watched label among these (and any one-character label) is never looked for inside
+ * other domains — `shop.example` must not flag `shop-online.net`. Other short labels (`ibm`, `hp`) are
+ * looked for as whole tokens only (`ibm-login.com`); labels of 5 characters or more also as plain substrings
+ * (`contosologin`).
  */
 const GENERIC_SHORT = new Set(
   (
-    "air all app apps art ask auto baby bank bar bars base bay bed bee best bet big bike bio bit biz blog blue " +
-    "boat body book box boy bus buy cafe cake call cam camp car card care cars case cash cat chat city club " +
-    "code cook cool corp cup cut dad data date day deal dev diet dig dish doc docs dog door down easy eat eco " +
-    "edu eye fab face fair fan farm fast fax film find fire fish fit fix flat fly food foot form free fun fund " +
-    "game gas gay get gift girl give go gold golf good gov grid guru guy hair hand help her hero hide high " +
-    "hire him his home hop host hot hour hub ice idea info ink jet job jobs join joy just key kid kids king " +
-    "lab lady land law lead life like line link list live loan lock log long look love luck mail main make " +
-    "man map maps mart max me med meet menu mind mix mob mom more move mr my name net new news next nice " +
-    "node now one only open org our own page paid park part pay pen pet pets photo pic pick pin pink plan " +
-    "play plus pod pop post pro pub quiz race rain read real red rent rest ride ring road rock room run safe " +
-    "sale save sea seo shop show sign site size ski sky snow soft sol son spa spot star stay step stop sun " +
-    "sure swim tax taxi tea team tech tell test text the time tip tips top tour town toy toys tree trip true " +
-    "tube tv two type uni up us van vet via view vip wall war way web well west wifi wiki win wine wise work " +
-    "yes yoga you your zero zone zoo"
+    "am an as at be by do go he hi if in is it me mr my no of oh ok on or so to tv up us we air all app " +
+    "art ask bar bay bed bee bet big bio bit biz box boy bus buy cam car cat cup cut dad day dev dig doc " +
+    "dog eat eco edu eye fab fan fax fit fix fly fun gas gay get gov guy her him his hop hot hub ice ink " +
+    "jet job joy key kid lab law log man map max med mix mob mom net new now one org our own pay pen pet " +
+    "pic pin pod pop pro pub red run sea seo ski sky sol son spa sun tax tea the tip top toy two uni van " +
+    "vet via vip war way web win yes you zoo apps auto baby bank bars base best bike blog blue boat body " +
+    "book cafe cake call camp card care cars case cash chat city club code cook cool corp data date deal " +
+    "diet dish docs door down easy face fair farm fast film find fire fish flat food foot form free fund " +
+    "game gift girl give gold golf good grid guru hair hand help hero hide high hire home host hour idea " +
+    "info jobs join just kids king lady land lead life like line link list live loan lock long look love " +
+    "luck mail main make maps mart meet menu mind more move name news next nice node only open page paid " +
+    "park part pets pick pink plan play plus post quiz race rain read real rent rest ride ring road rock " +
+    "room safe sale save shop show sign site size snow soft spot star stay step stop sure swim taxi team " +
+    "tech tell test text time tips tour town toys tree trip true tube type view wall well west wifi wiki " +
+    "wine wise work yoga your zero zone"
   ).split(" "),
 );
 
@@ -111,22 +103,26 @@ function hashString(s: string): number {
 }
 
 /**
- * The filter of the deletion index: 2^21 bits (256 KiB) in 4,096 blocks of 512 bits (one 64-byte cache
- * line); a hash sets or tests 2 bits of one block. With 40,000 keys about 0.2% of absent hashes pass.
+ * The filter of the deletion index: 2^20 bits (128 KiB) in 2,048 blocks of 512 bits (one 64-byte cache
+ * line); a hash sets or tests 2 bits of one block. With 40,000 keys (1,000 watched labels) about 0.6% of
+ * absent hashes pass. (256 KiB and 512 KiB measured no faster.)
  */
-const FILTER_WORDS = 1 << 16;
+const FILTER_WORDS = 1 << 15;
 
 function filterHas(filter: Int32Array, h: number): boolean {
   const g = Math.imul(h, 0x9e3779b1);
-  const base = (g >>> 20) << 4;
+  const base = (g >>> 21) << 4;
   const b1 = (g >>> 11) & 511;
   const b2 = (g >>> 2) & 511;
-  return (filter[base + (b1 >>> 5)]! & (1 << (b1 & 31))) !== 0 && (filter[base + (b2 >>> 5)]! & (1 << (b2 & 31))) !== 0;
+  return (
+    (filter[base + (b1 >>> 5)]! & (1 << (b1 & 31))) !== 0 &&
+    (filter[base + (b2 >>> 5)]! & (1 << (b2 & 31))) !== 0
+  );
 }
 
 function filterAdd(filter: Int32Array, h: number): void {
   const g = Math.imul(h, 0x9e3779b1);
-  const base = (g >>> 20) << 4;
+  const base = (g >>> 21) << 4;
   const b1 = (g >>> 11) & 511;
   const b2 = (g >>> 2) & 511;
   filter[base + (b1 >>> 5)] = filter[base + (b1 >>> 5)]! | (1 << (b1 & 31));
@@ -211,15 +207,19 @@ interface Watched {
 
 /** Watched domains whose registrable labels fold to one key. */
 interface Brand {
+  /** `foldForMatching` of the label: the skeleton key. */
   readonly key: string;
+  /** `foldUncontracted` of the label (equal to `key` unless the label has m, w, rn or vv). */
+  readonly keyU: string;
   /** Sorted by domain; never empty. */
   readonly watched: Watched[];
   /** Looked for as a whole `-`-separated token of other registrable labels. */
   readonly embedToken: boolean;
   /** Looked for as any substring of other registrable labels (≥ 5 characters). */
   readonly embedSubstring: boolean;
-  /** The typo limit for this label (0: not in the deletion index). */
+  /** The typo limit for this label (0: not in the deletion index), by the length of `key` and of `keyU`. */
   readonly k: number;
+  readonly kU: number;
 }
 
 /** A hit being assembled for one brand. */
@@ -234,6 +234,19 @@ interface Acc {
   embeddedDomain: Watched | null;
 }
 
+function newAcc(brand: number): Acc {
+  return {
+    brand,
+    confusable: false,
+    distance: null,
+    typoFamily: null,
+    permutation: null,
+    embeddedToken: false,
+    embeddedSubstring: false,
+    embeddedDomain: null,
+  };
+}
+
 const SEP = 1; // the Aho-Corasick symbol of both '.' and '-'
 
 function isIpv4Like(n: string): boolean {
@@ -245,14 +258,6 @@ function isIpv4Like(n: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return true;
-}
-
-function hasUpper(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return true;
-  }
-  return false;
 }
 
 function isAscii(s: string): boolean {
@@ -296,7 +301,7 @@ function foldName(n: string): string {
     .join(".");
 }
 
-const VOWELS = new Set(["a", "e", "i", "o", "u", "y"]);
+const VOWELS = new Set(["a", "e", "i", "o", "u"]);
 
 /** The dnstwist family of a distance-1 edit turning `w` (watched key) into `c` (candidate key). */
 function typoFamily(c: string, w: string): string | null {
@@ -377,9 +382,16 @@ class DeletionIndex {
     const byHash = new Map<number, number[]>();
     this.#lengthK = new Uint8Array(MAX_LEN + MAX_K + 2);
     brands.forEach((b, id) => {
-      if (b.k <= 0 || b.key.length > MAX_LEN) return;
-      this.#lengthK[b.key.length] = Math.max(this.#lengthK[b.key.length]!, b.k);
-      for (const v of deletions(b.key, b.k)) {
+      const variants = new Set<string>();
+      for (const [key, k] of [
+        [b.key, b.k],
+        [b.keyU, b.kU],
+      ] as const) {
+        if (k <= 0 || key.length > MAX_LEN) continue;
+        this.#lengthK[key.length] = Math.max(this.#lengthK[key.length]!, k);
+        for (const v of deletions(key, k)) variants.add(v);
+      }
+      for (const v of variants) {
         const h = hashString(v);
         const list = byHash.get(h);
         if (list === undefined) byHash.set(h, [id]);
@@ -533,7 +545,7 @@ class Automaton {
       if (s === undefined) this.#other.set(c, (s = nSym++));
       return s;
     };
-    const children: Map<number, number>[] = [new Map()];
+    const children: Map<number, number>[] = [new Map<number, number>()];
     const ends: number[][] = [[]];
     this.#lengths = new Int32Array(patterns.length);
     patterns.forEach((p, id) => {
@@ -544,7 +556,7 @@ class Automaton {
         let nx = children[st]!.get(sy);
         if (nx === undefined) {
           nx = children.length;
-          children.push(new Map());
+          children.push(new Map<number, number>());
           ends.push([]);
           children[st]!.set(sy, nx);
         }
@@ -574,7 +586,7 @@ class Automaton {
       const f = fail[st]!;
       // dictionary links: the nearest proper suffix state that ends a pattern
       dictNext[st] = firstOut[f]!;
-      firstOut[st] = ends[st]!.length > 0 ? st : dictNext[st]!;
+      firstOut[st] = ends[st]!.length > 0 ? st : firstOut[f]!;
       for (let sy = 1; sy < nSym; sy++) {
         const nx = children[st]!.get(sy);
         if (nx === undefined) next[st * nSym + sy] = next[f * nSym + sy]!;
@@ -617,7 +629,7 @@ class Automaton {
     const ring = this.#ring;
     let st = 0;
     let folded = 0;
-    for (let i = 0; i < end; ) {
+    for (let i = 0; i < end;) {
       const at = i;
       let c = text.charCodeAt(i++);
       if (c === 114 && i < end && text.charCodeAt(i) === 110) {
@@ -652,7 +664,6 @@ class Automaton {
 interface Payload {
   readonly kind: "label" | "domain";
   readonly brand: number;
-  readonly length: number;
   /** For a domain pattern: the watched domain whose registrable domain it is. */
   readonly watched: Watched | null;
 }
@@ -662,8 +673,6 @@ const F_UPPER = 1;
 const F_NON_ASCII = 2;
 /** A character no host name has (`:` of IPv6, spaces, `/`, `@`, …): not a name we judge. */
 const F_BAD = 4;
-/** Something `foldAscii` changes: a folded digit, `rn`, `vv`. */
-const F_FOLD = 8;
 /** A punycode label (`xn--`). */
 const F_PUNY = 16;
 /** A character outside `[a-z0-9._-]` that is not bad (`*` inside a name, …): the slow fold handles it. */
@@ -680,11 +689,10 @@ function classify(n: string): number {
     const c = n.charCodeAt(i);
     if (c >= 97 && c <= 122) {
       digitsOnly = false;
-      if ((c === 110 && prev === 114) || (c === 118 && prev === 118)) flags |= F_FOLD;
     } else if (c === 46) {
       digitsOnly = true;
     } else if (c >= 48 && c <= 57) {
-      if (c !== 50) flags |= F_FOLD;
+      // digits keep digitsOnly
     } else if (c === 45) {
       digitsOnly = false;
       if (prev === 45 && i >= 3 && n.charCodeAt(i - 2) === 110 && n.charCodeAt(i - 3) === 120) {
@@ -710,12 +718,33 @@ function classify(n: string): number {
   return flags;
 }
 
+/**
+ * The matcher: built once from the watched domains (indexes below), then `match` per certificate name.
+ *
+ * One `match(name)`:
+ * 1. one pass over the name (case, trailing dot, `*.`, IP addresses, punycode, odd characters), then its
+ *    registrable domain (tldts: Public Suffix List, private domains included);
+ * 2. plain ASCII names are folded on the fly by the loops below (`ASCII_FOLD`, `rn` → `m`, `vv` → `w`); a
+ *    name with punycode or unusual characters is folded up front, label by label (`foldForMatching`);
+ * 3. the folded registrable label and its prefix hashes are computed in one loop into scratch arrays; its
+ *    hash is looked up in the skeleton index (confusable, TLD swap), else its deletion variants in the
+ *    deletion index (typo: every string reachable from a watched label by ≤ k deletions, as 32-bit rolling
+ *    hashes; the query's own variants are hashed in O(1) each without building strings, behind a Bloom
+ *    filter; candidates are verified with Damerau-Levenshtein). A label with rn or vv is also probed in
+ *    its uncontracted form (`foldUncontracted`), so an edit that makes or breaks such a pair is one edit;
+ * 4. one Aho-Corasick pass over the name up to the registrable label's end (`.` and `-` are one symbol)
+ *    finds watched labels inside the registrable label (embedded-label) and whole watched domains as
+ *    consecutive labels (embedded-domain);
+ * 5. the registrable domain is looked up in the precomputed permutation set, if any.
+ * Only then, and only for a hit, the exclusions (under a watched or own domain, ignored) and the result.
+ * The no-match path allocates nothing beyond tldts' own result (and a lower-cased copy of a name with capitals).
+ */
 export class LookalikeMatcher {
   readonly #excluded = new Set<string>();
   /** Watched or own domains that are public suffixes themselves: a name under one is excluded too. */
   readonly #excludedSuffixes: string[] = [];
   readonly #ignore: Set<string>;
-  readonly #permutations: Map<string, readonly string[]> | null;
+  readonly #permutations: ReadonlyMap<string, readonly string[]> | null;
   readonly #kOf: (len: number) => number;
   readonly #brands: Brand[] = [];
   readonly #exact: ExactIndex;
@@ -726,6 +755,8 @@ export class LookalikeMatcher {
   // Scratch arrays of the rolling hashes of the registrable label (see #typo).
   readonly #Q = new Uint16Array(MAX_LEN);
   readonly #P = new Int32Array(MAX_LEN + 1);
+  readonly #QU = new Uint16Array(MAX_LEN);
+  readonly #PU = new Int32Array(MAX_LEN + 1);
   readonly #C = new Int32Array(MAX_LEN);
   readonly #A2 = new Int32Array(MAX_LEN);
   readonly #A3 = new Int32Array(MAX_LEN);
@@ -764,17 +795,26 @@ export class LookalikeMatcher {
       if (n !== null) this.#ignore.add(n);
     }
 
-    if (opts.permutations !== undefined) {
+    // The permutation set is used as given when its keys are already lower-case ASCII (the generator's
+    // output): a set of millions of candidates is not copied. Otherwise a normalised copy is made.
+    const perms = opts.permutations;
+    if (perms === undefined) this.#permutations = null;
+    else if (
+      [...perms.keys()].every(
+        (d) => (classify(d) & (F_UPPER | F_NON_ASCII | F_BAD)) === 0 && !d.endsWith("."),
+      )
+    ) {
+      this.#permutations = perms;
+    } else {
       const m = new Map<string, readonly string[]>();
-      for (const [d, families] of opts.permutations) {
+      for (const [d, families] of perms) {
         const n = normaliseDomain(d);
         if (n === null) continue;
-        const r = getDomain(n, TLDTS_OPTIONS) ?? n;
-        const prev = m.get(r);
-        m.set(r, prev === undefined ? [...families] : [...new Set([...prev, ...families])]);
+        const prev = m.get(n);
+        m.set(n, prev === undefined ? families : [...new Set([...prev, ...families])]);
       }
       this.#permutations = m;
-    } else this.#permutations = null;
+    }
 
     // Brands: watched registrable labels grouped by folded key, in sorted order (determinism).
     const seen = new Set<string>();
@@ -798,13 +838,19 @@ export class LookalikeMatcher {
       else m.push(w);
     }
     for (const [key, ws] of members) {
-      const generic = key.length < 3 || (key.length < 5 && GENERIC_SHORT.has(key));
+      const generic = key.length < 2 || (key.length < 5 && GENERIC_SHORT.has(key));
+      // (labels sharing a key but not an uncontracted key — `modern` and `modem` both watched — keep the
+      // first one's; the other's typos are still found through the key, at one more edit only where an
+      // edit makes or breaks an rn)
+      const keyU = foldUncontracted(ws[0]!.labelUnicode);
       this.#brands.push({
         key,
+        keyU,
         watched: ws,
         embedToken: !generic,
         embedSubstring: key.length >= 5,
         k: this.#kOf(key.length),
+        kU: this.#kOf(keyU.length),
       });
     }
 
@@ -818,7 +864,7 @@ export class LookalikeMatcher {
     this.#brands.forEach((b, id) => {
       if (!b.embedToken && !b.embedSubstring) return;
       patterns.push(b.key);
-      this.#payloads.push({ kind: "label", brand: id, length: b.key.length, watched: null });
+      this.#payloads.push({ kind: "label", brand: id, watched: null });
     });
     const domains = new Set<string>();
     this.#brands.forEach((b, id) => {
@@ -827,7 +873,7 @@ export class LookalikeMatcher {
         domains.add(w.registrable);
         const folded = foldName(w.registrable);
         patterns.push(folded);
-        this.#payloads.push({ kind: "domain", brand: id, length: folded.length, watched: w });
+        this.#payloads.push({ kind: "domain", brand: id, watched: w });
       }
     });
     this.#automaton = new Automaton(patterns);
@@ -875,6 +921,7 @@ export class LookalikeMatcher {
     if (text === n) {
       rs = n.length - registrable.length;
       re = rs + registrable.indexOf(".");
+      if (rs < 0 || (rs > 0 && n.charCodeAt(rs - 1) !== 46)) return null; // tldts rewrote the name: not ours to judge
     } else {
       // folding may change lengths but never the labels: count them from the end
       re = text.length;
@@ -894,14 +941,17 @@ export class LookalikeMatcher {
     const Q = this.#Q;
     const P = this.#P;
     let len = 0;
-    for (let i = rs; i < re && len < MAX_LEN; ) {
+    let paired = false; // an rn or vv was contracted: the uncontracted key differs
+    for (let i = rs; i < re && len < MAX_LEN;) {
       let c = text.charCodeAt(i++);
       if (c === 114 && i < re && text.charCodeAt(i) === 110) {
         c = 109;
         i++;
+        paired = true;
       } else if (c === 118 && i < re && text.charCodeAt(i) === 118) {
         c = 119;
         i++;
+        paired = true;
       } else if (c < 128) {
         const f = ASCII_FOLD[c]!;
         if (f >= 0) c = f;
@@ -912,7 +962,24 @@ export class LookalikeMatcher {
     }
     const exact = this.#exact.find(Q, len, P[len]!);
     if (exact >= 0) this.#acc(exact).confusable = true;
-    else this.#typo(len);
+    else {
+      // the uncontracted key, when it differs: the ASCII fold alone, or (punycode) from the decoded label
+      let lenU = -1;
+      if (text !== n) {
+        const u = foldUncontracted(decodeLabel(registrable.slice(0, registrable.indexOf("."))));
+        if (u.length <= MAX_LEN && !equals(u, Q, len)) lenU = this.#load(u);
+      } else if (paired) {
+        lenU = 0;
+        for (let i = rs; i < re && lenU < MAX_LEN; i++) {
+          const c = text.charCodeAt(i);
+          const f = c < 128 ? ASCII_FOLD[c]! : -1;
+          this.#QU[lenU] = f >= 0 ? f : c;
+          this.#PU[lenU + 1] = (Math.imul(this.#PU[lenU]!, B) + this.#QU[lenU]!) | 0;
+          lenU++;
+        }
+      }
+      this.#typo(len, lenU);
+    }
 
     // 4. embedded labels and domains
     this.#automaton.scan(text, re, this.#report);
@@ -928,15 +995,15 @@ export class LookalikeMatcher {
     // a hit: now (rarely) the exclusions
     if (this.#excluded.has(registrable)) return null;
     if (this.#excludedSuffixes.length > 0 && this.#underAny(n, this.#excludedSuffixes)) return null;
-    if (this.#ignore.size > 0 && (this.#ignore.has(registrable) || this.#underAny(n, this.#ignore))) return null;
+    if (this.#ignore.size > 0 && (this.#ignore.has(registrable) || this.#underAny(n, this.#ignore)))
+      return null;
     const key = String.fromCharCode(...Q.subarray(0, len));
     let accs = found;
     if (families !== undefined) {
       if (accs === null) {
-        this.#accs = null;
-        this.#acc(this.#nearestBrand(registrable, key)).permutation = families;
-        accs = this.#accs as Acc[] | null;
-        this.#accs = null;
+        const a = newAcc(this.#nearestBrand(registrable, key));
+        a.permutation = families;
+        accs = [a];
       } else for (const a of accs) a.permutation = families;
     }
     if (accs === null) return null;
@@ -955,30 +1022,81 @@ export class LookalikeMatcher {
   #acc(brand: number): Acc {
     const accs = (this.#accs ??= []);
     for (const a of accs) if (a.brand === brand) return a;
-    const a: Acc = {
-      brand,
-      confusable: false,
-      distance: null,
-      typoFamily: null,
-      permutation: null,
-      embeddedToken: false,
-      embeddedSubstring: false,
-      embeddedDomain: null,
-    };
+    const a = newAcc(brand);
     accs.push(a);
     return a;
   }
 
+  /** Puts `u` in #QU/#PU (chars and prefix hashes); returns its length. */
+  #load(u: string): number {
+    for (let i = 0; i < u.length; i++) {
+      this.#QU[i] = u.charCodeAt(i);
+      this.#PU[i + 1] = (Math.imul(this.#PU[i]!, B) + u.charCodeAt(i)) | 0;
+    }
+    return u.length;
+  }
+
   /**
-   * Typo candidates of the registrable label `text[rs, rs + n)`, whose prefix hashes are in #P. The hash of
-   * the label with position i deleted is C[i] = P[i]·B^(n−1−i) + hash(label[i+1, n)); with positions i < j
-   * deleted it is A2[i] + C[j], where A2[i] = (P[i] − P[i+1])·B^(n−2−i); with i < j < l, A3[i] + A2[j] + C[l]
-   * (A3 with B^(n−3−i)). So each probe is an addition and a filter read, with no string built.
+   * The nearest brand within typo distance of the registrable label: its key is in #Q/#P (`n` units), and
+   * its uncontracted key in #QU/#PU (`nU` units) when that differs (else nU is -1). Every deletion variant
+   * of both is probed; candidates are verified with Damerau-Levenshtein, key against key and uncontracted
+   * against uncontracted, the smaller distance counting.
    */
-  #typo(n: number): void {
+  #typo(n: number, nU: number): void {
     const kq = this.#kOf(n);
-    if (kq === 0 || !this.#deletions.reachable(n, kq)) return;
-    const P = this.#P;
+    const kqU = nU >= 0 ? this.#kOf(nU) : kq;
+    const cands = this.#candidates;
+    cands.reset();
+    if (kq > 0 && this.#deletions.reachable(n, kq)) this.#probeVariants(this.#P, n, kq);
+    if (nU >= 0 && kqU > 0 && this.#deletions.reachable(nU, kqU)) this.#probeVariants(this.#PU, nU, kqU);
+    if (cands.length === 0) return;
+    const q = String.fromCharCode(...this.#Q.subarray(0, n));
+    const qU = nU >= 0 ? String.fromCharCode(...this.#QU.subarray(0, nU)) : q;
+    let best = -1;
+    let bestD = Infinity;
+    let bestU = false;
+    for (let c = 0; c < cands.length; c++) {
+      const id = cands.ids[c]!;
+      const b = this.#brands[id]!;
+      let d = Infinity;
+      let viaU = false;
+      const k = Math.min(kq, b.k);
+      if (k > 0) {
+        const d1 = damerauLevenshtein(q, b.key, k);
+        if (d1 <= k) d = d1;
+      }
+      if (qU !== q || b.keyU !== b.key) {
+        const kU = Math.min(kqU, b.kU);
+        if (kU > 0) {
+          const d2 = damerauLevenshtein(qU, b.keyU, kU);
+          if (d2 <= kU && d2 < d) {
+            d = d2;
+            viaU = true;
+          }
+        }
+      }
+      if (d === 0 || d === Infinity) continue;
+      if (d < bestD || (d === bestD && id < best)) {
+        best = id;
+        bestD = d;
+        bestU = viaU;
+      }
+    }
+    if (best < 0) return;
+    const a = this.#acc(best);
+    a.distance = bestD;
+    const b = this.#brands[best]!;
+    a.typoFamily = bestD === 1 ? (bestU ? typoFamily(qU, b.keyU) : typoFamily(q, b.key)) : null;
+  }
+
+  /**
+   * Probes the deletion index with every variant of the key of prefix hashes `P` (`n` units) up to `kq`
+   * deletions. The hash of the key with position i deleted is C[i] = P[i]·B^(n−1−i) + hash(key[i+1, n));
+   * with positions i < j deleted it is A2[i] + C[j], where A2[i] = (P[i] − P[i+1])·B^(n−2−i); with
+   * i < j < l, A3[i] + A2[j] + C[l] (A3 with B^(n−3−i)). So each probe is an addition and a filter read,
+   * with no string built.
+   */
+  #probeVariants(P: Int32Array, n: number, kq: number): void {
     const C = this.#C;
     const A2 = this.#A2;
     const A3 = this.#A3;
@@ -991,7 +1109,6 @@ export class LookalikeMatcher {
     }
     const idx = this.#deletions;
     const cands = this.#candidates;
-    cands.reset();
     idx.probe(full, cands);
     for (let i = 0; i < n; i++) {
       idx.probe(C[i]!, cands);
@@ -1004,26 +1121,6 @@ export class LookalikeMatcher {
         for (let l = j + 1; l < n; l++) idx.probe((a3 + C[l]!) | 0, cands);
       }
     }
-    if (cands.length === 0) return;
-    const q = String.fromCharCode(...this.#Q.subarray(0, n));
-    let best = -1;
-    let bestD = Infinity;
-    for (let c = 0; c < cands.length; c++) {
-      const id = cands.ids[c]!;
-      const b = this.#brands[id]!;
-      const k = Math.min(kq, b.k);
-      if (Math.abs(b.key.length - n) > k) continue;
-      const d = damerauLevenshtein(q, b.key, k);
-      if (d === 0 || d > k) continue;
-      if (d < bestD || (d === bestD && id < best)) {
-        best = id;
-        bestD = d;
-      }
-    }
-    if (best < 0) return;
-    const a = this.#acc(best);
-    a.distance = bestD;
-    a.typoFamily = bestD === 1 ? typoFamily(q, this.#brands[best]!.key) : null;
   }
 
   #onOccurrence(payload: number, s: number, e: number): void {
@@ -1078,8 +1175,7 @@ export class LookalikeMatcher {
     for (const a of accs) {
       const brand = this.#brands[a.brand];
       if (brand === undefined) continue;
-      const watched =
-        a.embeddedDomain ?? brand.watched.find((w) => w.label === label) ?? brand.watched[0]!;
+      const watched = a.embeddedDomain ?? brand.watched.find((w) => w.label === label) ?? brand.watched[0]!;
       const confusableBase =
         watched.label === label ? 85 : skeleton(labelUnicode) === skeleton(watched.labelUnicode) ? 95 : 90;
       const score = scoreOf(a, brand, confusableBase);
@@ -1123,6 +1219,7 @@ export class LookalikeMatcher {
         ...(a.embeddedToken || a.embeddedSubstring
           ? { embedded: a.embeddedToken ? "token" : "substring" }
           : {}),
+        ...(a.embeddedDomain !== null ? { embeddedDomain: a.embeddedDomain.registrable } : {}),
       },
     };
   }

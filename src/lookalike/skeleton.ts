@@ -103,13 +103,31 @@ function contract(s: string): string {
  * Two labels that look alike fold to the same key; edit distances are measured between keys.
  */
 export function foldForMatching(label: string): string {
-  const fast = foldAscii(label);
-  if (fast !== null) return fast;
+  return foldAscii(label) ?? foldUnicode(label);
+}
+
+/** `foldForMatching` without the ASCII fast path (the reference the fast path must agree with). */
+export function foldUnicode(label: string): string {
   let x = skeleton(label.normalize("NFKC").toLowerCase()).toLowerCase();
   x = x.replace(MARKS, "").replace(/\./g, "");
   let out = "";
   for (const ch of x) out += DIGIT_FOLD[ch] ?? ch;
   return contract(out.normalize("NFC"));
+}
+
+/**
+ * `foldForMatching` one character at a time and without contracting `rn`/`vv` (an `m` stays `m`, an `rn`
+ * stays `rn`): the second key typo distances are measured on, so that an edit creating or breaking an
+ * `rn` pair (`filrnd` for `filrind`) still counts as one edit.
+ */
+export function foldUncontracted(label: string): string {
+  let out = "";
+  for (const ch of label) {
+    const c = ch.charCodeAt(0);
+    const f = c < 128 ? ASCII_FOLD[c]! : -1;
+    out += f >= 0 ? String.fromCharCode(f) : c < 128 ? ch : foldUnicode(ch);
+  }
+  return out;
 }
 
 /**
