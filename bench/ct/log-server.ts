@@ -11,7 +11,7 @@
  * tiled log's do, so both APIs serve the same tree), and its serial number's last 5 bytes set to i, so that
  * every entry is a distinct certificate (the issuer's signature then no longer verifies; no monitor checks
  * it). Templates t with t % M === 0 (M = `--match-every`, default 100) name a watched domain: their names
- * hold the placeholder `domain000`, whose digits are set to k = floor(i / M) % D for entry i, so ~1/M of
+ * hold the placeholder `domain000`, replaced by watched label k = floor(i / M) % D for entry i, so ~1/M of
  * entries name one of the D watched domains `domain<k>.com` (k zero-padded to 3 digits), spread over all of
  * them. The others name unrelated hosts; about 1 % are lookalikes of watched domains (`xdomain042.com`, `domain042.com.cdn.net`).
  * Entries alternate between x509 (the final certificate, with an SCT list) and precert (the logged TBS and
@@ -117,7 +117,21 @@ const GZIP = values.gzip;
 /** Digits of k in `domain<k>.com`. */
 const WIDTH = Math.max(3, String(D - 1).length);
 const placeholder = `${PLACEHOLDER}${"0".repeat(WIDTH)}`;
-const watchedDomain = (k: number): string => `${PLACEHOLDER}${String(k).padStart(WIDTH, "0")}.com`;
+/**
+ * The k-th watched label: pseudo-random letters as long as the placeholder, so that the 1,000 watched
+ * domains are as unlike each other as real organisations' are (`domain000`…`domain999` would all be typos
+ * of each other, a worst case for the lookalike index that no real watch list looks like).
+ */
+function wordOf(k: number): string {
+  let x = (k + 1) * 2654435761;
+  let out = "";
+  for (let i = 0; i < placeholder.length; i++) {
+    x = (Math.imul(x ^ (x >>> 15), 2246822519) + 374761393) >>> 0;
+    out += String.fromCharCode(97 + (x % 26));
+  }
+  return out;
+}
+const watchedDomain = (k: number): string => `${wordOf(k)}.com`;
 
 // ─── TLS encoding (RFC 5246 §4) ──────────────────────────────────────────────────────────────────
 
@@ -187,7 +201,7 @@ function patchable(bytes: Buffer, serial: Buffer, timestampAt: number, indexAt: 
     timestampAt,
     indexAt,
     serialAt: allIndexes(bytes, serial).map((i) => i + serial.length - 5),
-    digitsAt: allIndexes(bytes, Buffer.from(placeholder, "ascii")).map((i) => i + PLACEHOLDER.length),
+    digitsAt: allIndexes(bytes, Buffer.from(placeholder, "ascii")),
   };
 }
 
@@ -204,7 +218,6 @@ function namesOf(t: number, matching: boolean): { dnsNames: string[]; subject: s
     const dnsNames = shapes[Math.floor(t / M) % shapes.length] as string[];
     return { dnsNames, subject: `CN=${dnsNames[0] as string}` };
   }
-  const n = String(t).padStart(3, "0");
   const host = `host${t}.tenant-${t % 37}.example.net`;
   const unrelated = [
     [host, `www.${host}`],
@@ -215,9 +228,9 @@ function namesOf(t: number, matching: boolean): { dnsNames: string[]; subject: s
   // as in real logs where almost nothing imitates a given organisation.
   const dnsNames =
     t % 200 === 7
-      ? [`x${PLACEHOLDER}${n}.com`, `www.x${PLACEHOLDER}${n}.com`]
+      ? [`x${d}.com`, `www.x${d}.com`]
       : t % 200 === 107
-        ? [`${PLACEHOLDER}${n}.com.cdn-${t}.net`]
+        ? [`${d}.com.cdn-${t}.net`]
         : (unrelated[t % unrelated.length] as string[]);
   const subject =
     t % 4 === 0 ? `CN=${dnsNames[0] as string}, O=Tenant ${t} Ltd, L=Springfield, C=US` : `CN=${dnsNames[0]}`;
@@ -421,7 +434,7 @@ const digitCache = new Map<number, Buffer>();
 function digitsOf(k: number): Buffer {
   let b = digitCache.get(k);
   if (b === undefined) {
-    b = Buffer.from(String(k).padStart(WIDTH, "0"), "ascii");
+    b = Buffer.from(wordOf(k), "ascii");
     digitCache.set(k, b);
   }
   return b;

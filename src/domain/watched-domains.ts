@@ -6,10 +6,15 @@
 
 export class WatchedDomains {
   readonly #domains: Set<string>;
+  /** Every label suffix of a watched domain (`com`, `contoso.com`): where a right-to-left walk may go on. */
+  readonly #suffixes = new Set<string>();
 
   /** Domains as config gives them: lower case, ASCII (punycode), no trailing dot. */
   constructor(domains: Iterable<string>) {
     this.#domains = new Set([...domains].map((d) => d.toLowerCase().replace(/\.$/, "")));
+    for (const d of this.#domains) {
+      for (let i = 0; i >= 0; i = d.indexOf(".", i) + 1 || -1) this.#suffixes.add(d.slice(i));
+    }
   }
 
   get size(): number {
@@ -28,13 +33,16 @@ export class WatchedDomains {
     let n = name.length > 0 && name.charCodeAt(name.length - 1) === 46 ? name.slice(0, -1) : name;
     if (hasUpper(n)) n = n.toLowerCase();
     if (n.startsWith("*.")) n = n.slice(2);
-    for (let i = 0; ;) {
-      const candidate = i === 0 ? n : n.slice(i);
-      if (this.#domains.has(candidate)) return candidate;
-      const dot = n.indexOf(".", i);
-      if (dot < 0) return null;
-      i = dot + 1;
+    // Right to left, label by label, only while the suffix so far ends some watched domain: an unrelated
+    // name costs one or two lookups however many labels it has.
+    let found: string | null = null;
+    for (let dot = n.lastIndexOf("."); ; dot = n.lastIndexOf(".", dot - 1)) {
+      const suffix = dot < 0 ? n : n.slice(dot + 1);
+      if (!this.#suffixes.has(suffix)) break;
+      if (this.#domains.has(suffix)) found = suffix;
+      if (dot <= 0) break;
     }
+    return found;
   }
 }
 
