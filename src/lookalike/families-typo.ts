@@ -77,7 +77,12 @@ export function plural(l: Label, emit: Emit): void {
   if (!emit(t + "s")) return;
   const last = l.cps[n - 1];
   const beforeLast = l.cps[n - 2];
-  if (last === "s" || last === "x" || last === "z" || (last === "h" && (beforeLast === "c" || beforeLast === "s"))) {
+  if (
+    last === "s" ||
+    last === "x" ||
+    last === "z" ||
+    (last === "h" && (beforeLast === "c" || beforeLast === "s"))
+  ) {
     if (!emit(t + "es")) return;
   }
   if (last === "y" && beforeLast !== undefined && !VOWELS.includes(beforeLast)) emit(l.pre[n - 1] + "ies");

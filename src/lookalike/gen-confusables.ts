@@ -60,12 +60,14 @@ export function alternatives(prototype: string): readonly string[] {
  * Look-alikes that are not TR39 confusables with Latin lower case, but close enough that phishers use them
  * (and dnstwist's Cyrillic map does): used only when the table has none for the letter.
  */
+// prettier-ignore
 const CYRILLIC_FALLBACK: Readonly<Record<string, string>> = {
   b: "ь", g: "ԍ", k: "к", l: "ӏ", m: "м", t: "т", w: "ԝ",
-}; // prettier-ignore
+};
+// prettier-ignore
 const GREEK_FALLBACK: Readonly<Record<string, string>> = {
   k: "κ", n: "η", t: "τ", x: "χ", w: "ω", b: "β",
-}; // prettier-ignore
+};
 
 export type LookalikeScript = "cyrillic" | "greek";
 

@@ -5,6 +5,7 @@
  */
 
 /** Lower-case ASCII letters and digits only (dnstwist keeps only `isalnum()` words too). */
+// prettier-ignore
 export const DEFAULT_DICTIONARY: readonly string[] = [
   "login", "logon", "signin", "sso", "auth", "secure", "security", "account", "accounts", "verify",
   "verification", "update", "support", "help", "helpdesk", "service", "services", "customer", "mail", "email",
@@ -12,4 +13,4 @@ export const DEFAULT_DICTIONARY: readonly string[] = [
   "payments", "billing", "invoice", "bank", "wallet", "admin", "cloud", "office", "docs", "drive", "files",
   "vpn", "remote", "access", "password", "reset", "recovery", "alert", "notice", "info", "official", "group",
   "corp", "hr", "careers", "jobs", "promo", "gift", "rewards", "crypto", "cdn", "api", "dev", "test", "live",
-]; // prettier-ignore
+];

@@ -45,8 +45,18 @@ function classify(cp: number): CpClass {
     : CpClass.Invalid;
 }
 
+/** Classes of BMP code points, offset by one (0 = not computed yet); astral ones go to `classes`. */
+const bmpClasses = new Uint8Array(0x10000);
+
 /** The IDNA class of a non-ASCII code point (cached). */
 function classOf(cp: number): CpClass {
+  if (cp < 0x10000) {
+    const k = bmpClasses[cp]!;
+    if (k !== 0) return k - 1;
+    const c = classify(cp);
+    bmpClasses[cp] = c + 1;
+    return c;
+  }
   let c = classes.get(cp);
   if (c === undefined) {
     c = classify(cp);
@@ -88,27 +98,24 @@ function adapt(delta: number, numPoints: number, first: boolean): number {
   return k + Math.floor(((BASE - TMIN + 1) * d) / (d + SKEW));
 }
 
-const DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789";
+/** a-z then 0-9, as character codes: the Punycode digit values 0..35. */
+const DIGIT_CODES = Uint8Array.from("abcdefghijklmnopqrstuvwxyz0123456789", (c) => c.charCodeAt(0));
+/** Room for one label (≤ 63 octets, more is rejected early) and a name's worth of suffix. */
+const out = Buffer.alloc(1024);
 
 /**
- * Punycode (RFC 3492) of a label, without the `xn--` prefix: `cps` holds its `count` code points. The basic
- * (ASCII) part is sliced out of `label`; only the deltas are built character by character.
+ * Writes Punycode (RFC 3492) of `count` code points into `out` from `o`; returns the new end, or -1 past
+ * `limit`. The code points are those of one label; basic (ASCII) ones come first, then a hyphen.
  */
-export function punycodeEncode(label: string, cps: ArrayLike<number> = codePoints(label), count = cps.length): string {
-  let out = "";
-  let run = -1;
-  for (let i = 0; i < label.length; i++) {
-    if (label.charCodeAt(i) < 0x80) {
-      if (run < 0) run = i;
-    } else if (run >= 0) {
-      out += label.slice(run, i);
-      run = -1;
-    }
+function punycodeInto(cps: ArrayLike<number>, count: number, o: number, limit: number): number {
+  const start = o;
+  for (let i = 0; i < count; i++) {
+    const c = cps[i]!;
+    if (c < 0x80) out[o++] = c;
   }
-  if (run >= 0) out += run === 0 ? label : label.slice(run);
-  const basic = out.length;
+  const basic = o - start;
   let h = basic;
-  if (basic > 0) out += "-";
+  if (basic > 0) out[o++] = 0x2d;
   let n = 0x80;
   let delta = 0;
   let bias = 72;
@@ -128,10 +135,11 @@ export function punycodeEncode(label: string, cps: ArrayLike<number> = codePoint
         for (let k = BASE; ; k += BASE) {
           const t = k <= bias ? TMIN : k >= bias + TMAX ? TMAX : k - bias;
           if (q < t) break;
-          out += DIGITS[t + ((q - t) % (BASE - t))]!;
+          out[o++] = DIGIT_CODES[t + ((q - t) % (BASE - t))]!;
           q = Math.floor((q - t) / (BASE - t));
         }
-        out += DIGITS[q]!;
+        out[o++] = DIGIT_CODES[q]!;
+        if (o > limit) return -1;
         bias = adapt(delta, h + 1, h === basic);
         delta = 0;
         h++;
@@ -140,13 +148,15 @@ export function punycodeEncode(label: string, cps: ArrayLike<number> = codePoint
     delta++;
     n++;
   }
-  return out;
+  return o;
 }
 
-function codePoints(s: string): number[] {
-  const out: number[] = [];
-  for (const ch of s) out.push(ch.codePointAt(0)!);
-  return out;
+/** Punycode (RFC 3492) of a string, without the `xn--` prefix. */
+export function punycodeEncode(s: string): string {
+  const cps = Array.from(s, (c) => c.codePointAt(0)!);
+  const end = punycodeInto(cps, cps.length, 0, out.length - 8);
+  if (end < 0) throw new RangeError("label too long to encode");
+  return out.toString("latin1", 0, end);
 }
 
 const scratch = new Int32Array(256);
@@ -158,6 +168,14 @@ const scratch = new Int32Array(256);
  * `domainToASCII` + round trip for every label the generator builds, without crossing into C++ for most.
  */
 export function labelToAscii(label: string): string | null {
+  return labelToAsciiWith(label, "");
+}
+
+/**
+ * `labelToAscii(label) + tail` in one allocation (the generator passes `.` + the suffix), or null when the
+ * label is not valid. `tail` must be ASCII.
+ */
+export function labelToAsciiWith(label: string, tail: string): string | null {
   const len = label.length;
   if (len === 0) return null;
   if (label.charCodeAt(0) === 0x2d || label.charCodeAt(len - 1) === 0x2d) return null;
@@ -173,9 +191,9 @@ export function labelToAscii(label: string): string | null {
   if (ascii) {
     if (len > MAX_LABEL) return null;
     if (len >= 4 && label.charCodeAt(2) === 0x2d && label.charCodeAt(3) === 0x2d) return null;
-    return label;
+    return tail === "" ? label : label + tail;
   }
-  if (len > 4 * MAX_LABEL) return null; // cannot encode to 63 octets
+  if (len > 4 * MAX_LABEL || tail.length > MAX_NAME) return null; // cannot encode to 63 octets
   const cps = scratch;
   let count = 0;
   let contextual = false;
@@ -195,12 +213,17 @@ export function labelToAscii(label: string): string | null {
     cps[count++] = c;
   }
   if (count >= 4 && cps[2] === 0x2d && cps[3] === 0x2d) return null;
-  let out: string;
   if (contextual) {
-    out = domainToASCII(label);
-    if (out === "" || out.includes(".") || domainToUnicode(out) !== label) return null;
-  } else {
-    out = "xn--" + punycodeEncode(label, cps, count);
+    const a = domainToASCII(label);
+    if (a === "" || a.includes(".") || a.length > MAX_LABEL || domainToUnicode(a) !== label) return null;
+    return tail === "" ? a : a + tail;
   }
-  return out.length > MAX_LABEL ? null : out;
+  out[0] = 0x78; // "xn--"
+  out[1] = 0x6e;
+  out[2] = 0x2d;
+  out[3] = 0x2d;
+  let o = punycodeInto(cps, count, 4, MAX_LABEL);
+  if (o < 0 || o > MAX_LABEL) return null;
+  for (let i = 0; i < tail.length; i++) out[o++] = tail.charCodeAt(i);
+  return out.toString("latin1", 0, o);
 }

@@ -5,6 +5,7 @@
  */
 
 /** Lower-case ASCII; one or two labels (two-label suffixes such as `co.uk` are where registries sell names). */
+// prettier-ignore
 export const DEFAULT_TLDS: readonly string[] = [
   // generic
   "com", "net", "org", "info", "biz", "name", "pro", "mobi", "io", "co", "me", "tv", "cc", "ws", "app", "dev",
@@ -17,4 +18,4 @@ export const DEFAULT_TLDS: readonly string[] = [
   "fi", "ie", "ru", "su", "ua", "cn", "com.cn", "hk", "tw", "jp", "co.jp", "kr", "in", "co.in", "sg", "my", "id",
   "ph", "vn", "th", "au", "com.au", "nz", "co.nz", "ca", "mx", "com.mx", "br", "com.br", "ar", "cl", "co.za",
   "ng", "ke", "tk", "ml", "ga", "cf", "gq", "pw", "la", "ly", "to", "gg", "ai", "sh", "st", "am", "fm", "im",
-]; // prettier-ignore
+];

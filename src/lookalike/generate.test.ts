@@ -27,7 +27,12 @@ function byUnicode(watched: string, opts?: GenerateOptions): Map<string, Candida
   return m;
 }
 
-function expectCandidate(watched: string, unicode: string, family: Family, opts?: GenerateOptions): Candidate {
+function expectCandidate(
+  watched: string,
+  unicode: string,
+  family: Family,
+  opts?: GenerateOptions,
+): Candidate {
   const c = byUnicode(watched, opts).get(unicode);
   assert.ok(c !== undefined, `${unicode} is a candidate for ${watched}`);
   assert.ok(c.families.includes(family), `${unicode} comes from ${family} (has ${c.families.join(", ")})`);
@@ -36,7 +41,11 @@ function expectCandidate(watched: string, unicode: string, family: Family, opts?
 }
 
 function expectAbsent(watched: string, unicode: string, opts?: GenerateOptions): void {
-  assert.equal(byUnicode(watched, opts).get(unicode), undefined, `${unicode} is not a candidate for ${watched}`);
+  assert.equal(
+    byUnicode(watched, opts).get(unicode),
+    undefined,
+    `${unicode} is not a candidate for ${watched}`,
+  );
 }
 
 describe("generateCandidates: dnstwist's families", () => {
@@ -249,7 +258,15 @@ describe("generateCandidates: names", () => {
   });
 
   it("every candidate is valid IDNA: punycode and Unicode agree with node:url both ways", () => {
-    for (const w of ["contoso.com", "microsoft.com", "bücher.de", "example.co.uk", "яндекс.рф", "שלום.com", "my-bank.com"]) {
+    for (const w of [
+      "contoso.com",
+      "microsoft.com",
+      "bücher.de",
+      "example.co.uk",
+      "яндекс.рф",
+      "שלום.com",
+      "my-bank.com",
+    ]) {
       for (const c of generateCandidates(w)) {
         assert.equal(c.domain, domainToASCII(c.unicode), `${c.unicode} (${c.families.join(",")})`);
         assert.equal(domainToUnicode(c.domain), c.unicode, c.domain);
@@ -283,7 +300,10 @@ describe("generateCandidates: order, families, cap", () => {
     for (const c of out) {
       assert.ok(c.families.length > 0);
       const idx = c.families.map((f) => FAMILIES.indexOf(f));
-      assert.ok(idx.every((i, k) => i >= 0 && (k === 0 || i > idx[k - 1]!)), c.families.join(","));
+      assert.ok(
+        idx.every((i, k) => i >= 0 && (k === 0 || i > idx[k - 1]!)),
+        c.families.join(","),
+      );
     }
     // Single typing errors come first, the glyph families last.
     assert.deepEqual(out[0]?.families, ["omission"]);

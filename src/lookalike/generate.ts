@@ -6,7 +6,7 @@
 import { domainToASCII, domainToUnicode } from "node:url";
 import { parse } from "tldts";
 import { Label, type Emit } from "./gen-label.js";
-import { labelToAscii, MAX_NAME } from "./gen-idna.js";
+import { labelToAscii, labelToAsciiWith, MAX_NAME } from "./gen-idna.js";
 import { KEYBOARD_LAYOUTS, neighbours, type KeyboardLayout } from "./gen-keyboards.js";
 import { DEFAULT_DICTIONARY } from "./gen-dictionary.js";
 import { DEFAULT_TLDS } from "./gen-tlds.js";
@@ -100,11 +100,17 @@ export interface GenerateOptions {
   readonly tlds?: readonly string[];
   /** Layouts for replacement, insertion and keyboard (default all three). */
   readonly keyboards?: readonly KeyboardLayout[];
-  /** At most this many candidates (default `DEFAULT_MAX_CANDIDATES`); generation stops when reached. */
+  /**
+   * At most this many candidates (default `DEFAULT_MAX_CANDIDATES`); generation stops when reached, or after
+   * `WORK_PER_CANDIDATE` times as many permutations were tried (labels whose permutations are mostly too long
+   * or not valid IDNA would otherwise run on).
+   */
   readonly maxCandidates?: number;
 }
 
 export const DEFAULT_MAX_CANDIDATES = 50_000;
+/** Permutations tried per candidate allowed (typical domains need about 2; see `maxCandidates`). */
+export const WORK_PER_CANDIDATE = 8;
 
 /** The parts of a watched domain the families work on. */
 export interface WatchedParts {
@@ -142,18 +148,9 @@ export function splitWatched(watched: string): WatchedParts {
   };
 }
 
-/** A candidate under construction: `families` is replaced whenever another family produces it. */
-interface Rec {
-  readonly domain: string;
-  readonly unicode: string;
-  families: readonly Family[];
-  mask: number;
-}
-
-const BIT: Readonly<Record<Family, number>> = Object.fromEntries(FAMILIES.map((f, i) => [f, 1 << i])) as Record<
-  Family,
-  number
->;
+const BIT: Readonly<Record<Family, number>> = Object.fromEntries(
+  FAMILIES.map((f, i) => [f, 1 << i]),
+) as Record<Family, number>;
 
 const familyLists = new Map<number, readonly Family[]>();
 function familiesOf(mask: number): readonly Family[] {
@@ -164,6 +161,9 @@ function familiesOf(mask: number): readonly Family[] {
   }
   return l;
 }
+
+/** Called for nearly every candidate: a local binding, not a property of the module namespace. */
+const toAsciiWith = labelToAsciiWith;
 
 const suffixUnicode = new Map<string, string>();
 function unicodeSuffix(ascii: string): string {
@@ -179,59 +179,64 @@ function unicodeSuffix(ascii: string): string {
  * Deduplicates by the Unicode name, validates and encodes each new name once, keeps insertion order. Names
  * under the watched suffix with a one-label left part (nearly all) are keyed by that label alone; the rest by
  * the whole Unicode name. The two cannot meet: a one-label left part under another suffix has another label
- * count or another last label, and dotted left parts only ever come with the watched suffix.
+ * count or another last label, and dotted left parts only ever come with the watched suffix. A key maps to
+ * the candidate's index, or -1 for a name that is excluded or not valid.
  */
 class Collector {
-  readonly #main = new Map<string, Rec | null>();
-  readonly #byName = new Map<string, Rec | null>();
+  readonly #main = new Map<string, number>();
+  readonly #byName = new Map<string, number>();
   readonly #suffix: string;
   readonly #suffixUnicode: string;
-  readonly out: Rec[] = [];
+  readonly #dotSuffix: string;
   readonly #max: number;
+  /** Permutations that may still be tried. */
+  #budget: number;
+  /** The candidates so far, and the family bits of each. */
+  readonly #out: { domain: string; unicode: string; families: readonly Family[] }[] = [];
+  readonly #masks: number[] = [];
   full: boolean;
 
   constructor(suffix: string, max: number) {
     this.#suffix = suffix;
     this.#suffixUnicode = unicodeSuffix(suffix);
+    this.#dotSuffix = `.${suffix}`;
     this.#max = max;
+    this.#budget = Math.max(0, max) * WORK_PER_CANDIDATE;
     this.full = max <= 0;
   }
 
   /** Marks a name (left part + suffix) as never a candidate. */
   exclude(left: string, suffix: string): void {
-    if (suffix === this.#suffix && !left.includes(".")) this.#main.set(left, null);
-    else this.#byName.set(`${left}.${unicodeSuffix(suffix)}`, null);
+    if (suffix === this.#suffix && !left.includes(".")) this.#main.set(left, -1);
+    else this.#byName.set(`${left}.${unicodeSuffix(suffix)}`, -1);
   }
 
   /** Records one candidate under the watched suffix with a one-label left part (the hot path). */
   addLabel(bit: number, label: string): boolean {
+    if (--this.#budget < 0) this.full = true;
     const hit = this.#main.get(label);
     if (hit !== undefined) {
-      if (hit !== null && (hit.mask & bit) === 0) {
-        hit.mask |= bit;
-        hit.families = familiesOf(hit.mask);
-      }
+      if (hit >= 0) this.#addFamily(hit, bit);
       return !this.full;
     }
     if (this.full) return false;
-    const ascii = labelToAscii(label);
-    if (ascii === null) {
-      this.#main.set(label, null);
+    const domain = toAsciiWith(label, this.#dotSuffix);
+    if (domain === null || domain.length > MAX_NAME) {
+      this.#main.set(label, -1);
       return true;
     }
-    return this.#record(this.#main, label, bit, ascii, this.#suffix, `${label}.${this.#suffixUnicode}`);
+    this.#main.set(label, this.#out.length);
+    return this.#record(domain, `${label}.${this.#suffixUnicode}`, bit);
   }
 
   /** Records one candidate; false once the cap is reached (the caller stops). */
   add(bit: number, left: string, suffix: string): boolean {
     if (suffix === this.#suffix && !left.includes(".")) return this.addLabel(bit, left);
+    if (--this.#budget < 0) this.full = true;
     const key = `${left}.${unicodeSuffix(suffix)}`;
     const hit = this.#byName.get(key);
     if (hit !== undefined) {
-      if (hit !== null && (hit.mask & bit) === 0) {
-        hit.mask |= bit;
-        hit.families = familiesOf(hit.mask);
-      }
+      if (hit >= 0) this.#addFamily(hit, bit);
       return !this.full;
     }
     if (this.full) return false;
@@ -244,29 +249,41 @@ class Collector {
       }
       ascii = ascii === "" ? a : `${ascii}.${a}`;
     }
-    if (ascii === null) {
-      this.#byName.set(key, null);
+    const domain = ascii === null ? null : `${ascii}.${suffix}`;
+    if (domain === null || domain.length > MAX_NAME) {
+      this.#byName.set(key, -1);
       return true;
     }
-    return this.#record(this.#byName, key, bit, ascii, suffix, key);
+    this.#byName.set(key, this.#out.length);
+    return this.#record(domain, key, bit);
   }
 
-  #record(map: Map<string, Rec | null>, key: string, bit: number, ascii: string, suffix: string, unicode: string) {
-    const domain = `${ascii}.${suffix}`;
-    if (domain.length > MAX_NAME) {
-      map.set(key, null);
-      return true;
-    }
-    const rec: Rec = { domain, unicode, families: familiesOf(bit), mask: bit };
-    map.set(key, rec);
-    this.out.push(rec);
-    if (this.out.length >= this.#max) this.full = true;
+  #addFamily(index: number, bit: number): void {
+    const mask = this.#masks[index]!;
+    if ((mask & bit) !== 0) return;
+    this.#masks[index] = mask | bit;
+    this.#out[index]!.families = familiesOf(mask | bit);
+  }
+
+  #record(domain: string, unicode: string, bit: number): boolean {
+    this.#out.push({ domain, unicode, families: familiesOf(bit) });
+    this.#masks.push(bit);
+    if (this.#out.length >= this.#max) this.full = true;
     return !this.full;
+  }
+
+  candidates(): Candidate[] {
+    return this.#out;
   }
 }
 
-function normaliseTlds(tlds: readonly string[]): string[] {
-  const out: string[] = [];
+const normalisedTlds = new WeakMap<readonly string[], readonly string[]>();
+
+/** Suffixes as ASCII, lower case, without dots at the ends, deduplicated (memoised per list). */
+function normaliseTlds(tlds: readonly string[]): readonly string[] {
+  let out = normalisedTlds.get(tlds);
+  if (out !== undefined) return out;
+  const list: string[] = [];
   const seen = new Set<string>();
   for (const t of tlds) {
     let s = t.trim().toLowerCase();
@@ -275,10 +292,16 @@ function normaliseTlds(tlds: readonly string[]): string[] {
     const a = s === "" ? "" : domainToASCII(s);
     if (a !== "" && !seen.has(a)) {
       seen.add(a);
-      out.push(a);
+      list.push(a);
     }
   }
+  out = list;
+  normalisedTlds.set(tlds, out);
   return out;
+}
+
+function normaliseWords(words: readonly string[]): string[] {
+  return [...new Set(words.map((x) => x.trim().toLowerCase()).filter((x) => x !== ""))];
 }
 
 /**
@@ -292,7 +315,7 @@ export function generateCandidates(watched: string, opts: GenerateOptions = {}):
   const w = splitWatched(watched);
   const max = opts.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
   const layouts = [...new Set(opts.keyboards ?? KEYBOARD_LAYOUTS)].map(neighbours);
-  const words = (opts.dictionary ?? DEFAULT_DICTIONARY).map((x) => x.trim().toLowerCase()).filter((x) => x !== "");
+  const words = opts.dictionary === undefined ? DEFAULT_DICTIONARY : normaliseWords(opts.dictionary);
   const tlds = normaliseTlds(opts.tlds ?? DEFAULT_TLDS);
   const sink = new Collector(w.suffix, max);
   sink.exclude(w.label, w.suffix);
@@ -303,9 +326,10 @@ export function generateCandidates(watched: string, opts: GenerateOptions = {}):
     if (sink.full) break;
     const bit = BIT[family];
     const emit: Emit =
-      family === "subdomain" ? (label) => sink.add(bit, label, w.suffix) : (label) => sink.addLabel(bit, label);
+      family === "subdomain"
+        ? (label) => sink.add(bit, label, w.suffix)
+        : (label) => sink.addLabel(bit, label);
     const emitName: affix.EmitName = (left, suffix) => sink.add(bit, left, suffix);
-    const t0 = performance.now();
     switch (family) {
       case "omission":
         typo.omission(l, emit);
@@ -365,8 +389,6 @@ export function generateCandidates(watched: string, opts: GenerateOptions = {}):
         glyph.homoglyph(l, emit);
         break;
     }
-    (globalThis as any).__T ??= {};
-    (globalThis as any).__T[family] = ((globalThis as any).__T[family] ?? 0) + performance.now() - t0;
   }
-  return sink.out.map((r) => ({ domain: r.domain, unicode: r.unicode, families: r.families }));
+  return sink.candidates();
 }
