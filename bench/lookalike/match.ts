@@ -14,6 +14,7 @@ import {
   damerauLevenshtein,
   defaultMaxDistance,
   LookalikeMatcher,
+  TLDTS_OPTIONS,
   type LookalikeMatch,
 } from "../../src/lookalike/matcher.js";
 
@@ -397,13 +398,7 @@ missTimes.sort((a, b) => a - b);
 const missMs = missTimes[Math.floor(missTimes.length / 2)]!;
 
 // tldts alone on the same names (the floor: every name needs its registrable domain)
-const TL = {
-  allowPrivateDomains: true,
-  extractHostname: false,
-  validateHostname: false,
-  detectIp: false,
-  mixedInputs: false,
-} as const;
+const TL = TLDTS_OPTIONS;
 const tlTimes: number[] = [];
 for (let r = 0; r < RUNS + 1; r++) {
   const s = cpuMs();

@@ -6,14 +6,20 @@
 import type { CertificateSummary } from "../domain/certificate.js";
 import type { Finding } from "../domain/finding.js";
 
-/** What the lookalike index said of one name (see src/lookalike/matcher.ts). */
+/** What the lookalike index said of one name (src/lookalike/matcher.ts). */
 export interface LookalikeVerdict {
+  /** The imitating registrable domain, ASCII (punycode), lower case: the alert key. */
   readonly lookalike: string;
+  /** Its display form (Unicode). */
   readonly unicode: string;
+  /** Which watched domain it imitates. */
   readonly watched: string;
+  /** The name that matched (lower case, no trailing dot; a wildcard keeps its `*.`). */
   readonly name: string;
   readonly reasons: readonly string[];
+  /** Damerau-Levenshtein distance between the folded labels, when relevant. */
   readonly distance: number | null;
+  /** 0..100, how convincing. */
   readonly score: number;
   readonly details: Readonly<Record<string, unknown>>;
 }

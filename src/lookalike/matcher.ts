@@ -3,28 +3,16 @@
  * The CT-stream lookalike matcher (event 12): does a certificate name's registrable domain imitate a watched
  * domain? Confusable skeletons, typos (symmetric-delete index), embedded brands (Aho-Corasick), in a few hash probes.
  */
+import type { LookalikeVerdict } from "../checks/lookalike.js";
 import { domainToASCII, domainToUnicode } from "node:url";
 import { getDomain } from "tldts";
 import { ASCII_FOLD, foldAscii, foldForMatching, foldUncontracted, skeleton } from "./skeleton.js";
 
 export type LookalikeReason = "confusable" | "typo" | "embedded-label" | "embedded-domain" | "permutation";
 
-export interface LookalikeMatch {
-  /** The imitating registrable domain, ASCII (punycode), lower case — the alert key. */
-  readonly lookalike: string;
-  /** Its display form (Unicode). */
-  readonly unicode: string;
-  /** Which watched domain it imitates (as configured, ASCII). */
-  readonly watched: string;
-  /** The certificate name that matched (lower case, no trailing dot; a wildcard keeps its `*.`). */
-  readonly name: string;
+/** A lookalike found for one name: the verdict checks/lookalike.ts turns into event 12, its reasons typed. */
+export interface LookalikeMatch extends LookalikeVerdict {
   readonly reasons: readonly LookalikeReason[];
-  /** Damerau-Levenshtein (optimal string alignment) distance between the folded labels, when relevant. */
-  readonly distance: number | null;
-  /** 0..100, how convincing (see `scoreOf`). */
-  readonly score: number;
-  /** `skeleton` (the lookalike's folded label), `watchedSkeleton`, `families` (dnstwist-style names), … */
-  readonly details: Readonly<Record<string, unknown>>;
 }
 
 export interface MatcherOptions {
@@ -77,7 +65,8 @@ const GENERIC_SHORT = new Set(
   ).split(" "),
 );
 
-const TLDTS_OPTIONS = {
+/** tldts options for names already known to be host names (no URL parsing, no validation). */
+export const TLDTS_OPTIONS = {
   allowPrivateDomains: true,
   extractHostname: false,
   validateHostname: false,

@@ -341,27 +341,65 @@ type MutableFields = {
   ]: CertificateFields[K] extends readonly (infer T)[] ? T[] : CertificateFields[K];
 };
 
-function readExtensions(d: Der, start: number, end: number, f: MutableFields): void {
-  const b = d.b;
+/**
+ * Walks an Extensions SEQUENCE: for each extension whose extnID bytes `wanted` accepts (every one when null),
+ * `visit` gets the extnID's content range and its extnValue's content range (the OCTET STRING's inside).
+ */
+function forEachExtension(
+  d: Der,
+  start: number,
+  end: number,
+  wanted: ((os: number, oe: number) => boolean) | null,
+  visit: (os: number, oe: number, vs: number, ve: number) => void,
+): void {
   d.whole(start, end, SEQ, "Extensions");
   let p = d.vs;
   while (p < end) {
     d.expect(p, end, SEQ, "Extension");
     const extEnd = d.ve;
     d.expect(d.vs, extEnd, 0x06, "extnID");
-    const oid = oidString(b, d.vs, d.ve);
-    d.at(d.ve, extEnd, "extension");
-    if (tagOf(d) === 0x01) d.at(d.ve, extEnd, "extnValue");
-    if (tagOf(d) !== 0x04) fail("extnValue: expected OCTET STRING", d.vs);
-    const vs = d.vs;
-    const ve = d.ve;
-    switch (oid) {
+    const os = d.vs;
+    const oe = d.ve;
+    if (wanted === null || wanted(os, oe)) {
+      d.at(oe, extEnd, "extension");
+      if (tagOf(d) === 0x01) d.at(d.ve, extEnd, "extnValue");
+      if (tagOf(d) !== 0x04) fail("extnValue: expected OCTET STRING", d.vs);
+      visit(os, oe, d.vs, d.ve);
+    }
+    p = extEnd;
+  }
+}
+
+/** subjectAltName: dNSNames (lower-cased) and iPAddresses. One latin1 decode; each name is a slice of it. */
+function readSubjectAltName(d: Der, vs: number, ve: number, f: MutableFields): void {
+  const b = d.b;
+  f.hasSanExtension = true;
+  d.whole(vs, ve, SEQ, "GeneralNames");
+  const raw = b.toString("latin1", vs, ve);
+  for (let q = d.vs, e = d.ve; q < e; q = d.ve) {
+    d.at(q, e, "GeneralName");
+    if (tagOf(d) === 0x82) {
+      const name = raw.slice(d.vs - vs, d.ve - vs);
+      f.dnsNames.push(lowerCaseFree(b, d.vs, d.ve) ? name : name.toLowerCase());
+    } else if (tagOf(d) === 0x87) f.ipAddresses.push(ipString(b, d.vs, d.ve));
+  }
+}
+
+function readAuthorityKeyId(d: Der, vs: number, ve: number, f: MutableFields): void {
+  d.whole(vs, ve, SEQ, "authorityKeyIdentifier");
+  if (d.vs < d.ve) {
+    const akiEnd = d.ve;
+    d.at(d.vs, akiEnd, "keyIdentifier");
+    if (tagOf(d) === 0x80) f.authorityKeyId = d.b.toString("hex", d.vs, d.ve);
+  }
+}
+
+function readExtensions(d: Der, start: number, end: number, f: MutableFields): void {
+  const b = d.b;
+  forEachExtension(d, start, end, null, (os, oe, vs, ve) => {
+    switch (oidString(b, os, oe)) {
       case "2.5.29.17":
-        f.hasSanExtension = true;
-        readGeneralNames(d, vs, ve, SEQ, (tag, s, e) => {
-          if (tag === 0x82) f.dnsNames.push(b.toString("latin1", s, e).toLowerCase());
-          else if (tag === 0x87) f.ipAddresses.push(ipString(b, s, e));
-        });
+        readSubjectAltName(d, vs, ve, f);
         break;
       case "2.5.29.19": {
         d.whole(vs, ve, SEQ, "basicConstraints");
@@ -396,12 +434,7 @@ function readExtensions(d: Der, start: number, end: number, f: MutableFields): v
         f.subjectKeyId = b.toString("hex", d.vs, d.ve);
         break;
       case "2.5.29.35":
-        d.whole(vs, ve, SEQ, "authorityKeyIdentifier");
-        if (d.vs < d.ve) {
-          const akiEnd = d.ve;
-          d.at(d.vs, akiEnd, "keyIdentifier");
-          if (tagOf(d) === 0x80) f.authorityKeyId = b.toString("hex", d.vs, d.ve);
-        }
+        readAuthorityKeyId(d, vs, ve, f);
         break;
       case "1.3.6.1.5.5.7.1.1": {
         d.whole(vs, ve, SEQ, "authorityInfoAccess");
@@ -444,8 +477,7 @@ function readExtensions(d: Der, start: number, end: number, f: MutableFields): v
       default:
         break;
     }
-    p = extEnd;
-  }
+  });
 }
 
 /**
@@ -454,48 +486,12 @@ function readExtensions(d: Der, start: number, end: number, f: MutableFields): v
  */
 function readCtExtensions(d: Der, start: number, end: number, f: MutableFields): void {
   const b = d.b;
-  d.whole(start, end, SEQ, "Extensions");
-  let p = d.vs;
-  while (p < end) {
-    d.expect(p, end, SEQ, "Extension");
-    const extEnd = d.ve;
-    d.expect(d.vs, extEnd, 0x06, "extnID");
-    const os = d.vs;
-    const which =
-      d.ve - os === 3 && b[os] === 0x55 && b[os + 1] === 0x1d && (b[os + 2] === 17 || b[os + 2] === 35)
-        ? (b[os + 2] as number)
-        : 0;
-    if (which === 0) {
-      p = extEnd;
-      continue;
-    }
-    d.at(d.ve, extEnd, "extension");
-    if (tagOf(d) === 0x01) d.at(d.ve, extEnd, "extnValue");
-    if (tagOf(d) !== 0x04) fail("extnValue: expected OCTET STRING", d.vs);
-    const vs = d.vs;
-    const ve = d.ve;
-    if (which === 17) {
-      f.hasSanExtension = true;
-      d.whole(vs, ve, SEQ, "GeneralNames");
-      // One latin1 decode of the extension; each dNSName is a slice of it.
-      const raw = b.toString("latin1", vs, ve);
-      for (let q = d.vs, e = d.ve; q < e; q = d.ve) {
-        d.at(q, e, "GeneralName");
-        if (tagOf(d) === 0x82) {
-          const name = raw.slice(d.vs - vs, d.ve - vs);
-          f.dnsNames.push(lowerCaseFree(b, d.vs, d.ve) ? name : name.toLowerCase());
-        } else if (tagOf(d) === 0x87) f.ipAddresses.push(ipString(b, d.vs, d.ve));
-      }
-    } else {
-      d.whole(vs, ve, SEQ, "authorityKeyIdentifier");
-      if (d.vs < d.ve) {
-        const akiEnd = d.ve;
-        d.at(d.vs, akiEnd, "keyIdentifier");
-        if (tagOf(d) === 0x80) f.authorityKeyId = b.toString("hex", d.vs, d.ve);
-      }
-    }
-    p = extEnd;
-  }
+  const sanOrAki = (os: number, oe: number): boolean =>
+    oe - os === 3 && b[os] === 0x55 && b[os + 1] === 0x1d && (b[os + 2] === 17 || b[os + 2] === 35);
+  forEachExtension(d, start, end, sanOrAki, (os, _oe, vs, ve) => {
+    if (b[os + 2] === 17) readSubjectAltName(d, vs, ve, f);
+    else readAuthorityKeyId(d, vs, ve, f);
+  });
 }
 
 /** Would toLowerCase leave the latin1 text of [s, e) as it is? (No A–Z and nothing above 0x7f.) */

@@ -23,12 +23,23 @@ export interface CtRunReport {
   readonly changes: AlertChange[];
 }
 
-export async function runCtOnce(targets: readonly LogTarget[], deps: CtRunDeps): Promise<CtRunReport> {
+/**
+ * Reads every log, then judges the newest certificates (event 99). `judge` lets follow mode skip that scan
+ * of the inventory when nothing new was logged and little time has passed.
+ */
+export async function runCtOnce(
+  targets: readonly LogTarget[],
+  deps: CtRunDeps,
+  judge: (logs: readonly LogReport[]) => boolean = () => true,
+): Promise<CtRunReport> {
   const logs = await mapLimit(targets, deps.logConcurrency, (t) => readLog(t, deps));
   const changes = logs.flatMap((l) => l.changes);
-  changes.push(...(await judgeNewestCertificates(deps)));
+  if (judge(logs)) changes.push(...(await judgeNewestCertificates(deps)));
   return { logs, changes };
 }
+
+/** Follow mode judges expiry at least this often even when the logs bring nothing for the watched names. */
+const JUDGE_EVERY_MS = 3_600_000;
 
 /** Event 99 over the inventory: one full reconcile of scope `ct:expiry`, so renewed certificates resolve. */
 export async function judgeNewestCertificates(deps: CtRunDeps): Promise<AlertChange[]> {
@@ -64,12 +75,17 @@ export interface FollowOptions {
 export async function followCt(deps: CtRunDeps, o: FollowOptions): Promise<void> {
   let targets = await o.targets();
   let refreshedAt = Date.now();
+  let judgedAt = 0;
   while (!o.signal.aborted) {
     if (Date.now() - refreshedAt >= o.refreshLogsMs) {
       targets = await o.targets();
       refreshedAt = Date.now();
     }
-    const report = await runCtOnce(targets, deps);
+    const report = await runCtOnce(targets, deps, (logs) => {
+      const due = logs.some((l) => l.matched > 0) || Date.now() - judgedAt >= JUDGE_EVERY_MS;
+      if (due) judgedAt = Date.now();
+      return due;
+    });
     o.onRun?.(report);
     if (o.signal.aborted) break;
     await o.sleep(o.pollMs, o.signal);

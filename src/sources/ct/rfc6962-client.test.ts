@@ -4,10 +4,11 @@
  * faults (truncation, 429, 500s, silence), frontiers for many sizes, and consistency with a rewritten log.
  */
 import assert from "node:assert/strict";
+import { FAST_POLITENESS, leaf, value } from "../../../test/helpers/ct-client-kit.js";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { startCtLog, type CtLog, type CtLogOptions } from "../../../test/helpers/ct-log.js";
-import { CtFetchError, type Fetched, type RawEntry } from "./log-client.js";
+import { CtFetchError, type RawEntry } from "./log-client.js";
 import { Frontier } from "./merkle.js";
 import type { PoliteHttpOptions } from "./polite-http.js";
 import {
@@ -18,13 +19,7 @@ import {
 } from "./rfc6962-client.js";
 import type { TreeHead } from "./tree-head.js";
 
-const FAST: PoliteHttpOptions = {
-  requestsPerSecond: Infinity,
-  baseDelayMs: 5,
-  maxDelayMs: 20,
-  maxRetries: 2,
-  maxRetryAfterMs: 2000,
-};
+const FAST: PoliteHttpOptions = { ...FAST_POLITENESS, maxRetryAfterMs: 2000 };
 
 function clientFor(log: CtLog, opts: Partial<Rfc6962ClientOptions> = {}): Rfc6962LogClient {
   return createRfc6962Client({
@@ -35,14 +30,6 @@ function clientFor(log: CtLog, opts: Partial<Rfc6962ClientOptions> = {}): Rfc696
     ...opts,
   });
 }
-
-function value<T>(r: Fetched<T>): T {
-  assert.equal(r.kind, "ok", r.kind !== "ok" ? `${r.kind}: ${r.error}` : "");
-  return (r as { value: T }).value;
-}
-
-/** A distinct leaf per index. */
-const leaf = (i: number): Buffer => Buffer.from(`leaf-${i}`);
 
 async function startWith(n: number, opts: CtLogOptions = {}): Promise<CtLog> {
   const log = await startCtLog({ autoPublish: false, ...opts });

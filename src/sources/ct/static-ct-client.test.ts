@@ -4,12 +4,11 @@
  * tiles for many sizes, corrupt tiles, partial and gzipped data tiles with full-tile fallback, and issuers.
  */
 import assert from "node:assert/strict";
+import { FAST_POLITENESS, leaf, reason, value } from "../../../test/helpers/ct-client-kit.js";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startCtLog, tilePath as helperTilePath, type CtLog } from "../../../test/helpers/ct-log.js";
-import type { Fetched } from "./log-client.js";
 import { Frontier } from "./merkle.js";
-import type { PoliteHttpOptions } from "./polite-http.js";
 import {
   createStaticCtClient,
   defaultOrigin,
@@ -19,12 +18,7 @@ import {
 } from "./static-ct-client.js";
 import type { TreeHead } from "./tree-head.js";
 
-const FAST: PoliteHttpOptions = {
-  requestsPerSecond: Infinity,
-  baseDelayMs: 5,
-  maxDelayMs: 20,
-  maxRetries: 2,
-};
+const FAST = FAST_POLITENESS;
 
 function clientFor(log: CtLog, opts: Partial<StaticCtClientOptions> = {}): StaticCtLogClient {
   return createStaticCtClient({
@@ -36,16 +30,6 @@ function clientFor(log: CtLog, opts: Partial<StaticCtClientOptions> = {}): Stati
   });
 }
 
-function value<T>(r: Fetched<T>): T {
-  assert.equal(r.kind, "ok", r.kind !== "ok" ? `${r.kind}: ${r.error}` : "");
-  return (r as { value: T }).value;
-}
-
-function reason<T>(r: Fetched<T>): string {
-  return r.kind === "misbehaving" ? r.reason : r.kind;
-}
-
-const leaf = (i: number): Buffer => Buffer.from(`leaf-${i}`);
 /** The TileLeaf of an addRaw entry: the leaf without its first two bytes, and no chain. */
 const tileLeaf = (i: number): Buffer => Buffer.concat([leaf(i).subarray(2), Buffer.alloc(2)]);
 

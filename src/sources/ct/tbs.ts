@@ -14,30 +14,31 @@ import {
   TBSCertificate,
 } from "@peculiar/asn1-x509";
 import { Name } from "@peculiar/x509";
-import { NotOnFastPath, readTbsCertificate } from "../../pki/certificate-der.js";
+import { NotOnFastPath, readTbsCertificate, type CertificateFields } from "../../pki/certificate-der.js";
 import { normalizeIpv6 } from "../../pki/certificate.js";
 import { Der, fail, MalformedDer } from "../../pki/der.js";
 import type { TimestampedEntry } from "./entry.js";
 
-/** What the CT pipeline needs from a certificate or a precertificate's TBSCertificate. */
-export interface LoggedCertificateFields {
-  /** Same format as CertificateFields.serialNumber in certificate-der.ts (hex, leading zero bytes dropped). */
-  readonly serialNumber: string;
-  /** Same string format as certificate-der.ts (@peculiar/x509's Name.toString). */
-  readonly subject: string;
-  readonly issuer: string;
-  /** Hex DER of the issuer Name, as CertificateFields.issuerDer. */
-  readonly issuerDer: string;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  /** SAN dNSName values, lower-cased, as in certificate-der.ts. */
-  readonly dnsNames: readonly string[];
-  readonly ipAddresses: readonly string[];
-  readonly commonNames: readonly string[];
-  readonly authorityKeyId: string | null;
+/**
+ * What the CT pipeline needs from a certificate or a precertificate's TBSCertificate: the fields of
+ * pki/certificate-der.ts it reads (same formats), and the subject key's hash.
+ */
+export type LoggedCertificateFields = Pick<
+  CertificateFields,
+  | "serialNumber"
+  | "subject"
+  | "issuer"
+  | "issuerDer"
+  | "notBefore"
+  | "notAfter"
+  | "dnsNames"
+  | "ipAddresses"
+  | "commonNames"
+  | "authorityKeyId"
+> & {
   /** Hex SHA-256 of the subject's SubjectPublicKeyInfo DER. */
   readonly spkiSha256: string;
-}
+};
 
 const SEQ = 0x30;
 /** The DER of the extnID of the CT poison extension, 1.3.6.1.4.1.11129.2.4.3 (RFC 6962 §3.1); the SCT list (…2.4.2) differs in the last byte. */
