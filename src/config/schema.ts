@@ -7,73 +7,16 @@ import { domainToASCII } from "node:url";
 import { z } from "zod";
 import type { Target } from "../domain/endpoint.js";
 import type { EventName, Severity } from "../events.js";
-import { EVENTS, SEVERITIES, isSeverity } from "../events.js";
+import { SEVERITIES, isSeverity } from "../events.js";
+import { deliverySchema, notifySchema } from "./notify-schema.js";
+import type { Parsed } from "./schema-kit.js";
+import { eventName, filePath, int, parseHttpUrl, parsedString, quote, strict } from "./schema-kit.js";
 
-/** A value parsed from text, or why it could not be. */
-type Parsed<T> = { value: T } | { error: string };
+export { closest, quote } from "./schema-kit.js";
 
 /** Where alerts are stored: `sqlite:<path>` (`:memory:` allowed) or a PostgreSQL URL. */
 export type StoreLocation =
   { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
-
-export function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}
-
-/** The known word closest to a typo, if it is close enough to be what was meant. */
-export function closest(word: string, known: readonly string[]): string | undefined {
-  const lower = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const k of known) {
-    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best;
-}
-
-function didYouMean(word: string, known: readonly string[]): string {
-  const guess = closest(word, known);
-  return guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`;
-}
-
-/** A strict object: unknown keys are errors, with a suggestion for the likely typo. */
-function strict<T extends z.ZodRawShape>(shape: T) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) => {
-      if (iss.code !== "unrecognized_keys") return undefined;
-      const what = iss.keys.map((k) => quote(k) + didYouMean(k, known)).join(", ");
-      const hint = iss.keys.some((k) => closest(k, known) === undefined)
-        ? `; known keys: ${known.join(", ")}`
-        : "";
-      return `unknown key${iss.keys.length > 1 ? "s" : ""} ${what}${hint}`;
-    },
-  });
-}
-
-/** A string schema whose value is parsed (and normalised) by `parse`. */
-function parsedString<T>(parse: (s: string) => Parsed<T>) {
-  return z.string().transform((s, ctx): T => {
-    const r = parse(s);
-    if ("value" in r) return r.value;
-    ctx.issues.push({ code: "custom", message: r.error, input: s });
-    return z.NEVER;
-  });
-}
 
 const HOST_CHARS = /^[\p{L}\p{N}\p{M}._-]+$/u;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
@@ -176,16 +119,6 @@ export function parseDnsServer(input: string): Parsed<string> {
   return { value: `${host}:${hp.value.port}` };
 }
 
-function parseHttpUrl(input: string): Parsed<string> {
-  try {
-    const u = new URL(input.trim());
-    if (u.protocol === "https:" || u.protocol === "http:") return { value: u.href };
-  } catch {
-    // fall through to the error below
-  }
-  return { error: `must be an http:// or https:// URL (got ${quote(input)})` };
-}
-
 function parseSpki(input: string): Parsed<string> {
   const s = input.replace(/\s+/g, "");
   const der = /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0 ? Buffer.from(s, "base64") : undefined;
@@ -210,17 +143,6 @@ function parseStore(input: string): Parsed<StoreLocation> {
   return { error: `must be sqlite:<path> or postgres://user@host/db (got ${quote(scheme)})` };
 }
 
-function eventName(key: string): Parsed<EventName> {
-  const e = /^[0-9]+$/.test(key)
-    ? EVENTS.find((x) => x.id === Number(key))
-    : EVENTS.find((x) => x.name === key);
-  if (e) return { value: e.name };
-  const names = EVENTS.map((x) => x.name);
-  return { error: `unknown event ${quote(key)}${didYouMean(key, names)}; see docs/events.md` };
-}
-
-const int = (min: number, max: number, fallback: number) => z.int().min(min).max(max).default(fallback);
-const filePath = z.string().trim().min(1);
 const hostname = parsedString(parseHostname);
 const ipAddress = parsedString(parseIp);
 
@@ -393,7 +315,8 @@ export const configSchema = strict({
   caa: strict({ issuers: caaIssuers.default({}) }).prefault({}),
   allowedRoots: z.array(filePath).default([]),
   publicUrl: parsedString(parseHttpUrl).optional(),
-  notify: z.record(z.string(), z.unknown()).default({}),
+  notify: notifySchema.default({}),
+  delivery: deliverySchema,
   store: parsedString(parseStore).default({ kind: "sqlite", path: "./certwatch.db" }),
 });
 

@@ -1,7 +1,8 @@
 /**
  * @module util/http-get
- * Bounded HTTP(S) GET over node:http/node:https: a total deadline, a byte cap on the wire and on the decoded
- * (gzip/deflate) body, keep-alive agents per client, and a discriminated result that never throws.
+ * Bounded HTTP(S) requests over node:http/node:https: a total deadline, a byte cap on the wire and on the decoded
+ * (gzip/deflate) body, keep-alive agents per client, and a discriminated result that never throws. GET for the
+ * sources; POST (or any method with a body) for the notifiers.
  */
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
@@ -16,6 +17,14 @@ export interface HttpGetOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Stops the request; the result is then a `network` error whose text starts with "aborted". */
   readonly signal?: AbortSignal;
+}
+
+/** A request with a method and a body (the notifiers' POSTs). */
+export interface HttpRequestOptions extends HttpGetOptions {
+  /** Default "GET". */
+  readonly method?: string;
+  /** Sent with a `Content-Length`; omit for none. */
+  readonly body?: Uint8Array | string;
 }
 
 export type HttpGetErrorReason = "timeout" | "too-large" | "network" | "bad-encoding";
@@ -44,6 +53,8 @@ export interface HttpClientOptions {
   readonly maxSockets?: number;
   /** `User-Agent` sent with every request (default "certwatch"). */
   readonly userAgent?: string;
+  /** Trusted roots for HTTPS (PEM), replacing Node's bundled ones; default Node's bundled Mozilla roots. */
+  readonly ca?: readonly string[];
 }
 
 const DEFAULT_MAX_SOCKETS = 16;
@@ -69,11 +80,21 @@ export class HttpClient {
     const keepAlive = opts.keepAlive ?? true;
     const maxSockets = opts.maxSockets ?? DEFAULT_MAX_SOCKETS;
     this.#http = new http.Agent({ keepAlive, maxSockets, scheduling: "lifo" });
-    this.#https = new https.Agent({ keepAlive, maxSockets, scheduling: "lifo" });
+    this.#https = new https.Agent({
+      keepAlive,
+      maxSockets,
+      scheduling: "lifo",
+      ...(opts.ca ? { ca: [...opts.ca] } : {}),
+    });
     this.#userAgent = opts.userAgent ?? "certwatch";
   }
 
   get(url: string | URL, opts: HttpGetOptions): Promise<HttpGetResult> {
+    return this.request(url, opts);
+  }
+
+  /** Any method, with an optional body; never throws and never rejects. */
+  request(url: string | URL, opts: HttpRequestOptions): Promise<HttpGetResult> {
     return request(url, opts, (u) => (u.protocol === "https:" ? this.#https : this.#http), this.#userAgent);
   }
 
@@ -91,7 +112,7 @@ export function httpGet(url: string | URL, opts: HttpGetOptions): Promise<HttpGe
 
 function request(
   rawUrl: string | URL,
-  opts: HttpGetOptions,
+  opts: HttpRequestOptions,
   agentFor: (u: URL) => http.Agent | false,
   userAgent: string,
 ): Promise<HttpGetResult> {
@@ -134,9 +155,11 @@ function request(
     );
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
+    const body = typeof opts.body === "string" ? Buffer.from(opts.body, "utf8") : opts.body;
     const headers: Record<string, string> = {
       "user-agent": userAgent,
       "accept-encoding": "gzip, deflate, identity",
+      ...(body !== undefined ? { "content-length": String(body.length) } : {}),
       ...lowerCase(opts.headers ?? {}),
     };
 
@@ -216,8 +239,9 @@ function request(
 
     try {
       const client = url.protocol === "https:" ? https : http;
-      req = client.get(url, { headers, agent: agentFor(url) }, onResponse);
+      req = client.request(url, { method: opts.method ?? "GET", headers, agent: agentFor(url) }, onResponse);
       req.on("error", (e) => finish(failure("network", `${target}: ${e.message}`)));
+      req.end(body);
     } catch (e) {
       finish(failure("network", `${target}: ${message(e)}`));
     }
