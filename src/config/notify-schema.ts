@@ -197,8 +197,6 @@ export const deliverySchema = strict({
   /** First retry delay; it doubles at every failure (with jitter) up to maxRetryDelaySeconds. */
   retryDelaySeconds: z.number().min(0.01).max(3600).default(1),
   maxRetryDelaySeconds: z.number().min(0.01).max(86_400).default(3600),
-  /** A claimed row not acknowledged within this time is another worker's to take (a crashed sender). */
-  leaseSeconds: int(5, 86_400, 300),
 }).prefault({});
 
 export type NotifyConfig = z.output<typeof notifySchema>;

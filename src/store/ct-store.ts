@@ -8,6 +8,7 @@ import { rfc3339 } from "../domain/alert.js";
 import type { AlertChange } from "../alerts/reconcile.js";
 import type { StoreDialect } from "./dialect.js";
 import { chunksFor } from "./dialect.js";
+import type { DeliveryRoute } from "../notify/routing.js";
 import { insertCertificates, reconcileScope } from "./record-run.js";
 import { certificateFromRow, normalizeName, SUMMARY_COLUMNS, toBuffer, toBytes } from "./rows.js";
 import type { CtLogsTable, Database } from "./schema.js";
@@ -71,7 +72,12 @@ export async function listCtLogStates(db: Db): Promise<CtLogState[]> {
   return rows.map(stateFromRow);
 }
 
-export async function writeCtBatch(trx: Trx, d: StoreDialect, b: CtBatchRecord): Promise<AlertChange[]> {
+export async function writeCtBatch(
+  trx: Trx,
+  d: StoreDialect,
+  b: CtBatchRecord,
+  routes: readonly DeliveryRoute[] = [],
+): Promise<AlertChange[]> {
   const now = rfc3339(b.now);
   await d.lockKeys(trx, [`ct-log:${b.state.logId}`]);
   await insertCertificates(trx, d, b.certificates, now);
@@ -124,20 +130,20 @@ export async function writeCtBatch(trx: Trx, d: StoreDialect, b: CtBatchRecord):
       .execute();
   }
 
-  const changes = await reconcileScope(trx, d, {
-    scope: CT_ENTRIES_SCOPE,
-    now: b.now,
-    findings: b.findings,
-    additive: true,
-  });
+  const changes = await reconcileScope(
+    trx,
+    d,
+    { scope: CT_ENTRIES_SCOPE, now: b.now, findings: b.findings, additive: true },
+    routes,
+  );
   if (b.logFindings !== undefined) {
     changes.push(
-      ...(await reconcileScope(trx, d, {
-        scope: ctLogScope(b.state.logId),
-        now: b.now,
-        findings: b.logFindings,
-        additive: false,
-      })),
+      ...(await reconcileScope(
+        trx,
+        d,
+        { scope: ctLogScope(b.state.logId), now: b.now, findings: b.logFindings, additive: false },
+        routes,
+      )),
     );
   }
 

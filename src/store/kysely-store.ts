@@ -24,12 +24,16 @@ import type {
   AlertFilter,
   CrlCacheEntry,
   InventoryCertificate,
+  OutboxItem,
+  OutboxTargetStatus,
   RunRecord,
   Store,
   StoredObservation,
 } from "./store.js";
 import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
 import * as ct from "./ct-store.js";
+import type { DeliveryRoute } from "../notify/routing.js";
+import * as outbox from "./outbox-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -39,6 +43,8 @@ export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: StoreDialect,
+    /** Who hears of alert changes: outbox rows are written for these targets. */
+    private readonly routes: readonly DeliveryRoute[] = [],
   ) {}
 
   async migrate(): Promise<void> {
@@ -51,8 +57,28 @@ export class KyselyStore implements Store {
     await this.db.destroy();
   }
 
+  claimOutbox(target: string, limit: number, now: Date, leaseUntil: Date): Promise<OutboxItem[]> {
+    return outbox.claimOutbox(this.db, this.dialect, target, limit, now, leaseUntil);
+  }
+
+  completeOutbox(rowIds: readonly number[], now: Date): Promise<void> {
+    return outbox.completeOutbox(this.db, this.dialect, rowIds, now);
+  }
+
+  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date): Promise<void> {
+    return outbox.failOutbox(this.db, this.dialect, rowIds, error, nextAttemptAt);
+  }
+
+  outboxStatus(): Promise<OutboxTargetStatus[]> {
+    return outbox.outboxStatus(this.db);
+  }
+
+  pruneOutbox(before: Date): Promise<number> {
+    return outbox.pruneOutbox(this.db, before);
+  }
+
   recordRun(run: RunRecord): Promise<AlertChange[]> {
-    return this.db.transaction().execute((trx) => writeRun(trx, this.dialect, run));
+    return this.db.transaction().execute((trx) => writeRun(trx, this.dialect, run, this.routes));
   }
 
   async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
@@ -190,7 +216,7 @@ export class KyselyStore implements Store {
   }
 
   recordCtBatch(batch: CtBatchRecord): Promise<AlertChange[]> {
-    return this.db.transaction().execute((trx) => ct.writeCtBatch(trx, this.dialect, batch));
+    return this.db.transaction().execute((trx) => ct.writeCtBatch(trx, this.dialect, batch, this.routes));
   }
 
   knownCtIdentities(identities: readonly string[]): Promise<Set<string>> {

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { openSqliteStore } from "./sqlite.js";
+import type { DeliveryRoute } from "../notify/routing.js";
 import type { Store } from "./store.js";
 
 /** An error opening the store; `code` tells a bad URL from an unusable database. */
@@ -49,7 +50,12 @@ export function sqlitePathOf(url: string): string {
 }
 
 /** Open the store named by `url`, create the database if needed, and bring its schema up to date. */
-export async function openStore(url: string): Promise<Store> {
+export interface OpenStoreOptions {
+  /** Delivery targets: every alert change writes their outbox rows in its own transaction. */
+  readonly routes?: readonly DeliveryRoute[];
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(url);
   if (path !== MEMORY) {
     try {
@@ -66,7 +72,7 @@ export async function openStore(url: string): Promise<Store> {
   }
   let store;
   try {
-    store = openSqliteStore(path);
+    store = openSqliteStore(path, options.routes ?? []);
   } catch (e) {
     throw new StoreOpenError("STORE_OPEN_FAILED", messageOf(e), { cause: e });
   }

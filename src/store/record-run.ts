@@ -8,7 +8,9 @@ import type { Alert } from "../domain/alert.js";
 import { rfc3339 } from "../domain/alert.js";
 import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
 import { planReconcile } from "../alerts/reconcile.js";
+import type { DeliveryRoute } from "../notify/routing.js";
 import type { StoreDialect } from "./dialect.js";
+import { enqueueNotifications } from "./outbox-store.js";
 import { chunksFor } from "./dialect.js";
 import { alertFromRow, alertRow, certificateNames, certificateRow, observationRow } from "./rows.js";
 import type { Database } from "./schema.js";
@@ -16,7 +18,12 @@ import type { CertificateRecord, ObservationRecord, RunRecord } from "./store.js
 
 type Trx = Transaction<Database>;
 
-export async function writeRun(trx: Trx, d: StoreDialect, run: RunRecord): Promise<AlertChange[]> {
+export async function writeRun(
+  trx: Trx,
+  d: StoreDialect,
+  run: RunRecord,
+  routes: readonly DeliveryRoute[] = [],
+): Promise<AlertChange[]> {
   const now = rfc3339(run.now);
   await insertCertificates(trx, d, run.certificates, now);
   await upsertEndpoints(trx, d, run.observations, now);
@@ -26,7 +33,12 @@ export async function writeRun(trx: Trx, d: StoreDialect, run: RunRecord): Promi
       .values(rows.map((o) => observationRow(o, now)))
       .execute();
   }
-  return reconcileScope(trx, d, { scope: run.scope, now: run.now, findings: run.findings, additive: false });
+  return reconcileScope(
+    trx,
+    d,
+    { scope: run.scope, now: run.now, findings: run.findings, additive: false },
+    routes,
+  );
 }
 
 export async function insertCertificates(
@@ -113,7 +125,13 @@ export interface ScopeFindings {
   readonly additive: boolean;
 }
 
-export async function reconcileScope(trx: Trx, d: StoreDialect, run: ScopeFindings): Promise<AlertChange[]> {
+/** Reconcile one scope and write the outbox rows of its changes for `routes`, in the caller's transaction. */
+export async function reconcileScope(
+  trx: Trx,
+  d: StoreDialect,
+  run: ScopeFindings,
+  routes: readonly DeliveryRoute[] = [],
+): Promise<AlertChange[]> {
   await d.lockKeys(trx, [`scope:${run.scope}`]);
   const found = new Set(run.findings.map((f) => f.id));
   const held = new Set<string>();
@@ -195,6 +213,7 @@ export async function reconcileScope(trx: Trx, d: StoreDialect, run: ScopeFindin
       .where("alert_id", "in", chunk)
       .execute();
   }
+  await enqueueNotifications(trx, d, routes, plan.changes, run.now);
   return [...plan.changes];
 }
 

@@ -140,6 +140,31 @@ export interface CtLogListCacheTable {
   fetched_at: string;
 }
 
+/** One notification for one target; `delivered_at` set only on the target's success answer. */
+export interface OutboxTable {
+  id: Generated<number>;
+  notification_id: string;
+  target: string;
+  alert_id: string;
+  kind: string;
+  /** The Alert as JSON, as it was at the change. */
+  payload: string;
+  created_at: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  /** A worker holds the row until then (it crashed if the time passed without an answer). */
+  lease_until: string | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+/** When a target last got a notification of an alert (reminders count from it). */
+export interface NotifyLastTable {
+  alert_id: string;
+  target: string;
+  notified_at: string;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -153,4 +178,6 @@ export interface Database {
   ct_roots: CtRootsTable;
   ct_entry_errors: CtEntryErrorsTable;
   ct_log_list_cache: CtLogListCacheTable;
+  outbox: OutboxTable;
+  notify_last: NotifyLastTable;
 }

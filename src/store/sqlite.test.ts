@@ -13,6 +13,7 @@ import { MIGRATION_TABLE } from "./migrations/index.js";
 import { openStore, sqlitePathOf, StoreOpenError } from "./open.js";
 import { storeContract } from "./store.contract.js";
 import { ctStoreContract } from "./ct-store.contract.js";
+import { outboxContract } from "./outbox.contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certwatch-store-"));
 let n = 0;
@@ -22,6 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 storeContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 storeContract("SQLite in memory", () => openStore("sqlite::memory:"));
 ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
+outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 
 void describe("SQLite store", () => {
   void it("keeps its data when the file is reopened", async () => {
@@ -52,7 +54,7 @@ void describe("SQLite store", () => {
     const db = new Database(path, { readonly: true });
     try {
       const names = db.prepare(`select name from ${MIGRATION_TABLE} order by name`).pluck().all();
-      assert.deepEqual(names, ["001_initial", "002_crl_cache", "003_ct"]);
+      assert.deepEqual(names, ["001_initial", "002_crl_cache", "003_ct", "004_outbox"]);
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     } finally {
       db.close();

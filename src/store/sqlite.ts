@@ -14,6 +14,7 @@ import type {
 } from "kysely";
 import { sqliteDialect } from "./dialect.js";
 import { KyselyStore } from "./kysely-store.js";
+import type { DeliveryRoute } from "../notify/routing.js";
 import type { Database as Schema } from "./schema.js";
 
 /** Kysely prepares every query it runs; reusing statements by SQL text makes a run several times faster. */
@@ -83,7 +84,7 @@ function assertWritable(db: Database.Database): void {
  * Open (creating when absent) an SQLite database file, or ":memory:", as a Store. The schema is not
  * migrated here; openStore does that. Errors name the file.
  */
-export function openSqliteStore(path: string): KyselyStore {
+export function openSqliteStore(path: string, routes: readonly DeliveryRoute[] = []): KyselyStore {
   let db: Database.Database | undefined;
   try {
     db = new Database(path);
@@ -102,5 +103,5 @@ export function openSqliteStore(path: string): KyselyStore {
   const kysely = new Kysely<Schema>({
     dialect: new CertwatchSqliteDialect({ database: new StatementCache(db) }),
   });
-  return new KyselyStore(kysely, sqliteDialect);
+  return new KyselyStore(kysely, sqliteDialect, routes);
 }

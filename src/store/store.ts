@@ -7,6 +7,7 @@ import type { Alert, AlertStatus } from "../domain/alert.js";
 import type { CertificateSummary } from "../domain/certificate.js";
 import type { Endpoint } from "../domain/endpoint.js";
 import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
+import type { Notification } from "../notify/notification.js";
 import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
@@ -76,6 +77,28 @@ export interface CrlCacheEntry {
   readonly fetchedAt: string;
 }
 
+/** A claimed outbox row: one notification for one target. */
+export interface OutboxItem {
+  readonly rowId: number;
+  readonly target: string;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  readonly notification: Notification;
+}
+
+export interface OutboxTargetStatus {
+  readonly target: string;
+  /** Undelivered notifications. */
+  readonly pending: number;
+  /** Delivered notifications still kept. */
+  readonly delivered: number;
+  readonly oldestPending: string | null;
+  /** When the earliest undelivered row may be tried (after its back-off and any lease). */
+  readonly nextAttemptAt: string | null;
+  readonly maxAttempts: number;
+  readonly lastError: string | null;
+}
+
 export interface Store {
   /** Bring the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
@@ -126,4 +149,18 @@ export interface Store {
   namesUnder(domains: readonly string[]): Promise<string[]>;
   getLogListCache(url: string): Promise<LogListCacheEntry | undefined>;
   putLogListCache(entry: LogListCacheEntry): Promise<void>;
+
+  // --- Delivery outbox ------------------------------------------------------------------------------
+  // Rows are written by recordRun and recordCtBatch, in their transaction, for the routes the store was
+  // opened with (openStore(url, { routes })).
+
+  /** Lease up to `limit` due notifications of a target until `leaseUntil`, oldest first. */
+  claimOutbox(target: string, limit: number, now: Date, leaseUntil: Date): Promise<OutboxItem[]>;
+  /** The target accepted these rows. */
+  completeOutbox(rowIds: readonly number[], now: Date): Promise<void>;
+  /** The target did not accept them: count the attempt, keep the error, try again at `nextAttemptAt`. */
+  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date): Promise<void>;
+  outboxStatus(): Promise<OutboxTargetStatus[]>;
+  /** Forget delivered rows older than `before` (never an undelivered one); returns how many. */
+  pruneOutbox(before: Date): Promise<number>;
 }

@@ -8,13 +8,19 @@ import type { StoreDialect } from "../dialect.js";
 import { initial } from "./001_initial.js";
 import { crlCache } from "./002_crl_cache.js";
 import { ct } from "./003_ct.js";
+import { outbox } from "./004_outbox.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
 
 /** Every migration, by name; names sort in the order they apply. Append, never edit a shipped one. */
 export function migrations(d: StoreDialect): Record<string, Migration> {
-  return { "001_initial": initial(d), "002_crl_cache": crlCache(d), "003_ct": ct(d) };
+  return {
+    "001_initial": initial(d),
+    "002_crl_cache": crlCache(d),
+    "003_ct": ct(d),
+    "004_outbox": outbox(d),
+  };
 }
 
 class InCodeProvider implements MigrationProvider {

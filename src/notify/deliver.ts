@@ -1,0 +1,126 @@
+/**
+ * @module notify/deliver
+ * The delivery worker: drains the outbox target by target — claim a batch under a lease, send it, mark it delivered
+ * on success or schedule the next attempt — until the outbox is empty or the deadline comes. The CLI drains before
+ * it exits; the daemon (next release) calls followOutbox. At-least-once: a crash mid-send leaves the rows leased, and
+ * once the lease ends they are sent again with the same notification ids.
+ */
+import type { Store } from "../store/store.js";
+import type { BackoffPolicy } from "./backoff.js";
+import { retryDelayMs } from "./backoff.js";
+import type { Notifier } from "./notifier.js";
+
+export type OutboxStore = Pick<Store, "claimOutbox" | "completeOutbox" | "failOutbox" | "outboxStatus">;
+
+export interface DeliveryDeps {
+  readonly store: OutboxStore;
+  readonly notifiers: readonly Notifier[];
+  readonly now: () => Date;
+  readonly backoff: BackoffPolicy;
+  /** Lease on claimed rows, per target (default 4 × its timeout + 5 s): longer than any send can take. */
+  readonly leaseMs: (notifier: Notifier) => number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly log: (message: string) => void;
+  readonly random?: () => number;
+}
+
+export interface TargetDrainReport {
+  readonly target: string;
+  readonly delivered: number;
+  /** Failed sends (each counts the notifications of its batch once). */
+  readonly failedAttempts: number;
+  /** Undelivered at the end. */
+  readonly pending: number;
+  readonly lastError: string | null;
+}
+
+export interface DrainReport {
+  readonly targets: readonly TargetDrainReport[];
+}
+
+export interface DrainOptions {
+  /** Stop claiming (and waiting) at this time; a send in flight finishes. */
+  readonly deadline: Date;
+  readonly signal?: AbortSignal;
+}
+
+/** Deliver what is due, waiting for back-offs that end before the deadline. Never throws for a target's failure. */
+export async function drainOutbox(deps: DeliveryDeps, opts: DrainOptions): Promise<DrainReport> {
+  const reports = await Promise.all(deps.notifiers.map((n) => drainTarget(deps, n, opts)));
+  const status = new Map((await deps.store.outboxStatus()).map((s) => [s.target, s]));
+  return {
+    targets: reports.map((r) => ({
+      ...r,
+      pending: status.get(r.target)?.pending ?? 0,
+      lastError: r.lastError ?? status.get(r.target)?.lastError ?? null,
+    })),
+  };
+}
+
+/** The daemon's loop: drain, then look again every `pollMs`, until the signal aborts. */
+export async function followOutbox(deps: DeliveryDeps, pollMs: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await drainOutbox(deps, { deadline: new Date(deps.now().getTime() + pollMs), signal });
+    await deps.sleep(pollMs, signal);
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+async function drainTarget(
+  deps: DeliveryDeps,
+  notifier: Notifier,
+  opts: DrainOptions,
+): Promise<TargetDrainReport> {
+  const report: Mutable<TargetDrainReport> = {
+    target: notifier.target,
+    delivered: 0,
+    failedAttempts: 0,
+    pending: 0,
+    lastError: null,
+  };
+  const lease = deps.leaseMs(notifier);
+  const batchSize = Math.max(1, notifier.maxBatch);
+  for (;;) {
+    if (opts.signal?.aborted === true) break;
+    const now = deps.now();
+    if (now >= opts.deadline) break;
+    const items = await deps.store.claimOutbox(
+      notifier.target,
+      batchSize,
+      now,
+      new Date(now.getTime() + lease),
+    );
+    if (items.length === 0) {
+      // Nothing due: wait for the next back-off or lease to end if it ends before the deadline.
+      const next = (await deps.store.outboxStatus()).find((s) => s.target === notifier.target)?.nextAttemptAt;
+      if (next === undefined || next === null) break;
+      const wait = Date.parse(next) - deps.now().getTime();
+      if (deps.now().getTime() + wait >= opts.deadline.getTime()) break;
+      await deps.sleep(Math.max(1, wait), opts.signal);
+      continue;
+    }
+    const outcome = await notifier.send(items.map((i) => i.notification));
+    const ids = items.map((i) => i.rowId);
+    if (outcome.kind === "delivered") {
+      await deps.store.completeOutbox(ids, deps.now());
+      report.delivered += items.length;
+      continue;
+    }
+    const attempts = Math.max(...items.map((i) => i.attempts)) + 1;
+    const delay = retryDelayMs(deps.backoff, attempts, outcome, deps.random);
+    await deps.store.failOutbox(ids, outcome.error, new Date(deps.now().getTime() + delay));
+    report.failedAttempts += 1;
+    report.lastError = outcome.error;
+    deps.log(
+      `notify ${notifier.target}: ${items.length} notification${items.length === 1 ? "" : "s"} not delivered (attempt ${attempts}): ${outcome.error}; next try in ${formatDelay(delay)}`,
+    );
+  }
+  return report;
+}
+
+function formatDelay(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}

@@ -1,0 +1,275 @@
+/**
+ * @module store/outbox-store
+ * The outbox: rows written inside the transaction that changes the alerts (so a crash never loses a
+ * notification), claimed by a delivery worker under a lease, marked delivered only on the target's success.
+ */
+import type { Kysely, Transaction } from "kysely";
+import { sql } from "kysely";
+import type { AlertChange } from "../alerts/reconcile.js";
+import type { Alert } from "../domain/alert.js";
+import { rfc3339 } from "../domain/alert.js";
+import type { Notification, NotificationKind } from "../notify/notification.js";
+import { notificationId } from "../notify/notification.js";
+import type { DeliveryRoute } from "../notify/routing.js";
+import { reminderDue, routeChange } from "../notify/routing.js";
+import type { StoreDialect } from "./dialect.js";
+import { chunksFor } from "./dialect.js";
+import type { Database } from "./schema.js";
+import type { OutboxItem, OutboxTargetStatus } from "./store.js";
+
+type Trx = Transaction<Database>;
+
+const MAX_ERROR_CHARS = 500;
+
+/** Outbox rows for the changes of one reconcile, one per route that takes them. */
+export async function enqueueNotifications(
+  trx: Trx,
+  d: StoreDialect,
+  routes: readonly DeliveryRoute[],
+  changes: readonly AlertChange[],
+  now: Date,
+): Promise<void> {
+  if (routes.length === 0 || changes.length === 0) return;
+  const at = rfc3339(now);
+  const rows: { change: AlertChange; target: string; kind: NotificationKind }[] = [];
+  const maybeRemind: { change: AlertChange; route: DeliveryRoute }[] = [];
+  for (const change of changes) {
+    for (const route of routes) {
+      const k = routeChange(route, change);
+      if (k === "remind?") maybeRemind.push({ change, route });
+      else if (k !== null) rows.push({ change, target: route.target, kind: k });
+    }
+  }
+  if (maybeRemind.length > 0) {
+    const last = await lastNotified(
+      trx,
+      d,
+      maybeRemind.map((m) => m.change.alert.id),
+    );
+    const fresh: { alert_id: string; target: string; notified_at: string }[] = [];
+    for (const { change, route } of maybeRemind) {
+      const when = last.get(`${change.alert.id}\n${route.target}`);
+      // No record (the target was added after the alert opened): the reminder clock starts now.
+      if (when === undefined)
+        fresh.push({ alert_id: change.alert.id, target: route.target, notified_at: at });
+      else if (reminderDue(route, when, now)) rows.push({ change, target: route.target, kind: "reminder" });
+    }
+    await upsertLast(trx, d, fresh);
+  }
+  if (rows.length === 0) return;
+  const values = rows.map(({ change, target, kind }) => ({
+    notification_id: notificationId(change.alert.id, kind, at),
+    target,
+    alert_id: change.alert.id,
+    kind,
+    payload: JSON.stringify(change.alert),
+    created_at: at,
+    attempts: 0,
+    next_attempt_at: rfc3339ms(now),
+    lease_until: null,
+    last_error: null,
+    delivered_at: null,
+  }));
+  for (const chunk of chunksFor(d, values, 11)) {
+    await trx
+      .insertInto("outbox")
+      .values(chunk)
+      .onConflict((oc) => oc.columns(["target", "notification_id"]).doNothing())
+      .execute();
+  }
+  await upsertLast(
+    trx,
+    d,
+    rows.map((r) => ({ alert_id: r.change.alert.id, target: r.target, notified_at: at })),
+  );
+}
+
+async function lastNotified(
+  trx: Trx,
+  d: StoreDialect,
+  alertIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const chunk of chunksFor(d, [...new Set(alertIds)], 1)) {
+    const rows = await trx.selectFrom("notify_last").selectAll().where("alert_id", "in", chunk).execute();
+    for (const r of rows) out.set(`${r.alert_id}\n${r.target}`, r.notified_at);
+  }
+  return out;
+}
+
+async function upsertLast(
+  trx: Trx,
+  d: StoreDialect,
+  rows: readonly { alert_id: string; target: string; notified_at: string }[],
+): Promise<void> {
+  const unique = [...new Map(rows.map((r) => [`${r.alert_id}\n${r.target}`, r])).values()];
+  for (const chunk of chunksFor(d, unique, 3)) {
+    await trx
+      .insertInto("notify_last")
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns(["alert_id", "target"])
+          .doUpdateSet((eb) => ({ notified_at: eb.ref("excluded.notified_at") })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Take up to `limit` due rows of a target, oldest first, and lease them until `leaseUntil`. A row is due when it
+ * is undelivered, its next attempt time has come and no live lease holds it.
+ */
+export async function claimOutbox(
+  db: Kysely<Database>,
+  d: StoreDialect,
+  target: string,
+  limit: number,
+  now: Date,
+  leaseUntil: Date,
+): Promise<OutboxItem[]> {
+  const at = rfc3339ms(now);
+  return db.transaction().execute(async (trx) => {
+    let q = trx
+      .selectFrom("outbox")
+      .selectAll()
+      .where("target", "=", target)
+      .where("delivered_at", "is", null)
+      .where("next_attempt_at", "<=", at)
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", at)]))
+      .orderBy("id")
+      .limit(limit);
+    if (d.name === "postgres") q = q.forUpdate().skipLocked();
+    const rows = await q.execute();
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    for (const chunk of chunksFor(d, ids, 1)) {
+      await trx
+        .updateTable("outbox")
+        .set({ lease_until: rfc3339ms(leaseUntil) })
+        .where("id", "in", chunk)
+        .execute();
+    }
+    return rows.map((r) => ({
+      rowId: Number(r.id),
+      target: r.target,
+      attempts: Number(r.attempts),
+      notification: {
+        id: r.notification_id,
+        kind: r.kind as NotificationKind,
+        alert: JSON.parse(r.payload) as Alert,
+        createdAt: r.created_at,
+      } satisfies Notification,
+    }));
+  });
+}
+
+export async function completeOutbox(
+  db: Kysely<Database>,
+  d: StoreDialect,
+  rowIds: readonly number[],
+  now: Date,
+): Promise<void> {
+  for (const chunk of chunksFor(d, rowIds, 1)) {
+    await db
+      .updateTable("outbox")
+      .set({ delivered_at: rfc3339ms(now), lease_until: null, last_error: null })
+      .where("id", "in", chunk)
+      .execute();
+  }
+}
+
+export async function failOutbox(
+  db: Kysely<Database>,
+  d: StoreDialect,
+  rowIds: readonly number[],
+  error: string,
+  nextAttemptAt: Date,
+): Promise<void> {
+  for (const chunk of chunksFor(d, rowIds, 1)) {
+    await db
+      .updateTable("outbox")
+      .set((eb) => ({
+        attempts: eb("attempts", "+", 1),
+        next_attempt_at: rfc3339ms(nextAttemptAt),
+        lease_until: null,
+        last_error: error.slice(0, MAX_ERROR_CHARS),
+      }))
+      .where("id", "in", chunk)
+      .execute();
+  }
+}
+
+/** Per target: undelivered rows, when the next can be tried, the oldest, the last error; delivered rows kept. */
+export async function outboxStatus(db: Kysely<Database>): Promise<OutboxTargetStatus[]> {
+  const pending = await db
+    .selectFrom("outbox")
+    .select((eb) => [
+      "target",
+      eb.fn.countAll<number>().as("pending"),
+      eb.fn.min("created_at").as("oldest"),
+      eb.fn
+        .min(
+          sql<string>`case when lease_until is not null and lease_until > next_attempt_at then lease_until else next_attempt_at end`,
+        )
+        .as("next_at"),
+      eb.fn.max("attempts").as("max_attempts"),
+    ])
+    .where("delivered_at", "is", null)
+    .groupBy("target")
+    .execute();
+  const delivered = await db
+    .selectFrom("outbox")
+    .select((eb) => ["target", eb.fn.countAll<number>().as("n")])
+    .where("delivered_at", "is not", null)
+    .groupBy("target")
+    .execute();
+  const errors = await db
+    .selectFrom("outbox")
+    .select(["target", "last_error"])
+    .where("delivered_at", "is", null)
+    .where("last_error", "is not", null)
+    .orderBy("id", "desc")
+    .execute();
+  const out = new Map<string, OutboxTargetStatus>();
+  const entry = (target: string): OutboxTargetStatus =>
+    out.get(target) ?? {
+      target,
+      pending: 0,
+      delivered: 0,
+      oldestPending: null,
+      nextAttemptAt: null,
+      maxAttempts: 0,
+      lastError: null,
+    };
+  for (const p of pending) {
+    out.set(p.target, {
+      ...entry(p.target),
+      pending: Number(p.pending),
+      oldestPending: p.oldest,
+      nextAttemptAt: p.next_at,
+      maxAttempts: Number(p.max_attempts ?? 0),
+    });
+  }
+  for (const r of delivered) out.set(r.target, { ...entry(r.target), delivered: Number(r.n) });
+  for (const e of errors) {
+    const s = entry(e.target);
+    if (s.lastError === null) out.set(e.target, { ...s, lastError: e.last_error });
+  }
+  return [...out.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+}
+
+/** Forget delivered rows older than `before`; returns how many. Undelivered rows are never pruned. */
+export async function pruneOutbox(db: Kysely<Database>, before: Date): Promise<number> {
+  const r = await db
+    .deleteFrom("outbox")
+    .where("delivered_at", "is not", null)
+    .where("delivered_at", "<", rfc3339ms(before))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Millisecond precision: retry delays are often shorter than a second. Sorts as text like rfc3339(). */
+export function rfc3339ms(d: Date): string {
+  return d.toISOString();
+}
