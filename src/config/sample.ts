@@ -118,8 +118,32 @@ endpoints:
 # Base URL of the dashboard, for links in e-mails and webhooks.
 #publicUrl: https://certwatch.contoso.com/
 
-# Where alerts are delivered (e-mail, Sentinel, Splunk, syslog, webhook).
+# Where alerts are delivered: e-mail, Sentinel, Splunk, syslog, webhooks (docs/siem.md). Every alert that
+# opens, reopens or resolves is queued for each target in the same transaction, and sent before the command
+# exits. Secrets are { env: NAME } or { file: ./path }, never written here.
+#notify:
+#  splunk:
+#    url: https://splunk.contoso.com:8088
+#    token: { env: SPLUNK_HEC_TOKEN }
+#    minSeverity: medium           # route by severity...
+#    events: [18, 20, 29, 30]      # ...and by event (ids or names)
+#  soc-mail:
+#    type: email
+#    host: smtp.contoso.com
+#    username: certwatch
+#    password: { file: ./smtp-password }
+#    from: certwatch@contoso.com
+#    to: [soc@contoso.com]
+#    mode: digest
+#    renotifyAfterDays: 7          # remind about alerts still open a week later
 #notify: {}
+
+# How queued notifications are sent: retries back off from retryDelaySeconds, doubling (with jitter) up to
+# maxRetryDelaySeconds; a command waits at most drainTimeoutSeconds for the outbox before it exits.
+#delivery:
+#  drainTimeoutSeconds: 30
+#  retryDelaySeconds: 1
+#  maxRetryDelaySeconds: 3600
 
 # Where data lives: an SQLite file (default, beside this file) or PostgreSQL.
 store: sqlite:./certwatch.db

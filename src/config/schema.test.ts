@@ -112,7 +112,8 @@ zoneFiles: [zones/contoso.com.zone]
 caa: { issuers: { "${"AB".repeat(32)}": [LetsEncrypt.org] } }
 allowedRoots: [/etc/ssl/other.pem]
 publicUrl: https://certwatch.contoso.com
-notify: { webhook: { url: "https://hooks.contoso.com/x" } }
+notify: { webhook: { url: "https://hooks.contoso.com/x", secret: { env: HOOK_SECRET } } }
+delivery: { drainTimeoutSeconds: 5 }
 store: postgres://certwatch@db.contoso.com/certwatch
 `,
       "/srv/cw/certwatch.yaml",
@@ -149,7 +150,22 @@ store: postgres://certwatch@db.contoso.com/certwatch
     assert.deepEqual(c.caa.issuers, { ["ab".repeat(32)]: ["letsencrypt.org"] });
     assert.deepEqual(c.allowedRoots, ["/etc/ssl/other.pem"]);
     assert.equal(c.publicUrl, "https://certwatch.contoso.com/");
-    assert.deepEqual(c.notify, { webhook: { url: "https://hooks.contoso.com/x" } });
+    assert.deepEqual(c.notify, {
+      webhook: {
+        type: "webhook",
+        url: "https://hooks.contoso.com/x",
+        secret: { env: "HOOK_SECRET" },
+        preset: "standard",
+        minSeverity: "info",
+        resolved: true,
+        timeoutMs: 10_000,
+      },
+    });
+    assert.deepEqual(c.delivery, {
+      drainTimeoutSeconds: 5,
+      retryDelaySeconds: 1,
+      maxRetryDelaySeconds: 3600,
+    });
     assert.deepEqual(c.store, { kind: "postgres", url: "postgres://certwatch@db.contoso.com/certwatch" });
   });
 
@@ -291,6 +307,34 @@ describe("errors name the file, the line, the field and the fault", () => {
     const store = fails("store: mysql://root:hunter2@db/x\n").message;
     assert.match(store, /store: must be sqlite:<path> or postgres:\/\/user@host\/db \(got "mysql:"\)/);
     assert.doesNotMatch(store, /hunter2/);
+  });
+
+  it("bad delivery targets: a secret written in the file, a missing key, an unknown type or event", () => {
+    const err = fails(
+      [
+        "notify:",
+        "  splunk: { url: 'https://splunk:8088', token: s3cr3t-token }",
+        "  mail: { type: email, host: smtp, from: a@b, to: [c@d], events: [18, nope] }",
+        "  azure: { type: sentinel, api: data-collector, workspaceId: w }",
+        "  pager: { type: pagerduty }",
+        "  hook: { url: 'https://x/' }",
+        "delivery: { drainTimeoutSeconds: -1 }",
+        "",
+      ].join("\n"),
+    );
+    assert.match(
+      lineFor(err, "notify.splunk.token"),
+      /:2:\d+: .*use \{ env: VARIABLE \} or \{ file: .\/path \}$/,
+    );
+    assert.doesNotMatch(err.message, /s3cr3t-token/);
+    assert.match(lineFor(err, "notify.mail.events[1]"), /unknown event "nope"/);
+    assert.match(lineFor(err, "notify.azure.sharedKey"), /is required with api: data-collector$/);
+    assert.match(
+      lineFor(err, "notify.pager.type"),
+      /type must be one of email, sentinel, splunk, syslog, webhook$/,
+    );
+    assert.match(lineFor(err, "notify.hook.type"), /type must be one of/);
+    assert.match(lineFor(err, "delivery.drainTimeoutSeconds"), /:7:/);
   });
 
   it("one line per issue, in file order", () => {
