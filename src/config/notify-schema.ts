@@ -66,6 +66,12 @@ const emailTarget = strict({
   /** One message per alert (each) or one message listing every pending alert (digest). */
   mode: z.enum(["each", "digest"]).default("each"),
   subjectPrefix: z.string().default("[certwatch]"),
+}).superRefine((t, ctx) => {
+  // SMTP AUTH needs both; one without the other would silently send unauthenticated.
+  if ((t.username === undefined) !== (t.password === undefined)) {
+    const missing = t.username === undefined ? "username" : "password";
+    ctx.addIssue({ code: "custom", path: [missing], message: "username and password go together" });
+  }
 });
 
 const sentinelTarget = strict({
