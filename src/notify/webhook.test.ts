@@ -467,7 +467,7 @@ test("configuration errors are thrown at construction, naming the field and neve
     ["whsec_", "(nothing to leak)"],
     ["%%%%", "%"],
     ["whsec_QUJD=RA==", "QUJD"],
-  ]) {
+  ] as const) {
     assert.throws(make(bad), (e: unknown) => {
       assert.ok(e instanceof SecretError);
       assert.equal(e.field, "notify.hook.secret");
