@@ -314,6 +314,37 @@ describe("e-mail notifier: SMTP replies and failures", () => {
     }
   });
 
+  it("counts a message taken for some recipients as delivered, and warns about the refused ones", async () => {
+    const logs: Logged[] = [];
+    const m = createEmailNotifier(
+      "mail",
+      config(r, { ...withAuth, to: ["soc@contoso.test", "gone@contoso.test"] }),
+      context(r.caPem, { logs }),
+    );
+    r.fault({ at: "rcpt", code: 550, message: "5.1.1 No such user", recipient: "gone@contoso.test" });
+    const count = r.messages.length;
+    assert.deepEqual(await m.send([takeover]), { kind: "delivered" });
+    await m.close();
+    assert.deepEqual(r.messages[count]?.envelope.rcptTo, ["soc@contoso.test"]);
+    assert.equal(logs.length, 1);
+    assert.deepEqual(logs[0]?.fields?.rejected, ["gone@contoso.test"]);
+  });
+
+  it("reports a message over the server's size limit as permanent", async () => {
+    await withReceiver({ maxMessageBytes: 16_384 }, async (small, track) => {
+      const m = track(createEmailNotifier("mail", config(small), context(small.caPem)));
+      const big = notification("domain-takeover", "shop.contoso.com", {
+        details: { names: "n".repeat(40_000) },
+      });
+      const out = await m.send([big]);
+      assert.ok(out.kind === "failed");
+      assert.equal(out.permanent, true);
+      assert.match(out.error, /552/);
+      assert.equal(small.messages.length, 0);
+      assert.deepEqual(await m.send([takeover]), { kind: "delivered" });
+    });
+  });
+
   it("fails (retryable) on a port where nothing listens", async () => {
     const s = createServer();
     const port = await new Promise<number>((resolve) =>

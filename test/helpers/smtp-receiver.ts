@@ -40,6 +40,8 @@ export interface SmtpFault {
   delayMs?: number;
   /** Close the connection instead of answering (after `delayMs`). */
   drop?: boolean;
+  /** With `at: "rcpt"`: only this recipient is refused, the others are taken (a partial delivery). */
+  recipient?: string;
 }
 
 export interface ReceivedMail {
@@ -191,8 +193,10 @@ export async function startSmtpReceiver(opts: SmtpReceiverOptions = {}): Promise
       else sessionFaults.delete(session.id);
       withFault(fault, "mail", session, callback, () => callback());
     },
-    onRcptTo(_address, session, callback) {
-      withFault(sessionFaults.get(session.id), "rcpt", session, callback, () => callback());
+    onRcptTo(address, session, callback) {
+      const fault = sessionFaults.get(session.id);
+      const applies = fault?.recipient === undefined || fault.recipient === address.address;
+      withFault(applies ? fault : undefined, "rcpt", session, callback, () => callback());
     },
     onData(stream: SMTPServerDataStream, session, callback) {
       const chunks: Buffer[] = [];
