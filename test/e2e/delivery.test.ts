@@ -1,0 +1,206 @@
+/**
+ * @module test/e2e/delivery.test
+ * Delivery against a real webhook receiver that verifies Standard Webhooks signatures: alerts recorded in a real
+ * SQLite store reach it exactly once despite a target that is down, 429 with Retry-After, 500s, answers slower than
+ * the timeout, and a worker killed mid-send; metacharacters arrive intact.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { drainOutbox } from "../../src/notify/deliver.js";
+import { draft, run } from "../../src/store/contract-fixtures.js";
+import type { Store } from "../../src/store/store.js";
+import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
+import { deps, hookConfig, SECRET, storeFor, tempDbPath } from "./delivery-world.js";
+
+const SCOPE = "tls:www.contoso.com:443";
+const soon = (ms: number) => ({ deadline: new Date(Date.now() + ms) });
+
+async function record(store: Store, keys: readonly string[], subject?: string): Promise<void> {
+  await store.recordRun(
+    run(
+      SCOPE,
+      new Date(),
+      keys.map((k) =>
+        draft("hsts-missing", k, subject === undefined ? {} : { subject, details: { note: subject } }),
+      ),
+    ),
+  );
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function pending(store: Store): Promise<number> {
+  return (await store.outboxStatus()).reduce((n, s) => n + s.pending, 0);
+}
+
+void describe("delivery through the outbox to a real webhook receiver", () => {
+  void it("a target down for a while: nothing is lost, nothing doubled, once it is back", async () => {
+    const path = tempDbPath();
+    const down = hookConfig(`http://127.0.0.1:${await closedPort()}/hook`);
+    let store = await storeFor(path, down);
+    await record(store, ["a", "b", "c", "d", "e"]);
+    const first = await drainOutbox(deps(store, down), soon(1000));
+    assert.equal(first.targets[0]?.delivered, 0);
+    assert.ok((first.targets[0]?.failedAttempts ?? 0) >= 1);
+    assert.equal(first.targets[0]?.pending, 5);
+    assert.match(first.targets[0]?.lastError ?? "", /127\.0\.0\.1/);
+    await store.close();
+
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      const up = hookConfig(receiver.url);
+      store = await storeFor(path, up);
+      const second = await drainOutbox(deps(store, up), soon(5000));
+      assert.equal(second.targets[0]?.delivered, 5);
+      assert.equal(await pending(store), 0);
+      assert.equal(receiver.received.length, 5);
+      assert.equal(receiver.duplicates, 0);
+      assert.ok(receiver.received.every((r) => r.verified));
+      const subjects = receiver.received.map(
+        (r) => (r.parsed as { data: { alert: { subject: string } } }).data.alert.subject,
+      );
+      assert.deepEqual(subjects.sort(), ["a", "b", "c", "d", "e"]);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("429 with Retry-After: waits at least that long, then delivers once", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      receiver.fail(1, { status: 429, headers: { "retry-after": "1" } });
+      const cfg = hookConfig(receiver.url);
+      const store = await storeFor(tempDbPath(), cfg);
+      await record(store, ["www"]);
+      const started = Date.now();
+      const report = await drainOutbox(deps(store, cfg), soon(5000));
+      assert.equal(report.targets[0]?.delivered, 1);
+      assert.ok(Date.now() - started >= 1000, "not retried before Retry-After");
+      assert.deepEqual(
+        receiver.requests.map((r) => r.status),
+        [429, 200],
+      );
+      assert.equal(receiver.received.length, 1);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("500s are retried with back-off until the target accepts", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      receiver.fail(3, { status: 500 });
+      const cfg = hookConfig(receiver.url);
+      const store = await storeFor(tempDbPath(), cfg);
+      await record(store, ["www"]);
+      const log: string[] = [];
+      const report = await drainOutbox(deps(store, cfg, log), soon(5000));
+      assert.equal(report.targets[0]?.delivered, 1);
+      assert.equal(report.targets[0]?.failedAttempts, 3);
+      assert.equal(receiver.requests.length, 4);
+      assert.equal(receiver.received.length, 1);
+      assert.equal(log.length, 3);
+      assert.match(log[2] ?? "", /attempt 3\b.*HTTP 500/);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("an answer slower than the timeout fails that attempt; the retry delivers, exactly once", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      receiver.fail(1, { delayMs: 1500 });
+      const cfg = hookConfig(receiver.url, { timeoutMs: 300 });
+      const store = await storeFor(tempDbPath(), cfg);
+      await record(store, ["www"]);
+      const report = await drainOutbox(deps(store, cfg), soon(5000));
+      assert.equal(report.targets[0]?.delivered, 1);
+      assert.equal(report.targets[0]?.failedAttempts, 1);
+      await new Promise((r) => setTimeout(r, 1600)); // the slow answer comes and goes
+      assert.equal(receiver.received.length, 1);
+      assert.equal(receiver.duplicates, 0);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("a worker killed mid-send: a restart delivers the rest, and the notification it was sending, once", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    const path = tempDbPath();
+    try {
+      const cfg = hookConfig(receiver.url, { timeoutMs: 1000 });
+      const store = await storeFor(path, cfg);
+      await record(store, ["a", "b", "c"]);
+      await store.close();
+      receiver.fail(1, { delayMs: 30_000 });
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          fileURLToPath(new URL("./delivery-child.ts", import.meta.url)),
+          path,
+          receiver.url,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      await new Promise<void>((r) => child.stdout.once("data", () => r()));
+      // Killed while its first request hangs at the receiver (its timeout is 1 s).
+      await new Promise((r) => setTimeout(r, 400));
+      child.kill("SIGKILL");
+      await exited;
+      assert.equal(receiver.received.length, 0, "nothing was accepted before the kill");
+
+      const again = await storeFor(path, cfg);
+      // The row it was sending is still leased to it: a claim now (leasing for no time) gets only the other two.
+      const free = await again.claimOutbox("hook", 10, new Date(), new Date());
+      assert.equal(free.length, 2);
+      await again.close();
+
+      const restarted = await storeFor(path, cfg);
+      const report = await drainOutbox(deps(restarted, cfg), soon(15_000));
+      assert.equal(report.targets[0]?.delivered, 3);
+      assert.equal(await pending(restarted), 0);
+      assert.equal(receiver.received.length, 3);
+      assert.equal(receiver.duplicates, 0);
+      await restarted.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("metacharacters and newlines in an alert arrive intact, under a valid signature", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      const cfg = hookConfig(receiver.url);
+      const store = await storeFor(tempDbPath(), cfg);
+      const nasty = `<script>alert("x")</script> | a=b \\ c\r\nBcc: evil@example.com ‮ü€`;
+      await record(store, ["www"], nasty);
+      await drainOutbox(deps(store, cfg), soon(5000));
+      const [got] = receiver.received;
+      assert.ok(got?.verified);
+      const alert = (got?.parsed as { data: { alert: { subject: string; details: { note: string } } } }).data
+        .alert;
+      assert.equal(alert.subject, nasty);
+      assert.equal(alert.details.note, nasty);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+});
