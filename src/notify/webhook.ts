@@ -51,6 +51,11 @@ export function createWebhookNotifier(
   const shown = shownUrl(url);
   const extra = extraHeaders(cfg.headers ?? {}, `${field}.headers`);
   const render = renderer(cfg, ctx, field);
+  if (cfg.preset !== "standard" && cfg.secret !== undefined) {
+    ctx.log.warn(
+      `${field}.secret is only used with preset: standard (Slack and Teams URLs carry their own key)`,
+    );
+  }
   const client = new HttpClient({ ca: [...ctx.ca], userAgent: "certwatch" });
   const what = `webhook ${name} (${shown})`;
   // HttpClient's own error texts quote the whole URL: cut it (and any trace of its path) back to `shown`.
