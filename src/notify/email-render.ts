@@ -136,14 +136,9 @@ function textRows(rows: readonly [string, string][], indent = ""): string {
 
 function textSection(n: Notification, opts: RenderOptions): string {
   const a = n.alert;
-  const parts = [
-    `${a.severity.toUpperCase()} ${a.name} (event ${a.eventId}): ${a.subject}`,
-    a.summary,
-    "",
-    textRows(facts(n)),
-  ];
+  const parts = [`${a.severity.toUpperCase()} ${a.name} (event ${a.eventId}): ${a.subject}`, a.summary, ""];
   const link = alertLink(opts.publicUrl, a.id);
-  if (link) parts.push(`Dashboard:  ${link}`);
+  parts.push(textRows([...facts(n), ...(link ? [["Dashboard", link] as [string, string]] : [])]));
   const cert = certificateFacts(a);
   if (cert.length > 0) parts.push("", "Certificate", textRows(cert, "  "));
   const details = detailPairs(a.details);
