@@ -115,6 +115,10 @@ async function drainTarget(
     deps.log(
       `notify ${notifier.target}: ${items.length} notification${items.length === 1 ? "" : "s"} not delivered (attempt ${attempts}): ${outcome.error}; next try in ${formatDelay(delay)}`,
     );
+    // A failing target is left alone for the delay — every other row would fail the same way (and a 429 asks
+    // for exactly that) — and given up for this drain when the delay ends after the deadline.
+    if (deps.now().getTime() + delay >= opts.deadline.getTime()) break;
+    await deps.sleep(delay, opts.signal);
   }
   return report;
 }
