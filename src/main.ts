@@ -45,6 +45,16 @@ import {
 import { gatherDelegation } from "./sources/dns/delegation.js";
 import { ZoneFileError } from "./sources/dns/zone-file.js";
 import type { Store } from "./store/store.js";
+import {
+  deliveryDeps,
+  drainBeforeExit,
+  notifyTest,
+  statusTable,
+  withNotifiers,
+} from "./cli/notify-command.js";
+import { followOutbox } from "./notify/deliver.js";
+import { routesFromConfig } from "./notify/routing.js";
+import { SecretError } from "./notify/secrets.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { columns?: number };
@@ -77,6 +87,7 @@ export async function main(
       e instanceof TrustFileError ||
       e instanceof StoreOpenError ||
       e instanceof ZoneFileError ||
+      e instanceof SecretError ||
       e instanceof UsageError
     ) {
       io.stderr.write(`certwatch: ${e.message}\n`);
@@ -108,32 +119,65 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       io.stderr.write(`wrote ${configPath}: edit it, then run \`certwatch scan\`\n`);
       return EXIT_OK;
     case "scan":
-      return withStore(await loadConfig(configPath), (config, store) => runScan(args, config, store, io));
+      return withStore(await loadConfig(configPath), (config, store) => runScan(args, config, store, io), io);
     case "alerts":
       return withStore(await loadConfig(configPath), async (_config, store) => {
         const alerts = await store.listAlerts({ status: args.status });
         return printAlerts(alerts, args, io);
       });
     case "ct":
-      return withStore(await loadConfig(configPath), (config, store) => runCt(args, config, store, io));
+      return withStore(await loadConfig(configPath), (config, store) => runCt(args, config, store, io), io);
     case "domains":
-      return withStore(await loadConfig(configPath), (config, store) =>
-        runDomainsCommand(args, config, store, io),
+      return withStore(
+        await loadConfig(configPath),
+        (config, store) => runDomainsCommand(args, config, store, io),
+        io,
       );
+    case "notify":
+      return runNotify(args, await loadConfig(configPath), io);
     case "serve":
       throw new UsageError(`"${args.command}" is not available in this release yet`);
   }
 }
 
+/**
+ * Open the store with the configured delivery routes, run the command, and — when `io` is given — deliver the
+ * outbox before closing (what the command raised, and whatever earlier runs could not deliver).
+ */
 async function withStore<T>(
   config: ResolvedConfig,
   fn: (config: ResolvedConfig, store: Store) => Promise<T>,
+  io?: Io,
 ): Promise<T> {
-  const store = await openStore(storeUrl(config));
+  const log = (m: string) => io?.stderr.write(`${m}\n`);
+  // A missing secret or a bad target is a configuration error before any work is done.
+  if (io !== undefined) await withNotifiers(config, log, () => Promise.resolve());
+  const store = await openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
   try {
-    return await fn(config, store);
+    const result = await fn(config, store);
+    if (io !== undefined) await drainBeforeExit(config, store, log);
+    return result;
   } finally {
     await store.close();
+  }
+}
+
+async function runNotify(args: CliArgs, config: ResolvedConfig, io: Io): Promise<number> {
+  const log = (m: string) => io.stderr.write(`${m}\n`);
+  switch (args.notifyAction) {
+    case "test":
+      return (await notifyTest(config, args.target, (l) => io.stdout.write(`${l}\n`), log))
+        ? EXIT_OK
+        : EXIT_FINDINGS;
+    case "status":
+      return withStore(config, async (_c, store) => {
+        const rows = await store.outboxStatus();
+        io.stdout.write(args.json ? rows.map((r) => `${JSON.stringify(r)}\n`).join("") : statusTable(rows));
+        return EXIT_OK;
+      });
+    default:
+      // "send": what every command does before it exits, on its own.
+      return withStore(config, () => Promise.resolve(EXIT_OK), io);
   }
 }
 
@@ -245,7 +289,21 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
   };
   try {
     if (!args.once) {
-      // Follow mode (what the daemon will run): new alerts are printed as they are raised.
+      // Follow mode (what the daemon will run): new alerts are printed as they are raised and delivered as
+      // they are written.
+      const delivery =
+        Object.keys(config.notify).length === 0
+          ? Promise.resolve()
+          : withNotifiers(
+              config,
+              (m) => io.stderr.write(`${m}\n`),
+              (notifiers) =>
+                followOutbox(
+                  deliveryDeps(config, store, notifiers, (m) => io.stderr.write(`${m}\n`)),
+                  1000,
+                  abort.signal,
+                ),
+            );
       await followCt(deps, {
         pollMs: c.pollSeconds * 1000,
         refreshLogsMs: c.logListRefreshMinutes * 60_000,
@@ -259,6 +317,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
           if (raised.length > 0) io.stdout.write(args.json ? jsonLines(raised) : alertTable(raised, 160));
         },
       });
+      await delivery;
       return EXIT_OK;
     }
     const report = await runCtOnce(await targets(), deps);
@@ -268,6 +327,7 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    abort.abort(); // ends follow-mode delivery too, also when following failed
     http.destroy();
   }
 }

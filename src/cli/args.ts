@@ -18,6 +18,10 @@ Commands:
   ct       [--once] [--json] [--fail-on SEV] read every CT log up to its head (--once), then the alerts raised;
                                              without --once, keep following the logs until interrupted
   domains  [--json] [--fail-on SEVERITY]     subdomain takeover and registered lookalike domains (DNS), then their alerts
+  notify test [--target NAME]                send a sample alert to every target (or one) and print each result;
+                                             exit 1 when one failed
+  notify status [--json]                     the outbox per target: pending, delivered, next try, last error
+  notify send                                deliver what the outbox holds (as every command does before it exits)
   serve                                      the daemon and dashboard (coming in a later release)
 
 Options:
@@ -30,7 +34,9 @@ Options:
 Exit status: 0 the command ran; 1 findings at or above --fail-on; 2 bad command line or configuration.
 `;
 
-export type Command = "scan" | "alerts" | "init" | "ct" | "domains" | "serve" | "help" | "version";
+export type Command = "scan" | "alerts" | "init" | "ct" | "domains" | "notify" | "serve" | "help" | "version";
+
+export type NotifyAction = "test" | "status" | "send";
 
 export interface CliArgs {
   readonly command: Command;
@@ -40,9 +46,13 @@ export interface CliArgs {
   readonly status: "open" | "resolved" | "all";
   readonly force: boolean;
   readonly once: boolean;
+  /** `notify` only. */
+  readonly notifyAction?: NotifyAction;
+  readonly target?: string;
 }
 
-const COMMANDS: readonly Command[] = ["scan", "alerts", "init", "ct", "domains", "serve"];
+const COMMANDS: readonly Command[] = ["scan", "alerts", "init", "ct", "domains", "notify", "serve"];
+const NOTIFY_ACTIONS: readonly NotifyAction[] = ["test", "status", "send"];
 
 const OPTIONS = {
   config: { type: "string" },
@@ -51,6 +61,7 @@ const OPTIONS = {
   status: { type: "string", default: "open" },
   force: { type: "boolean", default: false },
   once: { type: "boolean", default: false },
+  target: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
 } as const;
@@ -62,6 +73,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   init: ["force"],
   ct: ["once", "json", "fail-on"],
   domains: ["json", "fail-on"],
+  notify: ["target", "json"],
   serve: [],
 };
 
@@ -91,8 +103,17 @@ export function parseCli(argv: readonly string[]): CliArgs {
   const [name, ...extra] = positionals;
   if (values.help || name === undefined || name === "help") return { ...base, command: "help" };
   if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command "${name}"`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const command = name as Command;
+  let notifyAction: NotifyAction | undefined;
+  if (command === "notify") {
+    const action = extra.shift();
+    if (action === undefined) throw new UsageError(`notify needs an action: ${NOTIFY_ACTIONS.join(", ")}`);
+    if (!(NOTIFY_ACTIONS as readonly string[]).includes(action)) {
+      throw new UsageError(`unknown notify action "${action}" (expected ${NOTIFY_ACTIONS.join(", ")})`);
+    }
+    notifyAction = action as NotifyAction;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   for (const t of tokens) {
     if (t.kind === "option" && !["config", "help"].includes(t.name) && !ALLOWED[command]?.includes(t.name)) {
       throw new UsageError(`${command} does not take --${t.name}`);
@@ -106,5 +127,15 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (status !== "open" && status !== "resolved" && status !== "all") {
     throw new UsageError(`--status must be open, resolved or all (got "${status}")`);
   }
-  return { ...base, command, failOn, status };
+  if (values.target !== undefined && notifyAction !== "test") {
+    throw new UsageError("--target is for notify test");
+  }
+  return {
+    ...base,
+    command,
+    failOn,
+    status,
+    ...(notifyAction !== undefined ? { notifyAction } : {}),
+    ...(values.target !== undefined ? { target: values.target } : {}),
+  };
 }
