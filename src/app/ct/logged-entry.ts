@@ -62,7 +62,10 @@ function namesOf(f: LoggedCertificateFields): readonly string[] {
   return f.dnsNames.length > 0 ? f.dnsNames : f.commonNames.map((n) => n.toLowerCase());
 }
 
-function match(index: number, entry: TimestampedEntry, chain: ChainSource, m: EntryMatchers): EntryVerdict {
+/** A matching entry before its chain source is attached (built for the few entries that match). */
+type Hit = Omit<MatchedEntry, "chain">;
+
+function match(index: number, entry: TimestampedEntry, m: EntryMatchers): Hit | EntryError | null {
   let tbs: Buffer;
   let fields: LoggedCertificateFields;
   try {
@@ -85,7 +88,7 @@ function match(index: number, entry: TimestampedEntry, chain: ChainSource, m: En
     (watchedNames ??= []).push({ name, domain });
   }
   if (watchedNames === null && lookalikes === null) return null;
-  return { index, entry, tbs, fields, watchedNames: watchedNames ?? [], lookalikes: lookalikes ?? [], chain };
+  return { index, entry, tbs, fields, watchedNames: watchedNames ?? [], lookalikes: lookalikes ?? [] };
 }
 
 /** An RFC 6962 entry: the leaf must parse; its extra_data is kept unparsed until the entry matches. */
@@ -96,16 +99,23 @@ export function matchRfc6962Entry(raw: RawEntry, m: EntryMatchers): EntryVerdict
   } catch (e) {
     return { index: raw.index, error: e instanceof CtEntryError ? e.message : `leaf: ${describe(e)}` };
   }
-  return match(raw.index, entry, { kind: "extra-data", extraData: raw.extraData }, m);
+  const v = match(raw.index, entry, m);
+  // extra_data is read (and, from get-entries, decoded) only now, for the few entries that match.
+  if (v === null || "error" in v) return v;
+  return { ...v, chain: { kind: "extra-data", extraData: raw.extraData } };
 }
 
 export function matchTileLeaf(index: number, leaf: TileLeaf, m: EntryMatchers): EntryVerdict {
-  return match(
-    index,
-    leaf,
-    { kind: "fingerprints", precertificate: leaf.precertificate, fingerprints: leaf.chainFingerprints },
-    m,
-  );
+  const v = match(index, leaf, m);
+  if (v === null || "error" in v) return v;
+  return {
+    ...v,
+    chain: {
+      kind: "fingerprints",
+      precertificate: leaf.precertificate,
+      fingerprints: leaf.chainFingerprints,
+    },
+  };
 }
 
 /** The timestamp of a MerkleTreeLeaf (bytes 2–9, milliseconds), or null when the leaf is too short. */
