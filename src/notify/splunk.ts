@@ -167,7 +167,12 @@ export function createSplunkNotifier(name: string, cfg: SplunkTargetConfig, ctx:
       timeoutMs,
       maxBytes: MAX_ANSWER_BYTES,
     });
-    if (res.kind === "error") return { kind: "failed", error: `${what}: ${label}: ${res.error}` };
+    if (res.kind === "error") {
+      // The request had what was left of the send's deadline: name the configured timeout, not the remainder.
+      const why =
+        res.reason === "timeout" ? `no complete answer within timeoutMs (${cfg.timeoutMs} ms)` : res.error;
+      return { kind: "failed", error: `${what}: ${label}: ${why}` };
+    }
     const answer = parseHecAnswer(res.body);
     if (res.status === 200 && answer?.code === 0) return { kind: "delivered" };
     const said = answer ? `code ${answer.code} ${JSON.stringify(answer.text.slice(0, 200))}` : null;
