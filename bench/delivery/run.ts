@@ -289,12 +289,12 @@ if (values.phase === "e2e" || values.phase === "outage") {
     rows.push(await runPhase("outage", n, batch));
   }
   console.log(
-    "| phase | alerts | record s | deliver s | total s | alerts/s end to end | requests | received | duplicates | pending after | CPU s | peak RSS MB |",
+    "| phase | alerts | record s | deliver s | total s | alerts/s end to end | requests | received | duplicates | pending after | CPU s | RSS before MB | peak RSS MB |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const x of rows) {
     console.log(
-      `| ${x.phase} | ${x.n} | ${x.recordS.toFixed(2)} | ${x.deliverS.toFixed(2)} | ${x.totalS.toFixed(2)} | ${Math.round(x.n / x.totalS)} | ${x.requests} | ${x.received} | ${x.duplicates} | ${x.pendingAfter} | ${x.cpuS.toFixed(2)} | ${x.peakRssMb.toFixed(0)} |`,
+      `| ${x.phase} | ${x.n} | ${x.recordS.toFixed(2)} | ${x.deliverS.toFixed(2)} | ${x.totalS.toFixed(2)} | ${Math.round(x.n / x.totalS)} | ${x.requests} | ${x.received} | ${x.duplicates} | ${x.pendingAfter} | ${x.cpuS.toFixed(2)} | ${x.baselineRssMb.toFixed(0)} | ${x.peakRssMb.toFixed(0)} |`,
     );
   }
   const e2e = rows.filter((x) => x.phase === "e2e");

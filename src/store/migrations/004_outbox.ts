@@ -25,10 +25,12 @@ export function outbox(d: StoreDialect): Migration {
         .addColumn("delivered_at", "text")
         .addUniqueConstraint("outbox_target_notification", ["target", "notification_id"])
         .execute();
+      // Claims read a target's undelivered rows in id order and stop at the batch size: no sort, however long
+      // the queue after an outage.
       await db.schema
         .createIndex("outbox_due")
         .on("outbox")
-        .columns(["target", "delivered_at", "next_attempt_at", "id"])
+        .columns(["target", "delivered_at", "id"])
         .execute();
       await db.schema
         .createTable("notify_last")
