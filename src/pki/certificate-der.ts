@@ -106,9 +106,12 @@ export interface TbsFields extends Omit<
  * `ct`: only what Certificate Transparency monitoring needs — of the extensions, only subjectAltName and
  * authorityKeyIdentifier are read (the others are skipped unparsed, so `isCa`, `pathLength`,
  * `keyCertSign`, `extendedKeyUsages`, `subjectKeyId` and the URL lists keep their defaults), and
- * `subjectDer` is left empty.
+ * `subjectDer` is left empty. `names`: the same walk and the same checks as `ct` (what `ct` rejects,
+ * `names` rejects with the same error, and declines what `ct` declines), but only `dnsNames` and
+ * `commonNames` are read: every other string is left empty (`ipAddresses` too) and `authorityKeyId` null.
+ * A CT follower reads every entry's names and the rest only for the few that match.
  */
-export type TbsScope = "certificate" | "ct";
+export type TbsScope = "certificate" | "ct" | "names";
 
 /**
  * Reads the TBSCertificate element that starts at `start` and must end by `limit` (a bare TBSCertificate,
@@ -123,6 +126,7 @@ export function readTbsCertificate(
   d: Der = new Der(b),
 ): TbsFields {
   const all = scope === "certificate";
+  const namesOnly = scope === "names";
   d.expect(start, limit, SEQ, "TBSCertificate");
   const tbsEnd = d.ve;
   let p = d.vs;
@@ -136,12 +140,16 @@ export function readTbsCertificate(
   // Hex without its leading zero bytes, keeping at least one byte.
   let serialStart = d.vs;
   while (serialStart < d.ve - 1 && b[serialStart] === 0) serialStart++;
-  const serialNumber = b.toString("hex", serialStart, d.ve);
+  const serialNumber = namesOnly ? "" : b.toString("hex", serialStart, d.ve);
   p = d.ve;
   d.expect(p, tbsEnd, SEQ, "signature");
   p = d.ve;
   d.expect(p, tbsEnd, SEQ, "issuer");
-  const issuer = all ? readName(d, p, d.ve, true) : readIssuerName(d, p, d.ve);
+  const issuer = all
+    ? readName(d, p, d.ve, true)
+    : namesOnly
+      ? checkName(d, p, d.ve, false)
+      : readIssuerName(d, p, d.ve);
   p = issuer.end;
   d.expect(p, tbsEnd, SEQ, "validity");
   const validityEnd = d.ve;
@@ -151,7 +159,7 @@ export function readTbsCertificate(
   const notAfter = readTime(d, "notAfter");
   p = validityEnd;
   d.expect(p, tbsEnd, SEQ, "subject");
-  const subject = readName(d, p, d.ve, all);
+  const subject = namesOnly ? checkName(d, p, d.ve, true) : readName(d, p, d.ve, all);
   p = subject.end;
   d.expect(p, tbsEnd, SEQ, "subjectPublicKeyInfo");
   const spkiStart = p;
@@ -177,7 +185,7 @@ export function readTbsCertificate(
     const next = d.ve;
     if (tagOf(d) === 0xa3) {
       if (all) readExtensions(d, d.vs, d.ve, f);
-      else readCtExtensions(d, d.vs, d.ve, f);
+      else readCtExtensions(d, d.vs, d.ve, f, namesOnly);
     } else if (tagOf(d) !== 0x81 && tagOf(d) !== 0x82) fail("unexpected field in TBSCertificate", p);
     p = next;
   }
@@ -274,6 +282,44 @@ function readName(d: Der, start: number, end: number, withHex: boolean): NameRea
   return { text, hex, commonNames, end };
 }
 
+/**
+ * readName's walk and checks without its rendering (the `names` scope): the same errors, and the CN values
+ * as readName lists them when `wantCns` (else none); `text` and `hex` are empty.
+ */
+function checkName(d: Der, start: number, end: number, wantCns: boolean): NameRead {
+  const b = d.b;
+  let commonNames = NO_NAMES;
+  let p = d.vs;
+  while (p < end) {
+    d.expect(p, end, 0x31, "RelativeDistinguishedName");
+    const rdnEnd = d.ve;
+    let q = d.vs;
+    while (q < rdnEnd) {
+      d.expect(q, rdnEnd, SEQ, "AttributeTypeAndValue");
+      const atvEnd = d.ve;
+      d.expect(d.vs, atvEnd, 0x06, "attribute type");
+      // (attributeLabel's checks too: an OID outside the id-at short form is decoded, and may be malformed)
+      const cn = isIdAtShortForm(b, d.vs, d.ve)
+        ? wantCns && b[d.vs + 2] === 3
+        : attributeLabel(b, d.vs, d.ve) === "CN" && wantCns;
+      d.at(d.ve, atvEnd, "attribute value");
+      const value = directoryValue(d, cn);
+      if (cn && value !== "") {
+        if (commonNames === NO_NAMES) commonNames = [];
+        commonNames.push(value.toLowerCase());
+      }
+      q = atvEnd;
+    }
+    p = rdnEnd;
+  }
+  return { text: "", hex: "", commonNames, end };
+}
+
+/** Is the OID in [s, e) a one-byte arc under 2.5.4 (attributeLabel's table)? */
+function isIdAtShortForm(b: Buffer, s: number, e: number): boolean {
+  return e - s === 3 && b[s] === 0x55 && b[s + 1] === 0x04 && (b[s + 2] as number) < 0x80;
+}
+
 /** Labels of the one-byte arcs under 2.5.4 (id-at), precomputed: the common case skips OID decoding. */
 const ID_AT_LABELS: readonly string[] = Array.from(
   { length: 128 },
@@ -282,9 +328,7 @@ const ID_AT_LABELS: readonly string[] = Array.from(
 
 /** The label of an attribute type OID in [s, e): its short name (CN, O, …) or its dotted form. */
 function attributeLabel(b: Buffer, s: number, e: number): string {
-  if (e - s === 3 && b[s] === 0x55 && b[s + 1] === 0x04 && (b[s + 2] as number) < 0x80) {
-    return ID_AT_LABELS[b[s + 2] as number] as string;
-  }
+  if (isIdAtShortForm(b, s, e)) return ID_AT_LABELS[b[s + 2] as number] as string;
   const oid = oidString(b, s, e);
   return NAMES[oid] ?? oid;
 }
@@ -309,6 +353,27 @@ function directoryString(d: Der, raw: string, base: number): string {
       return raw.slice(vs - base, ve - base);
     default:
       // T61, BMP, Universal and other types: left to the full parser, which knows their quirks.
+      throw new NotOnFastPath(`name attribute of tag 0x${d.tag.toString(16)}`);
+  }
+}
+
+/**
+ * directoryString's checks (the same types declined) for checkName: the value only when `wanted` (as
+ * directoryString gives it), else "".
+ */
+function directoryValue(d: Der, wanted: boolean): string {
+  const { b, vs, ve } = d;
+  switch (d.tag) {
+    case 0x0c: // UTF8String
+      if (!wanted) return "";
+      for (let i = vs; i < ve; i++) if ((b[i] as number) > 0x7f) return b.toString("utf8", vs, ve);
+      return b.toString("latin1", vs, ve);
+    case 0x13: // PrintableString
+    case 0x16: // IA5String
+      for (let i = vs; i < ve; i++)
+        if ((b[i] as number) > 0x7e) throw new NotOnFastPath("non-ASCII in an ASCII string");
+      return wanted ? b.toString("latin1", vs, ve) : "";
+    default:
       throw new NotOnFastPath(`name attribute of tag 0x${d.tag.toString(16)}`);
   }
 }
@@ -370,8 +435,11 @@ function forEachExtension(
   }
 }
 
-/** subjectAltName: dNSNames (lower-cased) and iPAddresses. One latin1 decode; each name is a slice of it. */
-function readSubjectAltName(d: Der, vs: number, ve: number, f: MutableFields): void {
+/**
+ * subjectAltName: dNSNames (lower-cased) and iPAddresses (only checked when `namesOnly`). One latin1 decode;
+ * each name is a slice of it.
+ */
+function readSubjectAltName(d: Der, vs: number, ve: number, f: MutableFields, namesOnly = false): void {
   const b = d.b;
   f.hasSanExtension = true;
   d.whole(vs, ve, SEQ, "GeneralNames");
@@ -381,16 +449,20 @@ function readSubjectAltName(d: Der, vs: number, ve: number, f: MutableFields): v
     if (tagOf(d) === 0x82) {
       const name = raw.slice(d.vs - vs, d.ve - vs);
       f.dnsNames.push(lowerCaseFree(b, d.vs, d.ve) ? name : name.toLowerCase());
-    } else if (tagOf(d) === 0x87) f.ipAddresses.push(ipString(b, d.vs, d.ve));
+    } else if (tagOf(d) === 0x87) {
+      if (!namesOnly) f.ipAddresses.push(ipString(b, d.vs, d.ve));
+      else if (d.ve - d.vs !== 4 && d.ve - d.vs !== 16)
+        throw new NotOnFastPath("iPAddress of unusual length");
+    }
   }
 }
 
-function readAuthorityKeyId(d: Der, vs: number, ve: number, f: MutableFields): void {
+function readAuthorityKeyId(d: Der, vs: number, ve: number, f: MutableFields, namesOnly = false): void {
   d.whole(vs, ve, SEQ, "authorityKeyIdentifier");
   if (d.vs < d.ve) {
     const akiEnd = d.ve;
     d.at(d.vs, akiEnd, "keyIdentifier");
-    if (tagOf(d) === 0x80) f.authorityKeyId = d.b.toString("hex", d.vs, d.ve);
+    if (tagOf(d) === 0x80 && !namesOnly) f.authorityKeyId = d.b.toString("hex", d.vs, d.ve);
   }
 }
 
@@ -484,13 +556,13 @@ function readExtensions(d: Der, start: number, end: number, f: MutableFields): v
  * The `ct` scope of `readExtensions`: subjectAltName and authorityKeyIdentifier only, recognised by their
  * OID bytes (2.5.29.17 and 2.5.29.35); every other extension is skipped without decoding its OID.
  */
-function readCtExtensions(d: Der, start: number, end: number, f: MutableFields): void {
+function readCtExtensions(d: Der, start: number, end: number, f: MutableFields, namesOnly: boolean): void {
   const b = d.b;
   const sanOrAki = (os: number, oe: number): boolean =>
     oe - os === 3 && b[os] === 0x55 && b[os + 1] === 0x1d && (b[os + 2] === 17 || b[os + 2] === 35);
   forEachExtension(d, start, end, sanOrAki, (os, _oe, vs, ve) => {
-    if (b[os + 2] === 17) readSubjectAltName(d, vs, ve, f);
-    else readAuthorityKeyId(d, vs, ve, f);
+    if (b[os + 2] === 17) readSubjectAltName(d, vs, ve, f, namesOnly);
+    else readAuthorityKeyId(d, vs, ve, f, namesOnly);
   });
 }
 

@@ -12,7 +12,13 @@ import {
   type TimestampedEntry,
 } from "../../sources/ct/entry.js";
 import type { RawEntry } from "../../sources/ct/log-client.js";
-import { readTbsFields, tbsOfEntry, type LoggedCertificateFields } from "../../sources/ct/tbs.js";
+import {
+  readTbsFields,
+  readTbsNames,
+  tbsOfEntry,
+  type LoggedCertificateFields,
+  type LoggedCertificateNames,
+} from "../../sources/ct/tbs.js";
 
 /** Where the rest of an entry's chain comes from, fetched only for entries that match. */
 export type ChainSource =
@@ -58,7 +64,7 @@ function describe(e: unknown): string {
 }
 
 /** Names a certificate is for: SAN dNSNames, or the subject CN when there is no SAN (old certificates). */
-function namesOf(f: LoggedCertificateFields): readonly string[] {
+function namesOf(f: LoggedCertificateNames): readonly string[] {
   return f.dnsNames.length > 0 ? f.dnsNames : f.commonNames.map((n) => n.toLowerCase());
 }
 
@@ -67,16 +73,17 @@ type Hit = Omit<MatchedEntry, "chain">;
 
 function match(index: number, entry: TimestampedEntry, m: EntryMatchers): Hit | EntryError | null {
   let tbs: Buffer;
-  let fields: LoggedCertificateFields;
+  let names: LoggedCertificateNames;
   try {
     tbs = tbsOfEntry(entry);
-    fields = readTbsFields(tbs);
+    // Names first (the same checks as the fields, nothing else rendered); the fields only for a match.
+    names = readTbsNames(tbs);
   } catch (e) {
     return { index, error: `certificate: ${describe(e)}` };
   }
   let watchedNames: { name: string; domain: string }[] | null = null;
   let lookalikes: LookalikeVerdict[] | null = null;
-  for (const raw of namesOf(fields)) {
+  for (const raw of namesOf(names)) {
     const domain = m.watched.domainOf(raw);
     if (domain === null) {
       const l = m.lookalikes?.match(raw);
@@ -88,6 +95,13 @@ function match(index: number, entry: TimestampedEntry, m: EntryMatchers): Hit | 
     (watchedNames ??= []).push({ name, domain });
   }
   if (watchedNames === null && lookalikes === null) return null;
+  let fields: LoggedCertificateFields;
+  try {
+    fields = readTbsFields(tbs);
+  } catch (e) {
+    // (not expected: readTbsNames made the same checks)
+    return { index, error: `certificate: ${describe(e)}` };
+  }
   return { index, entry, tbs, fields, watchedNames: watchedNames ?? [], lookalikes: lookalikes ?? [] };
 }
 

@@ -1,7 +1,8 @@
 /**
  * @module sources/ct/tbs.test
  * CT identity of precertificates and their certificates (generated with a real CA, cross-checked with asn1-x509), and
- * readTbsFields against readCertificateFields / parseCertificate on generated leaves and Node's bundled roots.
+ * readTbsFields against readCertificateFields / parseCertificate on generated leaves and Node's bundled roots;
+ * readTbsNames (the names-only fast path) against readTbsFields, on the same certificates and on mutants.
  */
 import assert from "node:assert/strict";
 import { createHash, X509Certificate } from "node:crypto";
@@ -30,6 +31,7 @@ import {
   identityOfCertificate,
   identityOfTbs,
   readTbsFields,
+  readTbsNames,
   stripCtExtensions,
   tbsOfCertificate,
   tbsOfEntry,
@@ -249,5 +251,87 @@ describe("readTbsFields", () => {
         }
       }
     }
+  });
+});
+
+/** readTbsNames gives readTbsFields' names, or throws what it throws. */
+function namesAgree(tbs: Buffer, label: string): "ok" | "threw" {
+  let want: { dnsNames: readonly string[]; commonNames: readonly string[] } | { error: unknown };
+  try {
+    const f = readTbsFields(tbs);
+    want = { dnsNames: f.dnsNames, commonNames: f.commonNames };
+  } catch (e) {
+    want = { error: e };
+  }
+  let got: typeof want;
+  try {
+    const n = readTbsNames(tbs);
+    got = { dnsNames: n.dnsNames, commonNames: n.commonNames };
+  } catch (e) {
+    got = { error: e };
+  }
+  if ("error" in want) {
+    assert.ok("error" in got, `${label}: readTbsFields threw ${String(want.error)}, readTbsNames did not`);
+    assert.equal(String(got.error), String(want.error), label);
+    assert.equal((got.error as object).constructor, (want.error as object).constructor, label);
+    return "threw";
+  }
+  assert.ok(!("error" in got), `${label}: readTbsNames threw ${"error" in got ? String(got.error) : ""}`);
+  assert.deepEqual(got, want, label);
+  return "ok";
+}
+
+describe("readTbsNames", () => {
+  let certs: Uint8Array[] = [];
+  before(async () => {
+    certs = [
+      root.certDer,
+      int.certDer,
+      rsaInt.certDer,
+      (
+        await issueLeaf(int, {
+          dnsNames: ["A.Fields.test", "*.b.fields.test"],
+          ipAddresses: ["127.0.0.1", "2001:db8::1"],
+          subject: 'CN=A.Fields.test, O=Quote"s <x>, OU=a+b',
+        })
+      ).certDer,
+      (await issueLeaf(rsaInt, { dnsNames: ["rsa.fields.test"], keyType: "rsa-2048", hash: "SHA-1" }))
+        .certDer,
+      (await issueLeaf(int, { dnsNames: ["noaki.fields.test"], omitAuthorityKeyId: true })).certDer,
+      (await selfSignedLeaf({ subject: "CN=Self.Test+OU=Plus", dnsNames: [] })).certDer,
+      (await issuePrecertPair(int, { dnsNames: ["x.pre.test", "y.pre.test"] })).loggedTbs,
+      ...rootCertificates.map((pem) => new X509Certificate(pem).raw),
+    ];
+  });
+
+  /** A certificate's TBSCertificate; a logged TBS (its first field is the [0] version) as it is. */
+  const tbsOf = (der: Uint8Array): Buffer =>
+    topLevelTags(buf(der))[0] === 0xa0 ? buf(der) : tbsOfCertificate(buf(der));
+
+  it("reads readTbsFields' names on generated certificates, a logged TBS and every bundled root", () => {
+    for (const [i, der] of certs.entries()) assert.equal(namesAgree(tbsOf(der), `certificate #${i}`), "ok");
+  });
+
+  it("throws what readTbsFields throws, and reads the same names otherwise, on mutants (fuzz)", () => {
+    let seed = 424242;
+    const rnd = (): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    let threw = 0;
+    let total = 0;
+    for (const [c, der] of certs.entries()) {
+      const tbs = Buffer.from(tbsOf(der));
+      const rounds = c < 8 ? 1500 : 40;
+      for (let i = 0; i < rounds; i++) {
+        const m = i % 4 === 0 ? tbs.subarray(0, Math.floor(rnd() * tbs.length)) : Buffer.from(tbs);
+        if (i % 4 !== 0) {
+          for (let k = 1 + (i % 3); k > 0; k--) m[Math.floor(rnd() * m.length)] = Math.floor(rnd() * 256);
+        }
+        if (namesAgree(m, `certificate #${c} mutant ${i}`) === "threw") threw++;
+        total++;
+      }
+    }
+    assert.ok(threw > total / 10 && threw < total, `${threw} of ${total} mutants threw`);
   });
 });

@@ -91,6 +91,28 @@ export function readTbsFields(tbs: Buffer): LoggedCertificateFields {
   };
 }
 
+/** The names a TBSCertificate is for, as readTbsFields reads them. */
+export type LoggedCertificateNames = Pick<LoggedCertificateFields, "dnsNames" | "commonNames">;
+
+/**
+ * The names of a bare TBSCertificate, exactly as `readTbsFields` reads them, with the same checks: it throws
+ * the same MalformedDer where readTbsFields throws (and takes the same reference path where the fast reader
+ * declines). No other field is rendered: a CT follower asks every entry for its names, and only the few
+ * that match for their fields.
+ */
+export function readTbsNames(tbs: Buffer): LoggedCertificateNames {
+  const b = asBuffer(tbs);
+  let t;
+  try {
+    t = readTbsCertificate(b, 0, b.length, "names");
+  } catch (e) {
+    if (e instanceof NotOnFastPath) return readTbsFieldsFull(b);
+    throw e;
+  }
+  if (t.end !== b.length) fail(`TBSCertificate: ${b.length - t.end} unexpected bytes after it`, t.end);
+  return t;
+}
+
 const toHex = (x: ArrayBuffer | Uint8Array): string => Buffer.from(x as Uint8Array).toString("hex");
 
 /** The reference path (as `parseFull` in pki/certificate.ts), for what the fast reader declines. */
