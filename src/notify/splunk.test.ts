@@ -4,6 +4,7 @@
  * the request cap, HEC's refusals and busy answers, slow and unreachable collectors, TLS, and hostile alert text.
  */
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { hostname } from "node:os";
@@ -15,7 +16,7 @@ import { notificationId, notificationJson } from "./notification.js";
 import type { NotifierContext, SendOutcome } from "./notifier.js";
 import { sampleNotification } from "./sample.js";
 import { readSecret, SecretError } from "./secrets.js";
-import { createSplunkNotifier, hecEventUrl, SPLUNK_MAX_REQUEST_BYTES } from "./splunk.js";
+import { createSplunkNotifier, hecEvent, hecEventUrl, SPLUNK_MAX_REQUEST_BYTES } from "./splunk.js";
 import { createRootCa } from "../../test/helpers/pki.js";
 import {
   parseHecBody,
@@ -278,7 +279,8 @@ test("a request over the collector's max content length (413) is permanent", asy
     const o = failed(await notifier.send(notifications(5)));
     await notifier.close();
     assert.equal(o.permanent, true);
-    assert.match(o.error, /HTTP 413/);
+    assert.match(o.error, /HTTP 413 code 413 "Content-Length of \d+ too large \(maximum is 2000\)"/);
+    assert.equal(r.requests[0]?.status, 413);
     assert.equal(r.events.length, 0);
   });
 });
@@ -450,4 +452,15 @@ test("the receiver parses HEC's event stream strictly, as Splunk answers", () =>
     code: 6,
     "invalid-event-number": 0,
   });
+});
+
+test("docs/siem.md shows the event certwatch sends for the sample alert", () => {
+  const md = readFileSync(new URL("../../docs/siem.md", import.meta.url), "utf8");
+  const start = md.indexOf("## Splunk HTTP Event Collector");
+  assert.ok(start >= 0, "the Splunk section");
+  const block = /```json\n([\s\S]*?)\n```/.exec(md.slice(start));
+  assert.ok(block?.[1]);
+  const n = sampleNotification(new Date("2025-03-01T10:00:00Z"));
+  const meta = { host: "scanner-1", source: "certwatch", sourcetype: "certwatch:alert", index: "security" };
+  assert.deepEqual(JSON.parse(block[1]), JSON.parse(hecEvent(n, meta, new Date())));
 });

@@ -344,7 +344,8 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
         ...(fault !== undefined ? { fault } : {}),
       };
     };
-    // Keeps the arrival order in `requests` even when a delayed request finishes after a later one.
+    // Keeps the arrival order in `requests` even when a delayed request finishes after a later one (its slot is
+    // empty until it is answered).
     if (!countOnly) requests.length = Math.max(requests.length, index + 1);
 
     if (fault !== undefined && "drop" in fault) {
@@ -389,13 +390,31 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
     send(res, answer);
   };
 
+  /** A request answered before its body was read (413): counted and kept like the others, without a body. */
+  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, answer: Answer): void => {
+    const index = requestCount++;
+    if (!countOnly) {
+      const empty = Buffer.alloc(0);
+      requests[index] = {
+        method: req.method ?? "",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: empty,
+        decoded: empty,
+        status: answer.status,
+        answer: answer.body,
+        events: 0,
+      };
+    }
+    send(res, answer);
+  };
+
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const declared = Number(req.headers["content-length"] ?? NaN);
     if (Number.isSafeInteger(declared) && declared > maxLength) {
       // Refused before reading, as HEC does; the connection closes so the unread body does not linger.
       res.setHeader("connection", "close");
-      requestCount++;
-      send(res, tooLarge(declared));
+      refuse(req, res, tooLarge(declared));
       req.resume();
       return;
     }
@@ -407,9 +426,8 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
       size += c.length;
       if (size > maxLength) {
         over = true;
-        requestCount++;
         res.setHeader("connection", "close");
-        send(res, tooLarge(size));
+        refuse(req, res, tooLarge(size));
         req.socket.destroySoon();
         return;
       }
