@@ -8,7 +8,8 @@
 import type { Store } from "../store/store.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { retryDelayMs } from "./backoff.js";
-import type { Notifier } from "./notifier.js";
+import type { OutboxItem } from "../store/store.js";
+import type { Notifier, SendOutcome } from "./notifier.js";
 
 export type OutboxStore = Pick<Store, "claimOutbox" | "completeOutbox" | "failOutbox" | "outboxStatus">;
 
@@ -100,20 +101,24 @@ async function drainTarget(
       await deps.sleep(Math.max(1, wait), opts.signal);
       continue;
     }
-    const outcome = await notifier.send(items.map((i) => i.notification));
-    const ids = items.map((i) => i.rowId);
-    if (outcome.kind === "delivered") {
-      await deps.store.completeOutbox(ids, deps.now());
-      report.delivered += items.length;
-      continue;
+    const sent = await sendIsolating(notifier, items);
+    if (sent.delivered.length > 0) {
+      await deps.store.completeOutbox(
+        sent.delivered.map((i) => i.rowId),
+        deps.now(),
+      );
+      report.delivered += sent.delivered.length;
     }
-    const attempts = Math.max(...items.map((i) => i.attempts)) + 1;
+    const { failed: rest, outcome } = sent;
+    if (rest.length === 0 || outcome === null) continue;
+    const ids = rest.map((i) => i.rowId);
+    const attempts = Math.max(...rest.map((i) => i.attempts)) + 1;
     const delay = retryDelayMs(deps.backoff, attempts, outcome, deps.random);
     await deps.store.failOutbox(ids, outcome.error, new Date(deps.now().getTime() + delay));
     report.failedAttempts += 1;
     report.lastError = outcome.error;
     deps.log(
-      `notify ${notifier.target}: ${items.length} notification${items.length === 1 ? "" : "s"} not delivered (attempt ${attempts}): ${outcome.error}; next try in ${formatDelay(delay)}`,
+      `notify ${notifier.target}: ${rest.length} notification${rest.length === 1 ? "" : "s"} not delivered (attempt ${attempts}): ${outcome.error}; next try in ${formatDelay(delay)}`,
     );
     // A failing target is left alone for the delay — every other row would fail the same way (and a 429 asks
     // for exactly that) — and given up for this drain when the delay ends after the deadline.
@@ -121,6 +126,39 @@ async function drainTarget(
     await deps.sleep(delay, opts.signal);
   }
   return report;
+}
+
+type Failed = Extract<SendOutcome, { kind: "failed" }>;
+
+interface Sent {
+  readonly delivered: OutboxItem[];
+  readonly failed: OutboxItem[];
+  /** Why `failed` failed (null when nothing did). */
+  readonly outcome: Failed | null;
+}
+
+/**
+ * Send a batch; when the target refuses it permanently, split it in halves to find the notification it refuses
+ * (one over the target's size cap, say), so that one bad row cannot hold back every batch behind it. A target
+ * that refuses both halves refuses everything (a revoked token): the batch fails as a whole, after three requests.
+ */
+async function sendIsolating(notifier: Notifier, items: readonly OutboxItem[]): Promise<Sent> {
+  const outcome = await notifier.send(items.map((i) => i.notification));
+  if (outcome.kind === "delivered") return { delivered: [...items], failed: [], outcome: null };
+  if (outcome.permanent !== true || items.length === 1) return { delivered: [], failed: [...items], outcome };
+  const mid = Math.ceil(items.length / 2);
+  const left = items.slice(0, mid);
+  const right = items.slice(mid);
+  const l = await notifier.send(left.map((i) => i.notification));
+  if (l.kind === "delivered") {
+    const r = await sendIsolating(notifier, right);
+    return { delivered: [...left, ...r.delivered], failed: r.failed, outcome: r.outcome };
+  }
+  const r = await notifier.send(right.map((i) => i.notification));
+  if (r.kind !== "delivered") return { delivered: [], failed: [...items], outcome };
+  if (l.permanent !== true) return { delivered: [...right], failed: [...left], outcome: l };
+  const again = await sendIsolating(notifier, left);
+  return { delivered: [...again.delivered, ...right], failed: again.failed, outcome: again.outcome };
 }
 
 function formatDelay(ms: number): string {

@@ -9,9 +9,18 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { SplunkTargetConfig } from "../../src/config/notify-schema.js";
+import { notifySchema } from "../../src/config/notify-schema.js";
+import type { DeliveryDeps } from "../../src/notify/deliver.js";
 import { drainOutbox } from "../../src/notify/deliver.js";
+import type { NotifierContext } from "../../src/notify/notifier.js";
+import { routesFromConfig } from "../../src/notify/routing.js";
+import { createSplunkNotifier } from "../../src/notify/splunk.js";
+import { sleep } from "../../src/sources/ct/polite-http.js";
+import { openStore } from "../../src/store/open.js";
 import { draft, run } from "../../src/store/contract-fixtures.js";
 import type { Store } from "../../src/store/store.js";
+import { startSplunkHecReceiver } from "../helpers/splunk-hec-receiver.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 import { deps, hookConfig, SECRET, storeFor, tempDbPath } from "./delivery-world.js";
 
@@ -198,6 +207,78 @@ void describe("delivery through the outbox to a real webhook receiver", () => {
         .alert;
       assert.equal(alert.subject, nasty);
       assert.equal(alert.details.note, nasty);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+void describe("a batch the target refuses permanently", () => {
+  const TOKEN = "11111111-2222-3333-4444-555555555555";
+  const splunk = (url: string) =>
+    notifySchema.parse({ splunk: { url, token: { env: "CW_TEST_HEC_TOKEN" }, batchSize: 50 } })
+      .splunk as SplunkTargetConfig;
+  const ctx = (token: string): NotifierContext => ({
+    ca: [],
+    secret: () => token,
+    log: { warn: () => undefined },
+    now: () => new Date(),
+  });
+  const worker = (store: Store, cfg: SplunkTargetConfig, token: string): DeliveryDeps => ({
+    store,
+    notifiers: [createSplunkNotifier("splunk", cfg, ctx(token))],
+    now: () => new Date(),
+    backoff: { baseMs: 50, maxMs: 400 },
+    leaseMs: () => 10_000,
+    sleep: (ms, signal) => sleep(ms, signal),
+    log: () => undefined,
+  });
+
+  void it("one notification over the target's size cap is isolated: the others are delivered", async () => {
+    const receiver = await startSplunkHecReceiver({ token: TOKEN });
+    try {
+      const cfg = splunk(receiver.url);
+      const store = await openStore(`sqlite:${tempDbPath()}`, { routes: routesFromConfig({ splunk: cfg }) });
+      const keys = Array.from({ length: 9 }, (_, i) => `ok-${i}`);
+      await store.recordRun(
+        run(SCOPE, new Date(), [
+          ...keys.map((k) => draft("hsts-missing", k)),
+          draft("hsts-missing", "huge", { details: { blob: "x".repeat(1_200_000) } }),
+        ]),
+      );
+      const report = await drainOutbox(worker(store, cfg, TOKEN), soon(1500));
+      assert.equal(report.targets[0]?.delivered, 9);
+      assert.equal(report.targets[0]?.pending, 1);
+      assert.equal(receiver.receivedCount, 9);
+      const [left] = await store.claimOutbox("splunk", 10, new Date(Date.now() + 3_600_000), new Date());
+      assert.equal(left?.notification.alert.key, "huge");
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("a target that refuses everything (a revoked token) costs three requests, not one per row", async () => {
+    const receiver = await startSplunkHecReceiver({ token: TOKEN });
+    try {
+      const cfg = splunk(receiver.url);
+      const store = await openStore(`sqlite:${tempDbPath()}`, { routes: routesFromConfig({ splunk: cfg }) });
+      await store.recordRun(
+        run(
+          SCOPE,
+          new Date(),
+          Array.from({ length: 40 }, (_, i) => draft("hsts-missing", `k${i}`)),
+        ),
+      );
+      const report = await drainOutbox(worker(store, cfg, "revoked-token"), soon(1000));
+      assert.equal(report.targets[0]?.delivered, 0);
+      assert.equal(report.targets[0]?.pending, 40);
+      const attempts = report.targets[0]?.failedAttempts ?? 0;
+      assert.ok(attempts >= 1);
+      assert.equal(receiver.requestCount, 3 * attempts, "the batch, then each half, per attempt");
+      assert.match(report.targets[0]?.lastError ?? "", /403/);
+      assert.doesNotMatch(report.targets[0]?.lastError ?? "", /revoked-token/);
       await store.close();
     } finally {
       await receiver.close();
