@@ -364,3 +364,56 @@ void describe("LookalikeMatcher: score and determinism", () => {
     }
   });
 });
+
+void describe("LookalikeMatcher: the per-label memo", () => {
+  const opts = {
+    own: ["contoso.net", "contoso-cdn.com"],
+    ignore: ["contoso-partner.com", "partner.contoso-shop.net"],
+  };
+  // Labels that hit (confusable, typo, rn pairs, nothing) met again in other names: other subdomains,
+  // suffixes, embedded domains, wildcards, capitals, punycode and exclusions around the same label.
+  const labels = [
+    "contoso",
+    "c0nt0s0",
+    "kontozo",
+    "contosso",
+    "rnicrosoft",
+    "tezla",
+    "fabrikam",
+    "unrelated",
+  ];
+  const around = [
+    (l: string) => `${l}.com`,
+    (l: string) => `www.${l}.com`,
+    (l: string) => `*.${l}.net`,
+    (l: string) => `login.${l}.co.uk`,
+    (l: string) => `contoso.com.${l}.org`,
+    (l: string) => `tesla.com.${l}.net`,
+    (l: string) => `${l}.contoso.com`,
+    (l: string) => `partner.${l}-shop.net`,
+    (l: string) => `${l.toUpperCase()}.COM.`,
+    (l: string) => `${l}.xn--p1ai`,
+    (l: string) => `${l}-login.com`,
+  ];
+  const names = labels.flatMap((l) => around.map((f) => f(l)));
+  names.push(ascii("cоntoso.com"), ascii("www.cоntoso.com"), "contoso.net", "x.contoso-partner.com");
+
+  void it("gives every name what a fresh matcher gives it, in any order", () => {
+    const warm = new LookalikeMatcher(WATCHED, opts);
+    const r = (() => {
+      let s = 7;
+      return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    })();
+    const fresh = new Map(names.map((n) => [n, new LookalikeMatcher(WATCHED, opts).match(n)]));
+    let hits = 0;
+    for (let round = 0; round < 3; round++) {
+      const order = [...names].sort(() => r() - 0.5);
+      for (const n of order) {
+        const got = warm.match(n);
+        assert.deepEqual(got, fresh.get(n), n);
+        if (got !== null) hits++;
+      }
+    }
+    assert.ok(hits > names.length && hits < 3 * names.length, `${hits} hits`);
+  });
+});

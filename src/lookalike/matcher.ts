@@ -211,6 +211,13 @@ interface Brand {
   readonly kU: number;
 }
 
+/** What step 3 of `match` (skeleton and typo indexes) found for a registrable label. */
+type LabelVerdict = Pick<Acc, "brand" | "confusable" | "distance" | "typoFamily">;
+/** Step 3 found nothing. */
+const NO_LABEL_HIT: LabelVerdict = { brand: -1, confusable: false, distance: null, typoFamily: null };
+/** Labels remembered (cleared when full). */
+const LABEL_CACHE_SIZE = 16_384;
+
 /** A hit being assembled for one brand. */
 interface Acc {
   brand: number;
@@ -726,7 +733,10 @@ function classify(n: string): number {
  *    consecutive labels (embedded-domain);
  * 5. the registrable domain is looked up in the precomputed permutation set, if any.
  * Only then, and only for a hit, the exclusions (under a watched or own domain, ignored) and the result.
- * The no-match path allocates nothing beyond tldts' own result (and a lower-cased copy of a name with capitals).
+ * What step 3 finds for a plain ASCII name depends on its registrable label alone, and is remembered per
+ * label (a bounded map): a log repeats registrable domains across a certificate's names and across
+ * certificates. The no-match path allocates nothing beyond tldts' own result, the label's string (and a
+ * lower-cased copy of a name with capitals).
  */
 export class LookalikeMatcher {
   readonly #excluded = new Set<string>();
@@ -751,6 +761,12 @@ export class LookalikeMatcher {
   readonly #A3 = new Int32Array(MAX_LEN);
   /** registrable domain → brand, for permutation hits that no other detector explains. */
   readonly #nearest = new Map<string, number>();
+  /**
+   * Registrable label (of a plain ASCII name) → what step 3 found for it: a log names the same registrable
+   * domains over and over (`example.com`, `www.example.com`, `*.example.com` in one certificate; a hoster's
+   * customers in many), and step 3 depends on that label alone.
+   */
+  readonly #labels = new Map<string, LabelVerdict>();
 
   // Scratch state of the current `match` (set before each scan; read by #report).
   #text = "";
@@ -949,25 +965,28 @@ export class LookalikeMatcher {
       P[len + 1] = (Math.imul(P[len]!, B) + c) | 0;
       len++;
     }
-    const exact = this.#exact.find(Q, len, P[len]!);
-    if (exact >= 0) this.#acc(exact).confusable = true;
-    else {
-      // the uncontracted key, when it differs: the ASCII fold alone, or (punycode) from the decoded label
-      let lenU = -1;
-      if (text !== n) {
-        const u = foldUncontracted(decodeLabel(registrable.slice(0, registrable.indexOf("."))));
-        if (u.length <= MAX_LEN && !equals(u, Q, len)) lenU = this.#load(u);
-      } else if (paired) {
-        lenU = 0;
-        for (let i = rs; i < re && lenU < MAX_LEN; i++) {
-          const c = text.charCodeAt(i);
-          const f = c < 128 ? ASCII_FOLD[c]! : -1;
-          this.#QU[lenU] = f >= 0 ? f : c;
-          this.#PU[lenU + 1] = (Math.imul(this.#PU[lenU]!, B) + this.#QU[lenU]!) | 0;
-          lenU++;
-        }
+    // (step 3 depends only on the label when the name is plain ASCII: remembered per label)
+    const label = text === n ? text.slice(rs, re) : null;
+    const known = label === null ? undefined : this.#labels.get(label);
+    if (known !== undefined) {
+      if (known !== NO_LABEL_HIT) {
+        const a = this.#acc(known.brand);
+        a.confusable = known.confusable;
+        a.distance = known.distance;
+        a.typoFamily = known.typoFamily;
       }
-      this.#typo(len, lenU);
+    } else {
+      this.#labelVerdict(text, n, registrable, rs, re, len, paired);
+      if (label !== null) {
+        const a = (this.#accs as Acc[] | null)?.[0]; // (the cast: see below)
+        if (this.#labels.size >= LABEL_CACHE_SIZE) this.#labels.clear();
+        this.#labels.set(
+          label,
+          a === undefined
+            ? NO_LABEL_HIT
+            : { brand: a.brand, confusable: a.confusable, distance: a.distance, typoFamily: a.typoFamily },
+        );
+      }
     }
 
     // 4. embedded labels and domains
@@ -997,6 +1016,43 @@ export class LookalikeMatcher {
     }
     if (accs === null) return null;
     return this.#result(accs, registrable, key, shown);
+  }
+
+  /**
+   * Step 3 for the label text[rs, re), folded into #Q/#P (`len` units; `paired`: an rn or vv was
+   * contracted): the skeleton index, else the typo index. Leaves at most one hit in #accs.
+   */
+  #labelVerdict(
+    text: string,
+    n: string,
+    registrable: string,
+    rs: number,
+    re: number,
+    len: number,
+    paired: boolean,
+  ): void {
+    const Q = this.#Q;
+    const exact = this.#exact.find(Q, len, this.#P[len]!);
+    if (exact >= 0) {
+      this.#acc(exact).confusable = true;
+      return;
+    }
+    // the uncontracted key, when it differs: the ASCII fold alone, or (punycode) from the decoded label
+    let lenU = -1;
+    if (text !== n) {
+      const u = foldUncontracted(decodeLabel(registrable.slice(0, registrable.indexOf("."))));
+      if (u.length <= MAX_LEN && !equals(u, Q, len)) lenU = this.#load(u);
+    } else if (paired) {
+      lenU = 0;
+      for (let i = rs; i < re && lenU < MAX_LEN; i++) {
+        const c = text.charCodeAt(i);
+        const f = c < 128 ? ASCII_FOLD[c]! : -1;
+        this.#QU[lenU] = f >= 0 ? f : c;
+        this.#PU[lenU + 1] = (Math.imul(this.#PU[lenU]!, B) + this.#QU[lenU]!) | 0;
+        lenU++;
+      }
+    }
+    this.#typo(len, lenU);
   }
 
   #underAny(n: string, domains: Iterable<string>): boolean {
