@@ -4,12 +4,17 @@
  * Ingestion API (Bearer, DCR, stream, gzip, 1 MB) and the HTTP Data Collector API (SharedKey verified as Azure does).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Socket } from "node:net";
 import { gunzipSync } from "node:zlib";
-import { createRootCa, issueLeaf } from "./pki.js";
+import {
+  FaultQueue,
+  faultAnswer,
+  httpReceiverKit,
+  readBody,
+  sendAnswer as send,
+} from "./http-receiver-kit.js";
+import type { Answer } from "./http-receiver-kit.js";
 
 /** Which of the three services a request was for. */
 export type SentinelApi = "token" | "logs-ingestion" | "data-collector";
@@ -148,12 +153,6 @@ export function dataCollectorColumn(name: string, value: unknown): string | null
   return `${name}_s`;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
-
 type Judged = {
   answer: Answer;
   problem?: string;
@@ -202,11 +201,8 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
   let duplicates = 0;
   let tokenRequests = 0;
   const tokens = new Map<string, number>(); // token → expiry (receiver clock, ms)
-  const faults: { fault: SentinelFault; api: SentinelApi | "ingestion" }[] = [];
-  const waiters = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
-  let closing = false;
+  const faults = new FaultQueue<{ fault: SentinelFault; api: SentinelApi | "ingestion" }>();
+  const kit = httpReceiverKit();
 
   const tokenEndpoint = (req: http.IncomingMessage, raw: Buffer): Judged => {
     tokenRequests++;
@@ -424,29 +420,14 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
     return { api: "unknown", url };
   };
 
-  const sleep = (ms: number, gone: Promise<void>): Promise<void> =>
-    Promise.race([
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          resolve();
-        }, ms);
-        timers.add(t);
-      }),
-      gone,
-    ]);
-
-  const takeFault = (api: SentinelApi | "unknown"): SentinelFault | undefined => {
-    const i = faults.findIndex(
+  const takeFault = (api: SentinelApi | "unknown"): SentinelFault | undefined =>
+    faults.take(
       (f) =>
         f.api === api || (f.api === "ingestion" && (api === "logs-ingestion" || api === "data-collector")),
-    );
-    if (i < 0) return undefined;
-    return faults.splice(i, 1)[0]?.fault;
-  };
+    )?.fault;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> => {
-    const gone = new Promise<void>((resolve) => res.on("close", () => resolve()));
+    const gone = kit.gone(res);
     const { api, url } = route(req);
     const fault = takeFault(api);
     const base = {
@@ -467,14 +448,10 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
     }
     if (fault !== undefined && "status" in fault) {
       record({ body: null, parsed: undefined, status: fault.status, problem: "fault" });
-      send(res, {
-        status: fault.status,
-        ...(fault.headers ? { headers: fault.headers } : {}),
-        body: fault.body ?? "",
-      });
+      send(res, faultAnswer(fault));
       return;
     }
-    if (fault !== undefined && "delayMs" in fault) await sleep(fault.delayMs, gone);
+    if (fault !== undefined && "delayMs" in fault) await kit.sleep(fault.delayMs, gone);
 
     let judged: Judged;
     if (req.method !== "POST")
@@ -484,7 +461,7 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
     else if (api === "data-collector") judged = dataCollector(req, url, raw);
     else judged = { answer: { status: 404 }, problem: "path", body: raw, parsed: undefined };
 
-    if (closing || res.destroyed || req.socket.destroyed) {
+    if (kit.clientLeft(req, res)) {
       record({
         body: judged.body,
         parsed: judged.parsed,
@@ -510,60 +487,23 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
       }
     }
     send(res, judged.answer);
-    for (const w of [...waiters]) w();
+    kit.wake();
   };
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > maxBody) {
-        over = true;
-        res.setHeader("connection", "close");
-        send(res, json(413, { error: { code: "ContentLengthLimitExceeded", message: "too large" } }));
-        req.socket.destroySoon();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => {
-      if (!over) void handle(req, res, Buffer.concat(chunks, size));
-    });
-    req.on("error", () => undefined);
-  };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void =>
+    readBody(
+      req,
+      res,
+      maxBody,
+      () => send(res, json(413, { error: { code: "ContentLengthLimitExceeded", message: "too large" } })),
+      (raw) => void handle(req, res, raw),
+    );
 
-  let ca: string | null = null;
-  let server: http.Server;
-  if (opts.tls === true) {
-    const root = await createRootCa({ subject: "CN=certwatch sentinel test root" });
-    const leaf = await issueLeaf(root, { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-    ca = root.certPem;
-    server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, onRequest);
-  } else {
-    server = http.createServer(onRequest);
-  }
-  server.requestTimeout = 30_000;
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-  };
-  server.on(opts.tls === true ? "secureConnection" : "connection", track);
-  server.on("clientError", (_e, socket) => socket.destroy());
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      server.off("error", reject);
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("no address"));
-      else resolve(a.port);
-    });
-  });
-  const url = `${opts.tls === true ? "https" : "http"}://127.0.0.1:${port}`;
+  const {
+    port,
+    ca,
+    origin: url,
+  } = await kit.listen({ tls: opts.tls, rootSubject: "CN=certwatch sentinel test root" }, onRequest);
 
   return {
     url,
@@ -579,45 +519,22 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
       return tokenRequests;
     },
     fail(count, fault, api = "ingestion") {
-      for (let i = 0; i < count; i++) faults.push({ fault, api });
+      faults.add(count, { fault, api });
     },
     revokeTokens() {
       tokens.clear();
     },
     waitFor(count, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (rows.length < count) return;
-          finish();
-          resolve(rows);
-        };
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`waited ${timeoutMs} ms for ${count} Sentinel rows, ${rows.length} arrived`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return kit.waitFor(
+        count,
+        timeoutMs,
+        () => rows.length,
+        () => rows,
+        "Sentinel rows",
+      );
     },
     close() {
-      closing = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
+      return kit.close();
     },
   };
-}
-
-function send(res: http.ServerResponse, a: Answer): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = Buffer.from(a.body ?? "", "utf8");
-  res.writeHead(a.status, { ...(a.headers ?? {}), "content-length": String(body.length) });
-  res.end(body);
 }

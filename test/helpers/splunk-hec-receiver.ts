@@ -3,12 +3,11 @@
  * A real local Splunk HTTP Event Collector (HTTP or HTTPS on loopback): `Authorization: Splunk <token>`, the JSON
  * event protocol parsed strictly, gzip bodies, max content length, HEC's answers and codes; faults on demand.
  */
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Socket } from "node:net";
 import { gunzipSync } from "node:zlib";
-import { createRootCa, issueLeaf } from "./pki.js";
+import { FaultQueue, faultAnswer, httpReceiverKit, readBody, sendAnswer } from "./http-receiver-kit.js";
+import type { Answer as HttpAnswer } from "./http-receiver-kit.js";
 
 /** What the receiver does to one request instead of (or before) its normal answer. */
 export type HecFault =
@@ -242,11 +241,8 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
   let requestCount = 0;
   let receivedCount = 0;
   let duplicates = 0;
-  const faults: HecFault[] = [];
-  const waiters = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
-  let closing = false;
+  const faults = new FaultQueue<HecFault>();
+  const kit = httpReceiverKit();
 
   const tooLarge = (length: number): Answer =>
     hec(413, `Content-Length of ${length} too large (maximum is ${maxLength})`, 413);
@@ -314,24 +310,12 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
       events.push(entry);
       if (!dup) received.push(entry);
     }
-    if (taken.length > 0) for (const w of [...waiters]) w();
+    if (taken.length > 0) kit.wake();
   };
 
-  const sleep = (ms: number, gone: Promise<void>): Promise<void> =>
-    Promise.race([
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          resolve();
-        }, ms);
-        timers.add(t);
-      }),
-      gone,
-    ]);
-
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
-    const gone = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    const fault = faults.shift();
+    const gone = kit.gone(res);
+    const fault = faults.take();
     const index = requestCount++;
     const record = (r: Pick<HecRequest, "status" | "answer" | "events" | "decoded">): void => {
       if (countOnly) return;
@@ -362,13 +346,8 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
         taken = j.taken.length;
         take(j.taken, index);
       }
-      const answer: Answer = {
-        status: fault.status,
-        body: fault.body ?? "",
-        ...(fault.headers ? { headers: fault.headers } : {}),
-      };
-      record({ status: fault.status, answer: answer.body, events: taken, decoded });
-      send(res, answer);
+      record({ status: fault.status, answer: fault.body ?? "", events: taken, decoded });
+      send(res, faultAnswer(fault));
       return;
     }
     let judged = null;
@@ -377,11 +356,11 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
         judged = judge(req, body);
         take(judged.taken, index);
       }
-      await sleep(fault.delayMs, gone);
+      await kit.sleep(fault.delayMs, gone);
     }
     const early = judged !== null;
     const { answer, decoded, taken } = judged ?? judge(req, body);
-    if (closing || res.destroyed || req.socket.destroyed) {
+    if (kit.clientLeft(req, res)) {
       record({ status: 0, answer: "", events: early ? taken.length : 0, decoded });
       return;
     }
@@ -418,58 +397,23 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
       req.resume();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > maxLength) {
-        over = true;
-        res.setHeader("connection", "close");
-        refuse(req, res, tooLarge(size));
-        req.socket.destroySoon();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => {
-      if (!over)
-        void handle(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    req.on("error", () => undefined);
+    readBody(
+      req,
+      res,
+      maxLength,
+      (size) => refuse(req, res, tooLarge(size)),
+      (body) => void handle(req, res, body),
+    );
   };
 
-  let ca: string | null = null;
-  let server: http.Server;
-  if (opts.tls === true) {
-    const root = await createRootCa({ subject: "CN=certwatch splunk test root" });
-    const leaf = await issueLeaf(root, { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-    ca = root.certPem;
-    server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, onRequest);
-  } else {
-    server = http.createServer(onRequest);
-  }
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 30_000;
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-  };
-  server.on(opts.tls === true ? "secureConnection" : "connection", track);
-  server.on("clientError", (_e, socket) => socket.destroy());
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      server.off("error", reject);
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("no address"));
-      else resolve(a.port);
-    });
-  });
-  const url = `${opts.tls === true ? "https" : "http"}://127.0.0.1:${port}`;
+  const {
+    port,
+    ca,
+    origin: url,
+  } = await kit.listen(
+    { tls: opts.tls, rootSubject: "CN=certwatch splunk test root", keepAliveTimeoutMs: 30_000 },
+    onRequest,
+  );
 
   return {
     url,
@@ -489,46 +433,24 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
       return duplicates;
     },
     fail(count, fault) {
-      for (let i = 0; i < count; i++) faults.push(fault);
+      faults.add(count, fault);
     },
     waitFor(count, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (receivedCount < count) return;
-          finish();
-          resolve(received);
-        };
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`waited ${timeoutMs} ms for ${count} HEC events, ${receivedCount} arrived`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return kit.waitFor(
+        count,
+        timeoutMs,
+        () => receivedCount,
+        () => received,
+        "HEC events",
+      );
     },
     close() {
-      closing = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
+      return kit.close();
     },
   };
 }
 
-function send(res: http.ServerResponse, a: Answer): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = Buffer.from(a.body, "utf8");
-  res.writeHead(a.status, {
-    "content-type": "application/json; charset=UTF-8",
-    ...(a.headers ?? {}),
-    "content-length": String(body.length),
-  });
-  res.end(body);
+/** Sends an answer, JSON unless it says otherwise (as HEC answers). */
+function send(res: http.ServerResponse, a: HttpAnswer): void {
+  sendAnswer(res, a, { "content-type": "application/json; charset=UTF-8" });
 }

@@ -4,11 +4,16 @@
  * or acts as a Slack incoming webhook or a Teams Workflows trigger; dedupes by webhook-id; injects faults on demand.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Socket } from "node:net";
-import { createRootCa, issueLeaf } from "./pki.js";
+import {
+  FaultQueue,
+  faultAnswer,
+  httpReceiverKit,
+  readBody,
+  sendAnswer as send,
+} from "./http-receiver-kit.js";
+import type { Answer } from "./http-receiver-kit.js";
 
 export type WebhookReceiverMode = "standard" | "slack" | "teams";
 
@@ -240,12 +245,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
-
 export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const mode = opts.mode ?? "standard";
   const secrets =
@@ -259,11 +258,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
   const received: ReceivedWebhook[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
-  const faults: WebhookFault[] = [];
-  const waiters = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
-  let closing = false;
+  const faults = new FaultQueue<WebhookFault>();
+  const kit = httpReceiverKit();
 
   /** The normal answer of this receiver's mode, and whether the request counts as verified. */
   const judge = (
@@ -313,21 +309,9 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     return { answer: { status: 202 }, verified: true };
   };
 
-  const sleep = (ms: number, gone: Promise<void>): Promise<void> =>
-    Promise.race([
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          resolve();
-        }, ms);
-        timers.add(t);
-      }),
-      gone,
-    ]);
-
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
-    const gone = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    const fault = faults.shift();
+    const gone = kit.gone(res);
+    const fault = faults.take();
     const text = body.toString("utf8");
     const parsed = parseJson(text);
     const id = one(req.headers["webhook-id"]) ?? createHash("sha256").update(body).digest("hex");
@@ -354,17 +338,13 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     }
     if (fault !== undefined && "status" in fault) {
       record({ verified: false, status: fault.status, problem: "fault", duplicate: false });
-      send(res, {
-        status: fault.status,
-        ...(fault.headers ? { headers: fault.headers } : {}),
-        body: fault.body ?? "",
-      });
+      send(res, faultAnswer(fault));
       return;
     }
-    if (fault !== undefined && "delayMs" in fault) await sleep(fault.delayMs, gone);
+    if (fault !== undefined && "delayMs" in fault) await kit.sleep(fault.delayMs, gone);
 
     const { answer, verified, problem } = judge(req, body, parsed);
-    if (closing || res.destroyed || req.socket.destroyed) {
+    if (kit.clientLeft(req, res)) {
       record({ verified, status: 0, problem: "the client left before the answer", duplicate: false });
       return;
     }
@@ -379,62 +359,25 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
       }
     }
     send(res, answer);
-    for (const w of [...waiters]) w();
+    kit.wake();
   };
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > maxBody) {
-        over = true;
-        res.setHeader("connection", "close");
-        send(res, { status: 413, body: "too large" });
-        req.socket.destroySoon();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => {
-      if (!over) void handle(req, res, Buffer.concat(chunks, size));
-    });
-    req.on("error", () => undefined);
-  };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void =>
+    readBody(
+      req,
+      res,
+      maxBody,
+      () => send(res, { status: 413, body: "too large" }),
+      (body) => void handle(req, res, body),
+    );
 
-  let ca: string | null = null;
-  let server: http.Server;
-  if (opts.tls === true) {
-    const root = await createRootCa({ subject: "CN=certwatch webhook test root" });
-    const leaf = await issueLeaf(root, { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-    ca = root.certPem;
-    server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, onRequest);
-  } else {
-    server = http.createServer(onRequest);
-  }
-  server.requestTimeout = 30_000;
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-  };
-  server.on(opts.tls === true ? "secureConnection" : "connection", track);
-  server.on("clientError", (_e, socket) => socket.destroy());
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      server.off("error", reject);
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("no address"));
-      else resolve(a.port);
-    });
-  });
+  const { port, ca, origin } = await kit.listen(
+    { tls: opts.tls, rootSubject: "CN=certwatch webhook test root" },
+    onRequest,
+  );
 
   return {
-    url: `${opts.tls === true ? "https" : "http"}://127.0.0.1:${port}${path}`,
+    url: `${origin}${path}`,
     port,
     ca,
     requests,
@@ -443,42 +386,19 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
       return duplicates;
     },
     fail(count, fault) {
-      for (let i = 0; i < count; i++) faults.push(fault);
+      faults.add(count, fault);
     },
     waitFor(count, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (received.length < count) return;
-          finish();
-          resolve(received);
-        };
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`waited ${timeoutMs} ms for ${count} webhooks, ${received.length} arrived`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return kit.waitFor(
+        count,
+        timeoutMs,
+        () => received.length,
+        () => received,
+        "webhooks",
+      );
     },
     close() {
-      closing = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
+      return kit.close();
     },
   };
-}
-
-function send(res: http.ServerResponse, a: Answer): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = Buffer.from(a.body ?? "", "utf8");
-  res.writeHead(a.status, { ...(a.headers ?? {}), "content-length": String(body.length) });
-  res.end(body);
 }
