@@ -8,6 +8,15 @@ import * as https from "node:https";
 import type { Socket } from "node:net";
 import { createRootCa, issueLeaf } from "./pki.js";
 
+/** What a receiver does to one request instead of (or before) its normal answer. */
+export type HttpFault =
+  /** Answer this status (with these headers, e.g. Retry-After, and body) without looking at the request. */
+  | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
+  /** Wait this long, then answer normally (nothing is kept if the client has gone by then). */
+  | { readonly delayMs: number }
+  /** Read the request, then destroy the connection without answering. */
+  | { readonly drop: true };
+
 /** An answer to one request: its status, headers and body (default empty). */
 export interface Answer {
   readonly status: number;

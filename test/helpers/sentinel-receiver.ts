@@ -14,19 +14,13 @@ import {
   readBody,
   sendAnswer as send,
 } from "./http-receiver-kit.js";
-import type { Answer } from "./http-receiver-kit.js";
+import type { Answer, HttpFault } from "./http-receiver-kit.js";
 
 /** Which of the three services a request was for. */
 export type SentinelApi = "token" | "logs-ingestion" | "data-collector";
 
 /** What the receiver does to one request instead of (or before) its normal answer. */
-export type SentinelFault =
-  /** Answer this status (with these headers, e.g. Retry-After, and body) without looking at the request. */
-  | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
-  /** Wait this long, then answer normally (nothing is stored if the client has gone by then). */
-  | { readonly delayMs: number }
-  /** Read the request, then destroy the connection without answering. */
-  | { readonly drop: true };
+export type SentinelFault = HttpFault;
 
 /** A column of the DCR's stream declaration (Logs Ingestion). */
 export interface StreamColumn {

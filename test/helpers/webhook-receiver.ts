@@ -13,18 +13,12 @@ import {
   readBody,
   sendAnswer as send,
 } from "./http-receiver-kit.js";
-import type { Answer } from "./http-receiver-kit.js";
+import type { Answer, HttpFault } from "./http-receiver-kit.js";
 
 export type WebhookReceiverMode = "standard" | "slack" | "teams";
 
 /** What the receiver does to one request instead of (or before) its normal answer. */
-export type WebhookFault =
-  /** Answer this status (with these headers, e.g. Retry-After, and body) without looking at the request. */
-  | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
-  /** Wait this long, then answer normally (nothing is accepted if the client has gone by then). */
-  | { readonly delayMs: number }
-  /** Read the request, then destroy the connection without answering. */
-  | { readonly drop: true };
+export type WebhookFault = HttpFault;
 
 export interface WebhookReceiverOptions {
   /** standard (default): verify Standard Webhooks signatures; slack: answer "ok"; teams: answer 202. */
