@@ -77,6 +77,21 @@ export function outcomeOfStatus(
   };
 }
 
+/**
+ * The checks a batching notifier makes before sending: an empty batch is delivered (nothing to send), one over
+ * `maxBatch` fails (the worker never sends more). null when the batch may be sent.
+ */
+export function batchGuard(what: string, batch: readonly unknown[], maxBatch: number): SendOutcome | null {
+  if (batch.length === 0) return { kind: "delivered" };
+  if (batch.length > maxBatch) {
+    return {
+      kind: "failed",
+      error: `${what}: at most ${maxBatch} notifications per send (got ${batch.length})`,
+    };
+  }
+  return null;
+}
+
 /** What a notifier factory is given besides its own configuration. */
 export interface NotifierContext {
   /** Trusted roots for TLS to the target (PEM): Node's bundled roots plus `trust.extraRoots`. */

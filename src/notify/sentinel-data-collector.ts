@@ -8,6 +8,7 @@ import type { SentinelTargetConfig } from "../config/notify-schema.js";
 import type { HttpClient } from "../util/http-get.js";
 import type { NotifierContext } from "./notifier.js";
 import { outcomeOfStatus } from "./notifier.js";
+import { postParts } from "./post-parts.js";
 import { SecretError } from "./secrets.js";
 import type { SentinelSender } from "./sentinel-logs-ingestion.js";
 import { TIME_FIELD, dataCollectorRecord, packRecords, sentinelRecord } from "./sentinel-record.js";
@@ -80,9 +81,7 @@ export function createDataCollectorSender(
             `${packed.bytes} bytes, over the Data Collector API's ${DATA_COLLECTOR_MAX_BYTES}-byte limit per post`,
         };
       }
-      const { chunks } = packed;
-      for (const [i, chunk] of chunks.entries()) {
-        const label = chunks.length > 1 ? `part ${i + 1} of ${chunks.length}` : "the batch";
+      return postParts(packed.chunks, "part", async (chunk, label) => {
         const timeoutMs = Math.floor(endsAt - performance.now());
         if (timeoutMs <= 0) {
           return {
@@ -105,16 +104,10 @@ export function createDataCollectorSender(
           timeoutMs,
           maxBytes: MAX_ANSWER_BYTES,
         });
-        const outcome =
-          res.kind === "error"
-            ? { kind: "failed" as const, error: `${what}: ${label}: ${res.error}` }
-            : outcomeOfStatus(`${what}: ${label}`, res.status, res.headers, res.body, ctx.now());
-        if (outcome.kind === "failed") {
-          const sent = i > 0 ? ` (${i} of ${chunks.length} parts were delivered and will be sent again)` : "";
-          return { ...outcome, error: `${outcome.error}${sent}` };
-        }
-      }
-      return { kind: "delivered" };
+        return res.kind === "error"
+          ? { kind: "failed", error: `${what}: ${label}: ${res.error}` }
+          : outcomeOfStatus(`${what}: ${label}`, res.status, res.headers, res.body, ctx.now());
+      });
     },
   };
 }

@@ -9,6 +9,7 @@ import type { HttpClient, HttpGetResult } from "../util/http-get.js";
 import type { Notification } from "./notification.js";
 import type { NotifierContext, SendOutcome } from "./notifier.js";
 import { outcomeOfStatus } from "./notifier.js";
+import { postParts } from "./post-parts.js";
 import { SecretError } from "./secrets.js";
 import { logsIngestionRecord, packRecords, sentinelRecord } from "./sentinel-record.js";
 
@@ -149,17 +150,8 @@ export function createLogsIngestionSender(
             `${packed.bytes} bytes, over the Logs Ingestion API's ${LOGS_INGESTION_MAX_BYTES}-byte limit per call`,
         };
       }
-      const { chunks } = packed;
       // One call after the other: a failure stops the batch (the worker retries it all; NotificationId dedupes).
-      for (const [i, chunk] of chunks.entries()) {
-        const label = chunks.length > 1 ? `part ${i + 1} of ${chunks.length}` : "the batch";
-        const outcome = await sendChunk(chunk.body, endsAt, label);
-        if (outcome.kind === "failed") {
-          const sent = i > 0 ? ` (${i} of ${chunks.length} parts were delivered and will be sent again)` : "";
-          return { ...outcome, error: `${outcome.error}${sent}` };
-        }
-      }
-      return { kind: "delivered" };
+      return postParts(packed.chunks, "part", (chunk, label) => sendChunk(chunk.body, endsAt, label));
     },
   };
 }

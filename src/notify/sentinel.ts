@@ -6,6 +6,7 @@
 import type { SentinelTargetConfig } from "../config/notify-schema.js";
 import { HttpClient } from "../util/http-get.js";
 import type { Notifier, NotifierContext } from "./notifier.js";
+import { batchGuard } from "./notifier.js";
 import { createDataCollectorSender } from "./sentinel-data-collector.js";
 import { createLogsIngestionSender } from "./sentinel-logs-ingestion.js";
 
@@ -36,13 +37,8 @@ export function createSentinelNotifier(
     type: "sentinel",
     maxBatch,
     async send(batch) {
-      if (batch.length === 0) return { kind: "delivered" };
-      if (batch.length > maxBatch) {
-        return {
-          kind: "failed",
-          error: `${what}: at most ${maxBatch} notifications per send (got ${batch.length})`,
-        };
-      }
+      const refused = batchGuard(what, batch, maxBatch);
+      if (refused !== null) return refused;
       // One deadline for the whole send (token, every part): each request gets what is left of it.
       const endsAt = performance.now() + cfg.timeoutMs;
       try {

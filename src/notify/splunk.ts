@@ -12,7 +12,8 @@ import { HttpClient } from "../util/http-get.js";
 import type { Notification } from "./notification.js";
 import { notificationJson } from "./notification.js";
 import type { Notifier, NotifierContext, SendOutcome } from "./notifier.js";
-import { outcomeOfStatus } from "./notifier.js";
+import { batchGuard, outcomeOfStatus } from "./notifier.js";
+import { postParts } from "./post-parts.js";
 
 const gzip = promisify(gzipCb);
 
@@ -205,18 +206,8 @@ export function createSplunkNotifier(name: string, cfg: SplunkTargetConfig, ctx:
           `${packed.bytes} bytes, over the ${SPLUNK_MAX_REQUEST_BYTES}-byte limit of one HEC request`,
       };
     }
-    const { bodies } = packed;
     // One request after the other: a failure stops the batch (the worker retries it all; notificationId dedupes).
-    for (const [i, part] of bodies.entries()) {
-      const label = bodies.length > 1 ? `request ${i + 1} of ${bodies.length}` : "the batch";
-      const outcome = await post(part.body, label, endsAt);
-      if (outcome.kind === "failed") {
-        const sent =
-          i > 0 ? ` (${i} of ${bodies.length} requests were delivered and will be sent again)` : "";
-        return { ...outcome, error: `${outcome.error}${sent}` };
-      }
-    }
-    return { kind: "delivered" };
+    return postParts(packed.bodies, "request", (part, label) => post(part.body, label, endsAt));
   };
 
   return {
@@ -224,13 +215,8 @@ export function createSplunkNotifier(name: string, cfg: SplunkTargetConfig, ctx:
     type: "splunk",
     maxBatch,
     async send(batch) {
-      if (batch.length === 0) return { kind: "delivered" };
-      if (batch.length > maxBatch) {
-        return {
-          kind: "failed",
-          error: `${what}: at most ${maxBatch} notifications per send (got ${batch.length})`,
-        };
-      }
+      const refused = batchGuard(what, batch, maxBatch);
+      if (refused !== null) return refused;
       // One deadline for the whole send: each request gets what is left of it.
       const endsAt = performance.now() + cfg.timeoutMs;
       try {
