@@ -92,6 +92,24 @@ export function batchGuard(what: string, batch: readonly unknown[], maxBatch: nu
   return null;
 }
 
+/**
+ * Runs one send under one deadline, `timeoutMs` from now (each request gets what is left of it). A throw is a
+ * bug (rendering is pure and HttpClient never rejects): it is reported as a failed outcome rather than thrown.
+ */
+export async function withinDeadline(
+  what: string,
+  timeoutMs: number,
+  send: (endsAt: number) => Promise<SendOutcome>,
+): Promise<SendOutcome> {
+  const endsAt = performance.now() + timeoutMs;
+  try {
+    return await send(endsAt);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { kind: "failed", error: `${what}: ${msg}` };
+  }
+}
+
 /** What a notifier factory is given besides its own configuration. */
 export interface NotifierContext {
   /** Trusted roots for TLS to the target (PEM): Node's bundled roots plus `trust.extraRoots`. */

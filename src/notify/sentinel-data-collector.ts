@@ -8,7 +8,7 @@ import type { SentinelTargetConfig } from "../config/notify-schema.js";
 import type { HttpClient } from "../util/http-get.js";
 import type { NotifierContext } from "./notifier.js";
 import { outcomeOfStatus } from "./notifier.js";
-import { postParts } from "./post-parts.js";
+import { oversize, postParts } from "./post-parts.js";
 import { SecretError } from "./secrets.js";
 import type { SentinelSender } from "./sentinel-logs-ingestion.js";
 import { TIME_FIELD, dataCollectorRecord, packRecords, sentinelRecord } from "./sentinel-record.js";
@@ -72,14 +72,8 @@ export function createDataCollectorSender(
         DATA_COLLECTOR_MAX_BYTES,
       );
       if ("tooLarge" in packed) {
-        const n = packed.tooLarge;
-        return {
-          kind: "failed",
-          permanent: true,
-          error:
-            `${what}: the record of alert ${n.alert.id} (notification ${n.id}, event ${n.alert.eventId}) is ` +
-            `${packed.bytes} bytes, over the Data Collector API's ${DATA_COLLECTOR_MAX_BYTES}-byte limit per post`,
-        };
+        const limit = `the Data Collector API's ${DATA_COLLECTOR_MAX_BYTES}-byte limit per post`;
+        return oversize(what, "record", packed.tooLarge, packed.bytes, limit);
       }
       return postParts(packed.chunks, "part", async (chunk, label) => {
         const timeoutMs = Math.floor(endsAt - performance.now());

@@ -9,7 +9,7 @@ import type { HttpClient, HttpGetResult } from "../util/http-get.js";
 import type { Notification } from "./notification.js";
 import type { NotifierContext, SendOutcome } from "./notifier.js";
 import { outcomeOfStatus } from "./notifier.js";
-import { postParts } from "./post-parts.js";
+import { oversize, postParts } from "./post-parts.js";
 import { SecretError } from "./secrets.js";
 import { logsIngestionRecord, packRecords, sentinelRecord } from "./sentinel-record.js";
 
@@ -141,14 +141,8 @@ export function createLogsIngestionSender(
         LOGS_INGESTION_MAX_BYTES,
       );
       if ("tooLarge" in packed) {
-        const n = packed.tooLarge;
-        return {
-          kind: "failed",
-          permanent: true,
-          error:
-            `${what}: the record of alert ${n.alert.id} (notification ${n.id}, event ${n.alert.eventId}) is ` +
-            `${packed.bytes} bytes, over the Logs Ingestion API's ${LOGS_INGESTION_MAX_BYTES}-byte limit per call`,
-        };
+        const limit = `the Logs Ingestion API's ${LOGS_INGESTION_MAX_BYTES}-byte limit per call`;
+        return oversize(what, "record", packed.tooLarge, packed.bytes, limit);
       }
       // One call after the other: a failure stops the batch (the worker retries it all; NotificationId dedupes).
       return postParts(packed.chunks, "part", (chunk, label) => sendChunk(chunk.body, endsAt, label));

@@ -6,7 +6,7 @@
 import type { SentinelTargetConfig } from "../config/notify-schema.js";
 import { HttpClient } from "../util/http-get.js";
 import type { Notifier, NotifierContext } from "./notifier.js";
-import { batchGuard } from "./notifier.js";
+import { batchGuard, withinDeadline } from "./notifier.js";
 import { createDataCollectorSender } from "./sentinel-data-collector.js";
 import { createLogsIngestionSender } from "./sentinel-logs-ingestion.js";
 
@@ -39,15 +39,8 @@ export function createSentinelNotifier(
     async send(batch) {
       const refused = batchGuard(what, batch, maxBatch);
       if (refused !== null) return refused;
-      // One deadline for the whole send (token, every part): each request gets what is left of it.
-      const endsAt = performance.now() + cfg.timeoutMs;
-      try {
-        return await sender.send(batch, endsAt);
-      } catch (e) {
-        // Rendering is pure and HttpClient never rejects: this is a bug, reported rather than thrown.
-        const msg = e instanceof Error ? e.message : String(e);
-        return { kind: "failed", error: `${what}: ${msg}` };
-      }
+      // One deadline for the whole send (token, every part).
+      return withinDeadline(what, cfg.timeoutMs, (endsAt) => sender.send(batch, endsAt));
     },
     close() {
       client.destroy();

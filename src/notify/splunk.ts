@@ -12,8 +12,8 @@ import { HttpClient } from "../util/http-get.js";
 import type { Notification } from "./notification.js";
 import { notificationJson } from "./notification.js";
 import type { Notifier, NotifierContext, SendOutcome } from "./notifier.js";
-import { batchGuard, outcomeOfStatus } from "./notifier.js";
-import { postParts } from "./post-parts.js";
+import { batchGuard, outcomeOfStatus, withinDeadline } from "./notifier.js";
+import { oversize, postParts } from "./post-parts.js";
 
 const gzip = promisify(gzipCb);
 
@@ -197,14 +197,8 @@ export function createSplunkNotifier(name: string, cfg: SplunkTargetConfig, ctx:
     const lines = batch.map((n) => ({ n, json: Buffer.from(hecEvent(n, meta, now), "utf8") }));
     const packed = packHecEvents(lines, SPLUNK_MAX_REQUEST_BYTES);
     if ("tooLarge" in packed) {
-      const n = packed.tooLarge;
-      return {
-        kind: "failed",
-        permanent: true,
-        error:
-          `${what}: the event of alert ${n.alert.id} (notification ${n.id}, event ${n.alert.eventId}) is ` +
-          `${packed.bytes} bytes, over the ${SPLUNK_MAX_REQUEST_BYTES}-byte limit of one HEC request`,
-      };
+      const limit = `the ${SPLUNK_MAX_REQUEST_BYTES}-byte limit of one HEC request`;
+      return oversize(what, "event", packed.tooLarge, packed.bytes, limit);
     }
     // One request after the other: a failure stops the batch (the worker retries it all; notificationId dedupes).
     return postParts(packed.bodies, "request", (part, label) => post(part.body, label, endsAt));
@@ -217,15 +211,8 @@ export function createSplunkNotifier(name: string, cfg: SplunkTargetConfig, ctx:
     async send(batch) {
       const refused = batchGuard(what, batch, maxBatch);
       if (refused !== null) return refused;
-      // One deadline for the whole send: each request gets what is left of it.
-      const endsAt = performance.now() + cfg.timeoutMs;
-      try {
-        return scrub(await sendAll(batch, endsAt));
-      } catch (e) {
-        // Rendering is pure and HttpClient never rejects: this is a bug, reported rather than thrown.
-        const msg = e instanceof Error ? e.message : String(e);
-        return scrub({ kind: "failed", error: `${what}: ${msg}` });
-      }
+      // One deadline for the whole send; whatever it comes to, the token is scrubbed from the error.
+      return scrub(await withinDeadline(what, cfg.timeoutMs, (endsAt) => sendAll(batch, endsAt)));
     },
     close() {
       client.destroy();
