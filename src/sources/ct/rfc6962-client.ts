@@ -424,21 +424,16 @@ function at(body: Buffer, pos: number, token: Buffer): boolean {
   );
 }
 
-/** [leaf start, leaf end, extra_data start, extra_data end] of each entry of the answer being scanned. */
-let spans = new Int32Array(4 * 1024);
-
 /**
  * The get-entries answer as logs lay it out (`{"entries":[{"leaf_input":"…","extra_data":"…"},…]}`, no
  * spaces, these keys in this order), read without JSON.parse and without decoding the body as a whole: the
  * hot path of following a log. null for any other layout (spaces, other keys, escapes, trailing garbage),
- * which then goes through JSON.parse and its checks. The leaves are decoded (and checked as `base64`
- * checks them) into one buffer for the whole answer, each leafInput a view of it: no buffer per entry.
+ * which then goes through JSON.parse and its checks.
  */
 export function scanEntries(body: Buffer, start: number): RawEntry[] | null {
   if (!at(body, 0, ENTRIES_OPEN)) return null;
   let pos = ENTRIES_OPEN.length;
-  let count = 0;
-  let leafBytes = 0;
+  const out: RawEntry[] = [];
   if (body[pos] !== CLOSE_BRACKET) {
     for (;;) {
       if (!at(body, pos, LEAF_OPEN)) return null;
@@ -448,18 +443,9 @@ export function scanEntries(body: Buffer, start: number): RawEntry[] | null {
       const c = b + EXTRA_OPEN.length;
       const d = body.indexOf(QUOTE, c);
       if (d < 0 || body[d + 1] !== CLOSE_BRACE) return null;
-      if ((b - a) % 4 !== 0 || (d - c) % 4 !== 0) return null;
-      leafBytes += decodedLength(body, a, b);
-      if (spans.length < 4 * (count + 1)) {
-        const grown = new Int32Array(spans.length * 2);
-        grown.set(spans);
-        spans = grown;
-      }
-      const k = 4 * count++;
-      spans[k] = a;
-      spans[k + 1] = b;
-      spans[k + 2] = c;
-      spans[k + 3] = d;
+      const leafInput = base64(body.toString("latin1", a, b));
+      if (leafInput === null || (d - c) % 4 !== 0) return null;
+      out.push(new LazyEntry(start + out.length, leafInput, body, c, d));
       pos = d + 2;
       if (body[pos] === COMMA) {
         pos++;
@@ -474,34 +460,7 @@ export function scanEntries(body: Buffer, start: number): RawEntry[] | null {
     const ch = body[i];
     if (ch !== 0x0a && ch !== 0x0d && ch !== 0x20 && ch !== 0x09) return null;
   }
-  const leaves = Buffer.allocUnsafe(leafBytes);
-  const out: RawEntry[] = new Array<RawEntry>(count);
-  let o = 0;
-  for (let i = 0; i < count; i++) {
-    const k = 4 * i;
-    const a = spans[k] as number;
-    const b = spans[k + 1] as number;
-    const n = decodedLength(body, a, b);
-    // Node's decoder skips what is not base64 and stops at an inner `=`: fewer bytes than the length implies
-    // is how `base64` rejects a string, and it never writes more.
-    if (n > 0 && leaves.write(body.toString("latin1", a, b), o, n, "base64") !== n) return null;
-    out[i] = new LazyEntry(
-      start + i,
-      leaves.subarray(o, o + n),
-      body,
-      spans[k + 2] as number,
-      spans[k + 3] as number,
-    );
-    o += n;
-  }
   return out;
-}
-
-/** The bytes padded base64 of a length that is a multiple of 4 decodes to, as `base64` counts them. */
-function decodedLength(body: Buffer, a: number, b: number): number {
-  if (b === a) return 0;
-  const pad = body[b - 1] === 0x3d ? (body[b - 2] === 0x3d ? 2 : 1) : 0;
-  return ((b - a) / 4) * 3 - pad;
 }
 
 /** A JSON list of base64 32-byte hashes, or null. */
