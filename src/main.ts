@@ -53,6 +53,7 @@ import {
   withNotifiers,
 } from "./cli/notify-command.js";
 import { followOutbox } from "./notify/deliver.js";
+import type { Notifier } from "./notify/notifier.js";
 import { routesFromConfig } from "./notify/routing.js";
 import { SecretError } from "./notify/secrets.js";
 
@@ -126,7 +127,11 @@ async function run(args: CliArgs, io: Io): Promise<number> {
         return printAlerts(alerts, args, io);
       });
     case "ct":
-      return withStore(await loadConfig(configPath), (config, store) => runCt(args, config, store, io), io);
+      return withStore(
+        await loadConfig(configPath),
+        (config, store, notifiers) => runCt(args, config, store, notifiers, io),
+        io,
+      );
     case "domains":
       return withStore(
         await loadConfig(configPath),
@@ -146,20 +151,23 @@ async function run(args: CliArgs, io: Io): Promise<number> {
  */
 async function withStore<T>(
   config: ResolvedConfig,
-  fn: (config: ResolvedConfig, store: Store) => Promise<T>,
+  fn: (config: ResolvedConfig, store: Store, notifiers: readonly Notifier[]) => Promise<T>,
   io?: Io,
 ): Promise<T> {
   const log = (m: string) => io?.stderr.write(`${m}\n`);
-  // A missing secret or a bad target is a configuration error before any work is done.
-  if (io !== undefined) await withNotifiers(config, log, () => Promise.resolve());
-  const store = await openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
-  try {
-    const result = await fn(config, store);
-    if (io !== undefined) await drainBeforeExit(config, store, log);
-    return result;
-  } finally {
-    await store.close();
-  }
+  const run = async (notifiers: readonly Notifier[]): Promise<T> => {
+    const store = await openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
+    try {
+      const result = await fn(config, store, notifiers);
+      if (io !== undefined) await drainBeforeExit(config, store, notifiers, log);
+      return result;
+    } finally {
+      await store.close();
+    }
+  };
+  // Built first, once, for the commands that deliver: a missing secret or a bad target is a configuration
+  // error before any work is done. Commands that only read the store (alerts, notify status) need none.
+  return io === undefined ? run([]) : withNotifiers(config, log, run);
 }
 
 async function runNotify(args: CliArgs, config: ResolvedConfig, io: Io): Promise<number> {
@@ -226,7 +234,13 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
 /** Entries per store transaction: large enough to amortise the commit, small enough to lose little on a crash. */
 const CT_COMMIT_EVERY = 4096;
 
-async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io): Promise<number> {
+async function runCt(
+  args: CliArgs,
+  config: ResolvedConfig,
+  store: Store,
+  notifiers: readonly Notifier[],
+  io: Io,
+): Promise<number> {
   const c = config.ct;
   const trust = await loadTrustStore({
     systemRoots: config.trust.systemRoots,
@@ -292,17 +306,12 @@ async function runCt(args: CliArgs, config: ResolvedConfig, store: Store, io: Io
       // Follow mode (what the daemon will run): new alerts are printed as they are raised and delivered as
       // they are written.
       const delivery =
-        Object.keys(config.notify).length === 0
+        notifiers.length === 0
           ? Promise.resolve()
-          : withNotifiers(
-              config,
-              (m) => io.stderr.write(`${m}\n`),
-              (notifiers) =>
-                followOutbox(
-                  deliveryDeps(config, store, notifiers, (m) => io.stderr.write(`${m}\n`)),
-                  1000,
-                  abort.signal,
-                ),
+          : followOutbox(
+              deliveryDeps(config, store, notifiers, (m) => io.stderr.write(`${m}\n`)),
+              1000,
+              abort.signal,
             );
       await followCt(deps, {
         pollMs: c.pollSeconds * 1000,

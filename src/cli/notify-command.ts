@@ -71,17 +71,16 @@ export async function withNotifiers<T>(
 export async function drainBeforeExit(
   config: ResolvedConfig,
   store: Store,
+  notifiers: readonly Notifier[],
   log: (m: string) => void,
 ): Promise<DrainReport | null> {
-  if (Object.keys(config.notify).length === 0) return null;
-  return withNotifiers(config, log, async (notifiers) => {
-    const deadline = new Date(Date.now() + config.delivery.drainTimeoutSeconds * 1000);
-    const report = await drainOutbox(deliveryDeps(config, store, notifiers, log), { deadline });
-    for (const line of drainSummary(report)) log(line);
-    // Delivered rows are kept a week for `notify status`, then forgotten.
-    await store.pruneOutbox(new Date(Date.now() - 7 * 86_400_000));
-    return report;
-  });
+  if (notifiers.length === 0) return null;
+  const deadline = new Date(Date.now() + config.delivery.drainTimeoutSeconds * 1000);
+  const report = await drainOutbox(deliveryDeps(config, store, notifiers, log), { deadline });
+  for (const line of drainSummary(report)) log(line);
+  // Delivered rows are kept a week for `notify status`, then forgotten.
+  await store.pruneOutbox(new Date(Date.now() - 7 * 86_400_000));
+  return report;
 }
 
 export function drainSummary(report: DrainReport): string[] {

@@ -11,7 +11,10 @@ import { retryDelayMs } from "./backoff.js";
 import type { OutboxItem } from "../store/store.js";
 import type { Notifier, SendOutcome } from "./notifier.js";
 
-export type OutboxStore = Pick<Store, "claimOutbox" | "completeOutbox" | "failOutbox" | "outboxStatus">;
+export type OutboxStore = Pick<
+  Store,
+  "claimOutbox" | "completeOutbox" | "failOutbox" | "outboxStatus" | "outboxNextAttempt"
+>;
 
 export interface DeliveryDeps {
   readonly store: OutboxStore;
@@ -94,8 +97,8 @@ async function drainTarget(
     );
     if (items.length === 0) {
       // Nothing due: wait for the next back-off or lease to end if it ends before the deadline.
-      const next = (await deps.store.outboxStatus()).find((s) => s.target === notifier.target)?.nextAttemptAt;
-      if (next === undefined || next === null) break;
+      const next = await deps.store.outboxNextAttempt(notifier.target);
+      if (next === null) break;
       const wait = Date.parse(next) - deps.now().getTime();
       if (deps.now().getTime() + wait >= opts.deadline.getTime()) break;
       await deps.sleep(Math.max(1, wait), opts.signal);

@@ -73,6 +73,10 @@ export class KyselyStore implements Store {
     return outbox.outboxStatus(this.db);
   }
 
+  outboxNextAttempt(target: string): Promise<string | null> {
+    return outbox.outboxNextAttempt(this.db, target);
+  }
+
   pruneOutbox(before: Date): Promise<number> {
     return outbox.pruneOutbox(this.db, before);
   }

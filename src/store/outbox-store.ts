@@ -259,6 +259,23 @@ export async function outboxStatus(db: Kysely<Database>): Promise<OutboxTargetSt
   return [...out.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
 
+/** When the target's earliest undelivered row may be tried (after its back-off and any live lease); null when none. */
+export async function outboxNextAttempt(db: Kysely<Database>, target: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("outbox")
+    .select((eb) =>
+      eb.fn
+        .min(
+          sql<string>`case when lease_until is not null and lease_until > next_attempt_at then lease_until else next_attempt_at end`,
+        )
+        .as("next_at"),
+    )
+    .where("target", "=", target)
+    .where("delivered_at", "is", null)
+    .executeTakeFirst();
+  return row?.next_at ?? null;
+}
+
 /** Forget delivered rows older than `before`; returns how many. Undelivered rows are never pruned. */
 export async function pruneOutbox(db: Kysely<Database>, before: Date): Promise<number> {
   const r = await db

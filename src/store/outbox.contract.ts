@@ -115,6 +115,8 @@ export function outboxContract(
         const [s] = await store.outboxStatus();
         assert.equal(s?.lastError, "siem answered HTTP 503");
         assert.equal(s?.nextAttemptAt, at(10).toISOString());
+        assert.equal(await store.outboxNextAttempt("siem"), at(10).toISOString());
+        assert.equal(await store.outboxNextAttempt("nobody"), null);
         const [retry] = await store.claimOutbox("siem", 10, at(10), at(20));
         assert.equal(retry?.attempts, 1);
         assert.equal(retry?.notification.id, item.notification.id);

@@ -161,6 +161,8 @@ export interface Store {
   /** The target did not accept them: count the attempt, keep the error, try again at `nextAttemptAt`. */
   failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date): Promise<void>;
   outboxStatus(): Promise<OutboxTargetStatus[]>;
+  /** When the target's earliest undelivered notification may be tried (back-off and leases); null when none. */
+  outboxNextAttempt(target: string): Promise<string | null>;
   /** Forget delivered rows older than `before` (never an undelivered one); returns how many. */
   pruneOutbox(before: Date): Promise<number>;
 }
