@@ -56,10 +56,19 @@ import { followOutbox } from "./notify/deliver.js";
 import type { Notifier } from "./notify/notifier.js";
 import { routesFromConfig } from "./notify/routing.js";
 import { SecretError } from "./notify/secrets.js";
+import { terminalSafe, terminalSafeJson } from "./util/terminal-safe.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { columns?: number };
   readonly stderr: NodeJS.WriteStream;
+}
+
+/**
+ * One line on stderr. Log lines quote outside text (CT names, certificate names, URLs, server errors): every
+ * control and bidi character in it is written as a visible escape, never sent to the terminal raw.
+ */
+function say(io: Io, line: string): void {
+  io.stderr.write(`${terminalSafe(line)}\n`);
 }
 
 const EXIT_OK = 0;
@@ -75,7 +84,7 @@ export async function main(
     args = parseCli(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`certwatch: ${e.message}\n\n${USAGE}`);
+      io.stderr.write(`certwatch: ${terminalSafe(e.message)}\n\n${USAGE}`);
       return EXIT_USAGE;
     }
     throw e;
@@ -91,10 +100,11 @@ export async function main(
       e instanceof SecretError ||
       e instanceof UsageError
     ) {
-      io.stderr.write(`certwatch: ${e.message}\n`);
+      // A config error is one line per issue; each may quote the file's content.
+      io.stderr.write(`certwatch: ${terminalSafe(e.message, { keepNewlines: true })}\n`);
       return EXIT_USAGE;
     }
-    io.stderr.write(`certwatch: ${(e as Error).stack ?? String(e)}\n`);
+    io.stderr.write(`certwatch: ${terminalSafe((e as Error).stack ?? String(e), { keepNewlines: true })}\n`);
     return EXIT_USAGE;
   }
 }
@@ -114,7 +124,7 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       } catch (e) {
         // Set-up scripts run init every time: an existing configuration is kept, and that is fine.
         if (!(e instanceof ConfigError && e.code === "CONFIG_EXISTS")) throw e;
-        io.stderr.write(`${e.message}\n`);
+        say(io, e.message);
         return EXIT_OK;
       }
       io.stderr.write(`wrote ${configPath}: edit it, then run \`certwatch scan\`\n`);
@@ -154,7 +164,9 @@ async function withStore<T>(
   fn: (config: ResolvedConfig, store: Store, notifiers: readonly Notifier[]) => Promise<T>,
   io?: Io,
 ): Promise<T> {
-  const log = (m: string) => io?.stderr.write(`${m}\n`);
+  const log = (m: string) => {
+    if (io !== undefined) say(io, m);
+  };
   const run = async (notifiers: readonly Notifier[]): Promise<T> => {
     const store = await openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
     try {
@@ -171,7 +183,7 @@ async function withStore<T>(
 }
 
 async function runNotify(args: CliArgs, config: ResolvedConfig, io: Io): Promise<number> {
-  const log = (m: string) => io.stderr.write(`${m}\n`);
+  const log = (m: string) => say(io, m);
   switch (args.notifyAction) {
     case "test":
       return (await notifyTest(config, args.target, (l) => io.stdout.write(`${l}\n`), log))
@@ -180,7 +192,7 @@ async function runNotify(args: CliArgs, config: ResolvedConfig, io: Io): Promise
     case "status":
       return withStore(config, async (_c, store) => {
         const rows = await store.outboxStatus();
-        io.stdout.write(args.json ? rows.map((r) => `${JSON.stringify(r)}\n`).join("") : statusTable(rows));
+        io.stdout.write(args.json ? rows.map((r) => `${terminalSafeJson(r)}\n`).join("") : statusTable(rows));
         return EXIT_OK;
       });
     default:
@@ -204,7 +216,7 @@ async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: 
     tries: config.dns.tries,
   });
   const s = config.scan;
-  if (config.endpoints.length === 0) io.stderr.write(`${config.configPath}: endpoints: nothing to scan\n`);
+  if (config.endpoints.length === 0) say(io, `${config.configPath}: endpoints: nothing to scan`);
   const progress = progressFor(io.stderr);
   const report = await scan(
     {
@@ -255,7 +267,7 @@ async function runCt(
   const watched = new WatchedDomains(config.domains);
   const lookalikes = watched.size === 0 ? undefined : lookalikeMatcher(config);
   if (watched.size === 0) {
-    io.stderr.write(`${config.configPath}: domains: nothing is watched; logs are read and verified only\n`);
+    say(io, `${config.configPath}: domains: nothing is watched; logs are read and verified only`);
   }
   const http = new HttpClient();
   const abort = new AbortController();
@@ -270,7 +282,7 @@ async function runCt(
     caaPolicy: cachedCaaPolicy((name) => findCaaPolicy(dns, name), c.caaCacheSeconds * 1000),
     allowedRoots: new Set(allowed.map((r) => r.spkiSha256)),
     draft: (f) => draftFromFinding(f, config.severity),
-    logLine: (m) => io.stderr.write(`${progress ? "\r\x1b[2K" : ""}${m}\n`),
+    logLine: (m) => io.stderr.write(`${progress ? "\r\x1b[2K" : ""}${terminalSafe(m)}\n`),
     startAt: c.startAt,
     now: () => new Date(),
     commitEvery: CT_COMMIT_EVERY,
@@ -288,15 +300,15 @@ async function runCt(
       get: (url, maxBytes) => http.get(url, { timeoutMs: c.timeoutMs, maxBytes, signal: abort.signal }),
       now: () => new Date(),
     });
-    for (const w of selection.warnings) io.stderr.write(`warning: ${w}\n`);
+    for (const w of selection.warnings) say(io, `warning: ${w}`);
     if (selection.logs.length === 0) io.stderr.write("ct: no log to follow (see ct.logList and ct.logs)\n");
     if (following !== null) {
       // Follow mode picks up list changes: say which logs came and went.
       const diff = diffLogSelections(following, selection.logs);
-      for (const l of diff.added) io.stderr.write(`ct: now following ${l.description} (${l.url})\n`);
-      for (const l of diff.removed) io.stderr.write(`ct: no longer following ${l.description} (${l.url})\n`);
+      for (const l of diff.added) say(io, `ct: now following ${l.description} (${l.url})`);
+      for (const l of diff.removed) say(io, `ct: no longer following ${l.description} (${l.url})`);
       for (const l of diff.changed)
-        io.stderr.write(`ct: ${l.description} changed in the log list (${l.state ?? "inline"})\n`);
+        say(io, `ct: ${l.description} changed in the log list (${l.state ?? "inline"})`);
     }
     following = selection.logs;
     return logTargets(selection.logs, { watched, lookalikes }, http, c, abort.signal);
@@ -309,7 +321,7 @@ async function runCt(
         notifiers.length === 0
           ? Promise.resolve()
           : followOutbox(
-              deliveryDeps(config, store, notifiers, (m) => io.stderr.write(`${m}\n`)),
+              deliveryDeps(config, store, notifiers, (m) => say(io, m)),
               1000,
               abort.signal,
             );
@@ -353,9 +365,9 @@ async function runDomainsCommand(
     tries: config.dns.tries,
   });
   const zones = await zoneFileNames(config.zoneFiles);
-  for (const w of zones.warnings) io.stderr.write(`warning: ${w}\n`);
+  for (const w of zones.warnings) say(io, `warning: ${w}`);
   if (config.domains.length === 0 && config.names.length === 0 && zones.names.length === 0) {
-    io.stderr.write(`${config.configPath}: domains, names, zoneFiles: nothing to check\n`);
+    say(io, `${config.configPath}: domains, names, zoneFiles: nothing to check`);
   }
   const http = new HttpClient();
   const t = config.takeover;
@@ -378,11 +390,11 @@ async function runDomainsCommand(
           dns,
           candidates: candidatesFor(config),
           verdict: (domain) => matcher?.match(domain) ?? null,
-          logLine: (m) => io.stderr.write(`${m}\n`),
+          logLine: (m) => say(io, m),
         },
         now: () => new Date(),
         draft: (f) => draftFromFinding(f, config.severity),
-        logLine: (m) => io.stderr.write(`${m}\n`),
+        logLine: (m) => say(io, m),
       },
       {
         watched: config.domains,
@@ -430,7 +442,7 @@ function printAlerts(alerts: readonly Alert[], args: CliArgs, io: Io): number {
 
 function stderrLogger(io: Io): Logger {
   const write = (level: string, message: string, context?: Record<string, unknown>) =>
-    io.stderr.write(`${level}: ${message}${context ? ` ${JSON.stringify(context)}` : ""}\n`);
+    say(io, `${level}: ${message}${context ? ` ${JSON.stringify(context)}` : ""}`);
   return { info: (m, c) => write("info", m, c), warn: (m, c) => write("warning", m, c) };
 }
 

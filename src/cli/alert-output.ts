@@ -1,9 +1,13 @@
 /**
  * @module cli/alert-output
- * Alerts for people (a table) and for scripts (JSON Lines, one alert object per line, SPEC §2).
+ * Alerts for people (a table) and for scripts (JSON Lines, one alert object per line, SPEC §2). Both print
+ * outside text (certificate names, CT names, server errors): the table writes every control and bidi character
+ * as a visible escape, and the JSON writes the ones JSON.stringify leaves raw (DEL, C1, bidi, U+2028/9) as
+ * `\uXXXX` — the same value for a parser, nothing a terminal acts on when a person reads it.
  */
 import type { Alert } from "../domain/alert.js";
 import { endpointLabel } from "../domain/endpoint.js";
+import { terminalSafe, terminalSafeJson } from "../util/terminal-safe.js";
 
 /** The alert object of SPEC §2, fields in the documented order. */
 export function alertJson(a: Alert): Record<string, unknown> {
@@ -28,7 +32,7 @@ export function alertJson(a: Alert): Record<string, unknown> {
 }
 
 export function jsonLines(alerts: readonly Alert[]): string {
-  return alerts.map((a) => `${JSON.stringify(alertJson(a))}\n`).join("");
+  return alerts.map((a) => `${terminalSafeJson(alertJson(a))}\n`).join("");
 }
 
 /** One-line explanation drawn from the details a check recorded. */
@@ -49,13 +53,15 @@ export function shortDetail(a: Alert): string {
 
 export function alertTable(alerts: readonly Alert[], width = 120): string {
   if (alerts.length === 0) return "No alerts.\n";
-  const rows = alerts.map((a) => [
-    a.severity.toUpperCase(),
-    `${a.eventId} ${a.name}`,
-    a.endpoint ? endpointLabel(a.endpoint) : a.subject,
-    a.status,
-    shortDetail(a).replace(/\s+/g, " "),
-  ]);
+  const rows = alerts.map((a) =>
+    [
+      a.severity.toUpperCase(),
+      `${a.eventId} ${a.name}`,
+      a.endpoint ? endpointLabel(a.endpoint) : a.subject,
+      a.status,
+      shortDetail(a).replace(/[ \t\r\n]+/g, " "),
+    ].map((cell) => terminalSafe(cell)),
+  );
   const header = ["SEVERITY", "EVENT", "WHERE", "STATUS", "DETAIL"];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));

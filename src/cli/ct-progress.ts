@@ -5,6 +5,7 @@
  */
 import type { LogProgress } from "../app/ct/read-log.js";
 import type { LogReport } from "../app/ct/read-log.js";
+import { terminalSafe } from "../util/terminal-safe.js";
 
 export function ctProgressLine(stream: NodeJS.WriteStream): ((p: LogProgress) => void) | undefined {
   if (!stream.isTTY) return undefined;
@@ -24,12 +25,15 @@ export function ctProgressLine(stream: NodeJS.WriteStream): ((p: LogProgress) =>
     const pct = total === 0 ? 100 : Math.floor((done / total) * 1000) / 10;
     const width = 30;
     const filled = Math.round((pct / 100) * width);
-    const line = `ct ${"█".repeat(filled)}${"░".repeat(width - filled)} ${pct}% ${p.backfill ? "backfill " : ""}${p.log} ${p.position.toLocaleString("en")}/${p.size.toLocaleString("en")}`;
+    const line = `ct ${"█".repeat(filled)}${"░".repeat(width - filled)} ${pct}% ${p.backfill ? "backfill " : ""}${terminalSafe(p.log)} ${p.position.toLocaleString("en")}/${p.size.toLocaleString("en")}`;
     stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 80) - 1)}`);
   };
 }
 
-/** One line per log: what was read, where it stands, how far behind, and why it stopped if it did. */
+/**
+ * One line per log: what was read, where it stands, how far behind, and why it stopped if it did. The log's
+ * description (from a log list) and the error (a server's words) are outside text: escaped for the terminal.
+ */
 export function logSummaryLine(r: LogReport): string {
   const n = (x: number) => x.toLocaleString("en");
   const lag =
@@ -38,7 +42,9 @@ export function logSummaryLine(r: LogReport): string {
       : `${n(r.lagEntries)} entries behind (${formatSeconds(r.lagSeconds)} behind)`;
   const what = `${n(r.entriesRead)} entries read, ${n(r.matched)} naming watched domains, ${n(r.entryErrors)} malformed`;
   const status = r.outcome === "ok" ? "" : ` — ${r.outcome}: ${r.error ?? ""}`;
-  return `ct: ${r.description}: ${what}; at ${n(r.position)} of ${n(r.headSize)}, ${lag}${status}`;
+  return terminalSafe(
+    `ct: ${r.description}: ${what}; at ${n(r.position)} of ${n(r.headSize)}, ${lag}${status}`,
+  );
 }
 
 function formatSeconds(s: number): string {

@@ -13,6 +13,7 @@ import { sampleNotification } from "../notify/sample.js";
 import { readSecret } from "../notify/secrets.js";
 import { createNotifiers, leaseMsFor } from "../notify/targets.js";
 import { sleep } from "../sources/ct/polite-http.js";
+import { terminalSafe } from "../util/terminal-safe.js";
 import { UsageError } from "./args.js";
 import type { OutboxTargetStatus, Store } from "../store/store.js";
 
@@ -26,7 +27,9 @@ export async function notifierContext(
     ca: [...(config.trust.systemRoots ? rootCertificates : []), ...extra],
     secret: (ref, field) => readSecret(ref, field, { env: process.env, configDir: config.configDir }),
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl.replace(/\/+$/, "") } : {}),
-    log: { warn: (m, fields) => log(`warning: ${m}${fields ? ` ${JSON.stringify(fields)}` : ""}`) },
+    log: {
+      warn: (m, fields) => log(terminalSafe(`warning: ${m}${fields ? ` ${JSON.stringify(fields)}` : ""}`)),
+    },
     now: () => new Date(),
   };
 }
@@ -83,15 +86,17 @@ export async function drainBeforeExit(
   return report;
 }
 
+/** One line per target; the last error is a receiver's words (escaped for the terminal). */
 export function drainSummary(report: DrainReport): string[] {
   return report.targets
     .filter((t) => t.delivered > 0 || t.pending > 0)
-    .map(
-      (t) =>
+    .map((t) =>
+      terminalSafe(
         `notify ${t.target}: ${t.delivered} delivered` +
-        (t.pending > 0
-          ? `, ${t.pending} pending (sent by the next certwatch command${t.lastError ? `; last error: ${t.lastError}` : ""})`
-          : ""),
+          (t.pending > 0
+            ? `, ${t.pending} pending (sent by the next certwatch command${t.lastError ? `; last error: ${t.lastError}` : ""})`
+            : ""),
+      ),
     );
 }
 
@@ -122,9 +127,11 @@ export async function notifyTest(
           const outcome = await n.send([sampleNotification(new Date())]);
           const ms = Date.now() - started;
           out(
-            outcome.kind === "delivered"
-              ? `${n.target} (${n.type}): delivered in ${ms} ms`
-              : `${n.target} (${n.type}): FAILED after ${ms} ms: ${outcome.error}`,
+            terminalSafe(
+              outcome.kind === "delivered"
+                ? `${n.target} (${n.type}): delivered in ${ms} ms`
+                : `${n.target} (${n.type}): FAILED after ${ms} ms: ${outcome.error}`,
+            ),
           );
           return outcome.kind === "delivered";
         }),
@@ -138,15 +145,17 @@ export async function notifyTest(
 export function statusTable(rows: readonly OutboxTargetStatus[]): string {
   if (rows.length === 0) return "The outbox is empty.\n";
   const header = ["TARGET", "PENDING", "DELIVERED", "OLDEST PENDING", "NEXT TRY", "ATTEMPTS", "LAST ERROR"];
-  const body = rows.map((r) => [
-    r.target,
-    String(r.pending),
-    String(r.delivered),
-    r.oldestPending ?? "-",
-    r.pending > 0 ? (r.nextAttemptAt ?? "-") : "-",
-    String(r.maxAttempts),
-    (r.lastError ?? "").replace(/\s+/g, " ").slice(0, 100),
-  ]);
+  const body = rows.map((r) =>
+    [
+      r.target,
+      String(r.pending),
+      String(r.delivered),
+      r.oldestPending ?? "-",
+      r.pending > 0 ? (r.nextAttemptAt ?? "-") : "-",
+      String(r.maxAttempts),
+      (r.lastError ?? "").replace(/[ \t\r\n]+/g, " ").slice(0, 100),
+    ].map((cell) => terminalSafe(cell)),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? "").length)));
   return [header, ...body]
     .map((cols) =>

@@ -3,6 +3,7 @@
  * Progress on stderr: a redrawn bar on a terminal, nothing but the final summary otherwise.
  */
 import type { Progress } from "../app/progress.js";
+import { terminalSafe } from "../util/terminal-safe.js";
 
 export class TerminalProgressBar implements Progress {
   private total = 0;
@@ -36,7 +37,8 @@ export class TerminalProgressBar implements Progress {
     const filled = this.total === 0 ? width : Math.round((this.count / this.total) * width);
     const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
     const cols = this.out.columns || 80;
-    const line = `${this.label} ${bar} ${this.count}/${this.total} ${detail}`;
+    // The detail names what was just done (a host, a log): outside text, escaped before it is drawn.
+    const line = terminalSafe(`${this.label} ${bar} ${this.count}/${this.total} ${detail}`);
     this.out.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
   }
 }
