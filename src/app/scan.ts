@@ -11,7 +11,7 @@ import { targetScope, type Endpoint, type Target } from "../domain/endpoint.js";
 import type { Severity } from "../events.js";
 import type { Thresholds } from "../checks/context.js";
 import { checkTlsObservation } from "../checks/tls.js";
-import { asValidity, expiresWithinThreshold, newerCertificateFor } from "../checks/expiry.js";
+import { asValidity, expiresWithinThreshold, namesToRenew, renewalFor } from "../checks/expiry.js";
 import { revocationFindings } from "../checks/revocation.js";
 import {
   parseHashedCertificate,
@@ -96,8 +96,8 @@ export async function scan(deps: ScanDeps, opts: ScanOptions): Promise<ScanRepor
     await checkAndRecordHost(run, observed, false);
   });
   // Hosts whose expiring certificate had no known renewal are judged last, when every certificate
-  // this run saw is in the inventory: a renewal served by another host (a wildcard, say) then counts,
-  // whatever the order the hosts were probed in.
+  // this run saw is in the inventory: a renewal served by another host (one listing more names, say)
+  // then counts, and a wildcard served elsewhere is named as a hint, whatever the order of the probes.
   for (const observed of run.deferred) await checkAndRecordHost(run, observed, true);
   progress.done();
   return {
@@ -201,7 +201,9 @@ function awaitsRenewal(
   opts: ScanOptions,
 ): boolean {
   if (!expiresWithinThreshold(asValidity(leaf), now, opts.thresholds)) return false;
-  return [...knownFor].some(([target, known]) => newerCertificateFor(leaf, target.host, known, now) === null);
+  return [...knownFor].some(
+    ([target, known]) => renewalFor(leaf, namesToRenew(leaf, target.host), known, now) === null,
+  );
 }
 
 function groupByHost(jobs: readonly EndpointJob[]): Map<string, EndpointJob[]> {

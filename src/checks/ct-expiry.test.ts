@@ -43,12 +43,37 @@ void describe("certificate-expiring-not-renewed from the inventory (99)", () => 
     assert.deepEqual(run([cert("a1", ["www.contoso.com"], -90, -1)]), []);
   });
 
-  void it("lists only the names no newer certificate covers (a wildcard covers a name)", () => {
+  void it("lists the names no newer certificate lists; a wildcard renews only the same wildcard", () => {
     const old = cert("a1", ["www.contoso.com", "shop.contoso.com", "other.example"], -80, 10);
-    const renewedWww = cert("b2", ["*.contoso.com"], -5, 85);
+    const wildcard = cert("b2", ["*.contoso.com"], -5, 85);
     const partial = cert("c3", ["www.contoso.com"], -5, 85);
+    const full = cert("d4", ["shop.contoso.com", "www.contoso.com", "api.contoso.com"], -5, 85);
     assert.deepEqual(run([old, partial]), [["a1", ["shop.contoso.com"]]]);
-    assert.deepEqual(run([old, renewedWww]), []);
+    assert.deepEqual(run([old, wildcard]), [["a1", ["www.contoso.com", "shop.contoso.com"]]]);
+    assert.deepEqual(run([old, partial, wildcard, full]), [], "unwatched names need not be renewed");
+    const oldWild = cert("e5", ["*.contoso.com"], -80, 10);
+    assert.deepEqual(run([oldWild, full]), [["e5", ["*.contoso.com"]]]);
+    assert.deepEqual(run([oldWild, cert("f6", ["*.contoso.com", "contoso.com"], -5, 85)]), []);
+  });
+
+  void it("names newer certificates that cover the names without renewing them, as a hint", () => {
+    const old = cert("a1", ["www.contoso.com", "shop.contoso.com"], -80, 10);
+    const wildcard = cert("b2", ["*.contoso.com"], -5, 85);
+    const [finding] = newestCertificateFindings(
+      [old, wildcard, cert("c3", ["www.example.org"], -5, 85)],
+      watched,
+      NOW,
+      DEFAULT_THRESHOLDS,
+    );
+    assert.deepEqual(finding?.details["otherCoveringCertificates"], [
+      {
+        sha256: wildcard.summary.sha256,
+        notAfter: wildcard.summary.notAfter,
+        names: ["*.contoso.com"],
+        nameCount: 1,
+      },
+    ]);
+    assert.equal(typeof finding?.details["hint"], "string");
   });
 
   void it("counts a precertificate and its certificate once, keyed by the certificate", () => {

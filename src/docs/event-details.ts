@@ -120,7 +120,7 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
   "renewal-not-installed": {
     ...expiry,
     newerCertificate:
-      "`sha256`, `serialNumber`, `notBefore`, `notAfter` of the newer certificate known for the host",
+      "`sha256`, `serialNumber`, `notBefore`, `notAfter` of the renewal known for the host: a newer certificate that lists every name of the served one (a wildcard only renews the same wildcard; more names are fine)",
   },
   "name-mismatch": {
     host: "the host name that was checked",
@@ -166,7 +166,11 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
   "installed-certificate-expiring": expiry,
   "certificate-expiring-not-renewed": {
     ...expiry,
-    namesNotRenewed: "from the CT inventory: the watched names no newer certificate covers",
+    namesNotRenewed:
+      "from the CT inventory: the watched names that no newer certificate lists (a wildcard counts only for the same wildcard); empty when each is listed by some newer certificate but none lists them all",
+    otherCoveringCertificates:
+      "newer certificates that cover the host or names through a wildcard, or list only some of the names, and so are not a renewal: `{ sha256, notAfter, names, nameCount }` each (newest first, at most 3, at most 10 names each); absent when none",
+    hint: "with `otherCoveringCertificates`: install one of them in place of this certificate if it is meant to replace it, else renew this certificate with the same names",
     seenIn: "`inventory` when raised from certificates seen in CT (absent when raised by a scan)",
   },
   "endpoint-unreachable": {

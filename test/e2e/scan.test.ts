@@ -84,6 +84,10 @@ describe("certwatch scan against real local servers", () => {
     ]);
     servers.push(...pair);
     targets.set("renewed.test", { host: "renewed.test", port: pair[0]!.port });
+    // A newer wildcard served by another host of the zone covers expiring.zoo.test without renewing it.
+    const zooOld = await leafFor("expiring.zoo.test", { notBefore: days(-80), notAfter: days(10) });
+    await tls("expiring.zoo.test", zooOld);
+    await tls("www.zoo.test", await issueLeaf(int, { dnsNames: ["*.zoo.test"], notBefore: days(-1) }));
     // Bad servers.
     serve("garbage.test", await startGarbageServer());
     serve("silent.test", await startSilentServer());
@@ -177,6 +181,22 @@ describe("certwatch scan against real local servers", () => {
       "127.0.0.1 installed-certificate-expiring",
       "127.0.0.1 renewal-not-installed",
     ]);
+  });
+  it("a newer wildcard served by another host is no renewal: 68 and 99 (not 19), the wildcard named as a hint", () => {
+    assert.deepEqual(eventsOf("expiring.zoo.test"), [
+      "certificate-expiring-not-renewed",
+      "installed-certificate-expiring",
+    ]);
+    const wildcard = alerts.find((a) => a.subject === "www.zoo.test" && a.name === "wildcard-certificate");
+    const notRenewed = alerts.find(
+      (a) => a.subject === "expiring.zoo.test" && a.name === "certificate-expiring-not-renewed",
+    );
+    const others = notRenewed?.details.otherCoveringCertificates as { sha256: string; names: string[] }[];
+    assert.deepEqual(
+      others.map((o) => [o.sha256, o.names]),
+      [[wildcard?.certificate?.sha256, ["*.zoo.test"]]],
+    );
+    assert.match(String(notRenewed?.details.hint), /not counted as a renewal/);
   });
   it("a server that sends garbage raises 27 (not-tls)", () => {
     assert.deepEqual(eventsOf("garbage.test"), ["no-certificate"]);
