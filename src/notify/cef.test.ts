@@ -133,3 +133,51 @@ test("without endpoint or certificate the destination and certificate fields are
   assert.equal(x.act, "opened");
   assert.equal(x.cat, "tls");
 });
+
+/** Every character that must never go on the wire raw: C0, DEL, C1 (0x9b is CSI), bidi and format characters. */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const HOSTILE =
+  "\x1b]0;pwned\x07 \x1b[31mred\x1b[0m \x9b2J nul\x00 del\x7f \u202egpj.exe \u2066iso\u2069 tab\t";
+/** HOSTILE as a reader sees it once the CEF escaping is undone: every control a visible escape. */
+const HOSTILE_SHOWN =
+  "\\x1b]0;pwned\\x07 \\x1b[31mred\\x1b[0m \\x9b2J nul\\x00 del\\x7f \\u202egpj.exe \\u2066iso\\u2069 tab\\t";
+
+test("header fields and extension values write every control, C1 and bidi character as visible text", () => {
+  assert.equal(cefHeaderEscape(HOSTILE), HOSTILE_SHOWN.replace(/\\/g, "\\\\"));
+  assert.equal(cefValueEscape(HOSTILE), HOSTILE_SHOWN.replace(/\\/g, "\\\\"));
+  assert.equal(cefHeaderEscape("a\u2028b|"), "a\\\\u2028b\\|");
+  assert.equal(cefValueEscape("l1\nl2=\x1b"), "l1\\nl2\\=\\\\x1b", "CR/LF keep CEF's own \\n");
+});
+
+test("a certificate DN with ESC/BEL/OSC, CSI 0x9b, NUL and bidi overrides never reaches the wire raw", () => {
+  const dn = `CN=${HOSTILE}, O=Evil\u202eCorp`;
+  const n = notification({
+    name: `name ${HOSTILE}`,
+    subject: `www.example.com${HOSTILE}`,
+    summary: HOSTILE,
+    certificate: {
+      sha256: "ab".repeat(32),
+      serialNumber: "0123",
+      subject: dn,
+      issuer: `CN=Issuer\u2067 ${HOSTILE}`,
+      dnsNames: [],
+      ipAddresses: [],
+      notBefore: "2025-01-01T00:00:00Z",
+      notAfter: "2025-04-01T00:00:00Z",
+    },
+    details: { error: `the chain ends at ${dn}`, list: ["\x9b", "\u202e"] },
+  });
+  const record = cefRecord(n, { version: `1\x1b[2J` });
+  assert.ok(!RAW_CONTROL.test(record), JSON.stringify(record));
+  const cef = parseCef(record);
+  assert.equal(cef.name, `name ${HOSTILE_SHOWN}`);
+  assert.equal(cef.deviceVersion, "1\\x1b[2J");
+  const x = cef.extension;
+  assert.equal(x.msg, HOSTILE_SHOWN);
+  assert.equal(x.cs2, `www.example.com${HOSTILE_SHOWN}`);
+  assert.equal(x.cs4, `CN=${HOSTILE_SHOWN}, O=Evil\\u202eCorp`);
+  assert.equal(x.cs5, `CN=Issuer\\u2067 ${HOSTILE_SHOWN}`);
+  // The details stay JSON that parses to exactly what the check recorded: the escapes are JSON's own \uXXXX.
+  assert.deepEqual(JSON.parse(x.cs6 ?? ""), { error: `the chain ends at ${dn}`, list: ["\x9b", "\u202e"] });
+});

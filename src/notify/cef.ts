@@ -4,6 +4,7 @@
  * Pure: the product version and the dashboard link are passed in.
  */
 import type { Severity } from "../events.js";
+import { replaceUnsafe, terminalSafeJson, visibleEscape } from "../util/terminal-safe.js";
 import type { Notification } from "./notification.js";
 
 /**
@@ -25,14 +26,28 @@ export interface CefOptions {
   readonly publicUrl?: string;
 }
 
-/** A header field: `\` and `|` escaped; a header has no line breaks, so CR/LF become spaces. */
+/*
+ * Characters never written raw: controls (C0, DEL, C1 — ESC and the one-byte CSI 0x9b drive the terminal of
+ * whoever reads the SIEM's raw events), format characters (bidi overrides and isolates reorder a console's
+ * line), U+2028/U+2029 and lone surrogates (util/terminal-safe). CEF has no escape for them, so each is written
+ * as the visible text `\x1b` / `\u202e`, its backslash escaped like any other: the reader sees it was there.
+ */
+
+/**
+ * A header field: `\` and `|` escaped; a header has no line breaks, so CR/LF become spaces; any other control
+ * or format character becomes the text `\xNN` / `\uNNNN`.
+ */
 export function cefHeaderEscape(value: string): string {
-  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, " ");
+  return replaceUnsafe(value.replace(/\r\n|[\r\n]/g, " "), visibleEscape).replace(/[\\|]/g, (c) => `\\${c}`);
 }
 
-/** An extension value: `\` and `=` escaped, CR and LF written as `\r` and `\n` (the record stays one line). */
+/**
+ * An extension value: `\` and `=` escaped, CR and LF written as `\r` and `\n` (the record stays one line), any
+ * other control or format character as the text `\xNN` / `\uNNNN` (on the wire `\\x1b`).
+ */
 export function cefValueEscape(value: string): string {
-  return value.replace(/[\\=\r\n]/g, (c) => (c === "\r" ? "\\r" : c === "\n" ? "\\n" : `\\${c}`));
+  const escaped = value.replace(/[\\=\r\n]/g, (c) => (c === "\r" ? "\\r" : c === "\n" ? "\\n" : `\\${c}`));
+  return replaceUnsafe(escaped, (c) => `\\${visibleEscape(c)}`);
 }
 
 /** Milliseconds since the epoch of an RFC 3339 time (CEF's `rt`, `start`, `end` and date fields), or undefined. */
@@ -94,7 +109,8 @@ export function cefExtension(n: Notification, opts: Pick<CefOptions, "publicUrl"
     ["flexString2Label", "remediation"],
     ["flexString2", a.remediation],
     ["cs6Label", "details"],
-    ["cs6", JSON.stringify(a.details)],
+    // JSON with DEL, C1 and bidi characters as \uXXXX: still the same JSON once the CEF value is unescaped.
+    ["cs6", terminalSafeJson(a.details)],
   );
   return pairs.filter((p): p is [string, string] => p[1] !== undefined && p[1] !== "");
 }

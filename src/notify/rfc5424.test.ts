@@ -20,6 +20,7 @@ import {
 } from "./rfc5424.js";
 import type { SyslogMessage } from "./rfc5424.js";
 import { sampleNotification } from "./sample.js";
+import { terminalSafe } from "../util/terminal-safe.js";
 
 const NOW = new Date("2025-03-01T10:00:00Z");
 const NASTY = 'a\\b|c=d"e]f\r\ng<script>x</script> é 😀';
@@ -52,14 +53,18 @@ test("alert severity maps to syslog severity: critical 2, high 3, medium 4, low 
   assert.deepEqual(SYSLOG_SEVERITY, { critical: 2, high: 3, medium: 4, low: 5, info: 6 });
 });
 
-test('PARAM-VALUE escapes ", \\ and ] and nothing else', () => {
+test('PARAM-VALUE escapes ", \\ and ], and writes control and bidi characters as visible text', () => {
   const table: [string, string][] = [
     ["plain", "plain"],
     ['say "hi"', 'say \\"hi\\"'],
     ["a\\b", "a\\\\b"],
     ["[x]", "[x\\]"],
     ["a=b|c", "a=b|c"],
-    ["é\n😀", "é\n😀"],
+    ["é 😀", "é 😀"],
+    ["é\n😀", "é\\\\n😀"],
+    ["\x1b]0;pwned\x07", "\\\\x1b\\]0;pwned\\\\x07"],
+    ["csi\x9b2J nul\x00 del\x7f", "csi\\\\x9b2J nul\\\\x00 del\\\\x7f"],
+    ["\u202egpj.exe\u2066", "\\\\u202egpj.exe\\\\u2066"],
   ];
   for (const [input, want] of table) assert.equal(sdParamEscape(input), want, JSON.stringify(input));
 });
@@ -129,6 +134,8 @@ test("a notification's structured data carries its ids, every metacharacter esca
   };
   const bytes = formatSyslogMessage(notificationSyslogMessage(n, OPTS));
   const p = parseRfc5424(bytes);
+  // CR and LF have no PARAM-VALUE escape: they arrive as the visible text \r \n (CEF has its own escapes).
+  const shown = NASTY.replace("\r", "\\r").replace("\n", "\\n");
   assert.equal(p.pri, 10 * 8 + 3);
   assert.equal(p.version, 1);
   assert.equal(p.timestamp, n.createdAt);
@@ -138,7 +145,7 @@ test("a notification's structured data carries its ids, every metacharacter esca
   assert.equal(p.msgId, "domain-takeover");
   assert.deepEqual(p.structuredData, {
     "certwatch@32473": {
-      notificationId: NASTY,
+      notificationId: shown,
       notification: "opened",
       alertId: n.alert.id,
       eventId: "42",
@@ -167,4 +174,54 @@ test("over the limit the MSG is cut at a UTF-8 boundary, outside an escape, and 
   }
   const short = formatSyslogMessage(message("fits"), 1000);
   assert.ok(!short.toString().includes(TRUNCATION_MARKER));
+});
+
+/** Every character that must never go on the wire raw: C0, DEL, C1 (0x9b is CSI), bidi and format characters. */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const HOSTILE = "\x1b]0;pwned\x07 \x1b[31mred \x9b2J nul\x00 del\x7f \u202egpj.exe \u2066iso\u2069";
+
+/** The message bytes after the header's BOM (which is U+FEFF by design) as text. */
+function withoutBom(bytes: Buffer): string {
+  const bom = bytes.indexOf(Buffer.from([0xef, 0xbb, 0xbf]));
+  return bytes.subarray(0, bom).toString("utf8") + bytes.subarray(bom + 3).toString("utf8");
+}
+
+test("a hostile alert (ESC/BEL/OSC, CSI 0x9b, NUL, bidi) puts no raw control on the wire, CEF or JSON", () => {
+  const base = sampleNotification(NOW);
+  const n: Notification = {
+    ...base,
+    id: `id${HOSTILE}`,
+    alert: {
+      ...base.alert,
+      name: `hsts-missing${HOSTILE}`,
+      subject: `www.example.com${HOSTILE}`,
+      certificate: {
+        sha256: "ab".repeat(32),
+        serialNumber: "01",
+        subject: `CN=${HOSTILE}, O=\u202eEvil`,
+        issuer: `CN=${HOSTILE}`,
+        dnsNames: [],
+        ipAddresses: [],
+        notBefore: "2025-01-01T00:00:00Z",
+        notAfter: "2025-04-01T00:00:00Z",
+      },
+      details: { error: HOSTILE },
+    },
+  };
+  for (const format of ["cef", "json"] as const) {
+    const bytes = formatSyslogMessage(
+      notificationSyslogMessage(n, { ...OPTS, hostname: `h\x1b${HOSTILE}`, appName: `a\x07`, format }),
+    );
+    const text = withoutBom(bytes);
+    assert.ok(!RAW_CONTROL.test(text), `${format}: ${JSON.stringify(text)}`);
+    const p = parseRfc5424(bytes);
+    assert.equal(p.hostname, "-");
+    assert.equal(p.appName, "-");
+    assert.equal(p.msgId, "hsts-missing]0;pwned[31mred2Jnul");
+    assert.equal(p.structuredData["certwatch@32473"]?.notificationId, `id${terminalSafe(HOSTILE)}`);
+    if (format === "json")
+      assert.deepEqual(JSON.parse(p.msg), JSON.parse(JSON.stringify(notificationJson(n))));
+    else assert.equal(parseCef(p.msg).extension.cs4, `CN=${terminalSafe(HOSTILE)}, O=\\u202eEvil`);
+  }
 });

@@ -4,6 +4,7 @@
  * host name, process id and size limit are passed in.
  */
 import type { Severity } from "../events.js";
+import { jsonAsciiControls, replaceUnsafe, visibleEscape } from "../util/terminal-safe.js";
 import { cefRecord } from "./cef.js";
 import type { Notification } from "./notification.js";
 import { notificationJson } from "./notification.js";
@@ -66,9 +67,16 @@ export function printableField(value: string, max: number): string {
   return kept === "" ? NILVALUE : kept;
 }
 
-/** A PARAM-VALUE: `"`, `\` and `]` escaped with a backslash (RFC 5424 §6.3.3). */
+/**
+ * A PARAM-VALUE: `"`, `\` and `]` escaped with a backslash (RFC 5424 §6.3.3). Control and format characters
+ * (C0, DEL, C1, bidi, U+2028/9) have no escape of their own: each is written as the text `\xNN` / `\uNNNN`,
+ * its backslash escaped (`\\x1b` on the wire), so none reaches a receiver or its console raw.
+ */
 export function sdParamEscape(value: string): string {
-  return value.replace(/["\\\]]/g, (c) => `\\${c}`);
+  return replaceUnsafe(
+    value.replace(/["\\\]]/g, (c) => `\\${c}`),
+    (c) => `\\${visibleEscape(c)}`,
+  );
 }
 
 function isSdName(name: string): boolean {
@@ -150,7 +158,8 @@ export function notificationSyslogMessage(n: Notification, o: NotificationSyslog
   const msg =
     o.format === "cef"
       ? cefRecord(n, { version: o.version, ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}) })
-      : JSON.stringify(notificationJson(n));
+      : // DEL, C1 and bidi characters as \uXXXX: the same JSON, nothing raw on the wire.
+        jsonAsciiControls(JSON.stringify(notificationJson(n)));
   return {
     header: {
       facility: o.facility,

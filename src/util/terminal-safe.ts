@@ -31,6 +31,11 @@ export function visibleEscape(c: string): string {
   return `\\u{${cp.toString(16)}}`;
 }
 
+/** `text` with every character of the set above replaced by `fn(character)`: for formats with escapes of their own. */
+export function replaceUnsafe(text: string, fn: (c: string) => string): string {
+  return text.replace(UNSAFE, fn);
+}
+
 /**
  * `text` with every control, format and separator character written as a visible escape: one line that a
  * terminal shows as it is. With `keepNewlines`, LF stays a line break (multi-line messages of our own that
