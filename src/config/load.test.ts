@@ -1,13 +1,14 @@
 /**
  * @module config/load.test
- * Reading config files from disk: path resolution against the file's directory, and file-level errors.
+ * Reading config files from disk: path resolution against the file's directory, and file-level errors (syntax,
+ * duplicate keys, nesting) with a position, one line each.
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ConfigError, defaultConfigPath, loadConfig } from "./load.js";
+import { ConfigError, defaultConfigPath, loadConfig, parseConfig } from "./load.js";
 
 let dir: string;
 before(async () => {
@@ -26,6 +27,17 @@ async function rejection(path: string): Promise<ConfigError> {
     return e;
   }
   assert.fail(`expected ${path} to be rejected`);
+}
+
+function syntaxError(text: string, file: string): ConfigError {
+  try {
+    parseConfig(text, file);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    assert.equal(e.code, "CONFIG_SYNTAX", e.message);
+    return e;
+  }
+  assert.fail(`expected ${JSON.stringify(text.slice(0, 40))} to be rejected`);
 }
 
 describe("loadConfig", () => {
@@ -95,6 +107,88 @@ describe("loadConfig", () => {
     assert.ok(
       err.message.endsWith(`bad.yaml:2:10: endpoints[0].url: must be an https:// URL (got "ftp://x")`),
     );
+  });
+
+  it("a JSON syntax error has file:line:column and no quoted text, whatever V8 would have said", async () => {
+    const file = join(dir, "quotes.json");
+    // V8 reports these two without a position and quotes the text around them (newlines included).
+    await writeFile(file, "{\n  \"domains\": [\n    'a.example'\n  ]\n}\n");
+    const err = await rejection(file);
+    assert.equal(err.code, "CONFIG_SYNTAX");
+    assert.deepEqual(err.issues, [
+      {
+        path: "",
+        message: 'JSON syntax error: expected a value, found "\'" (JSON strings use double quotes)',
+        line: 3,
+        column: 5,
+      },
+    ]);
+    assert.ok(err.message.endsWith("quotes.json:3:5: " + (err.issues[0]?.message ?? "")), err.message);
+    assert.match(
+      syntaxError('{"domains": [tru]}', "c.json").message,
+      /^c\.json:1:14: JSON syntax error: expected a value, found "t"$/,
+    );
+    assert.match(
+      syntaxError('{\n  "domains": []\n', "c.json").message,
+      /^c\.json:3:1: JSON syntax error: expected "," or "}", found the end of the file$/,
+    );
+    // What only YAML allows stays refused in a .json file.
+    assert.match(
+      syntaxError('{\n  # a comment\n  "domains": []\n}', "c.json").message,
+      /^c\.json:2:3: JSON syntax error: expected a "quoted" key, found "#"$/,
+    );
+  });
+
+  it("a key given twice in a JSON file is an error at the second, like in YAML", () => {
+    const err = syntaxError('{\n  "domains": ["a.example"],\n  "scan": {},\n  "domains": []\n}', "c.json");
+    assert.deepEqual(err.issues, [
+      {
+        path: "",
+        message: 'JSON syntax error: key "domains" appears twice (first at 2:3)',
+        line: 4,
+        column: 3,
+      },
+    ]);
+    assert.match(
+      syntaxError('{"scan": {"hsts": true, "hsts": false}}', "c.json").message,
+      /^c\.json:1:25: JSON syntax error: key "hsts" appears twice/,
+    );
+  });
+
+  it("100,000 levels of nesting are a syntax error with a position, in JSON and in YAML", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    for (const [text, file, line, column] of [
+      [`{"domains": ${deep}}`, "c.json", 1, 76],
+      [deep, "c.json", 1, 65],
+      [`domains: ${deep}\n`, "c.yaml", 1, 73],
+      [`notify: ${"{a: ".repeat(100_000)}1${"}".repeat(100_000)}\n`, "c.yaml", 1, 261],
+      // Block nesting: each level indented one more space.
+      [
+        `a:\n${Array.from({ length: 5000 }, (_, i) => `${" ".repeat(i + 1)}- `).join("\n")}x\n`,
+        "c.yaml",
+        65,
+        65,
+      ],
+    ] as const) {
+      const err = syntaxError(text, file);
+      const kind = file.endsWith(".json") ? "JSON" : "YAML";
+      assert.deepEqual(
+        err.issues,
+        [{ path: "", message: `${kind} syntax error: nesting deeper than 64 levels`, line, column }],
+        `${file}: ${text.slice(0, 30)}`,
+      );
+    }
+    // 64 levels pass (the top-level mapping is the first): the schema judges the value.
+    const ok = `${"[".repeat(63)}${"]".repeat(63)}`;
+    for (const [text, file] of [
+      [`{"domains": ${ok}}`, "c.json"],
+      [`domains: ${ok}`, "c.yaml"],
+    ] as const) {
+      assert.throws(
+        () => parseConfig(text, file),
+        (e: unknown) => e instanceof ConfigError && e.code === "CONFIG_INVALID",
+      );
+    }
   });
 
   it("defaultConfigPath is ./certwatch.yaml", () => {

@@ -5,9 +5,10 @@
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, extname, isAbsolute, relative, resolve } from "node:path";
-import type { Document, Node } from "yaml";
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
+import type { CST, Document, Node } from "yaml";
+import { Composer, Lexer, LineCounter, Parser, YAMLParseError, isMap, isScalar, isSeq } from "yaml";
 import type { z } from "zod";
+import { checkJson, lineColumn } from "./json-check.js";
 import type { Config, ResolvedConfig } from "./schema.js";
 import { configSchema, quote } from "./schema.js";
 
@@ -51,7 +52,9 @@ function displayPath(file: string): string {
 
 function formatIssue(file: string, i: ConfigIssue): string {
   const at = i.line === undefined ? "" : `:${i.line}:${i.column ?? 1}`;
-  return `${displayPath(file)}${at}: ${i.path === "" ? "" : `${i.path}: `}${i.message}`;
+  // One line per issue, whatever a parser's message held (a caller splits the text on newlines).
+  const message = i.message.replace(/\r?\n|\r/g, " ");
+  return `${displayPath(file)}${at}: ${i.path === "" ? "" : `${i.path}: `}${message}`;
 }
 
 /** `endpoints[1].url`, `severity["42"]`. */
@@ -221,21 +224,61 @@ export function configFromObject(obj: unknown, file: string, source?: Source): R
   return resolveConfig(r.data, abs);
 }
 
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split("\n");
-  return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
-}
+/**
+ * Objects and lists nested deeper than this are refused before anything recurses over them (the YAML composer,
+ * toJS and zod all do): a config nests a handful of levels; a hundred thousand `[` is an attack or an accident.
+ */
+export const MAX_CONFIG_DEPTH = 64;
 
 function parseJson(text: string, file: string): unknown {
+  const fault = checkJson(text, MAX_CONFIG_DEPTH);
+  if (fault !== undefined) {
+    const message = `JSON syntax error: ${fault.message}`;
+    throw new ConfigError("CONFIG_SYNTAX", file, [{ path: "", message, ...lineColumn(text, fault.offset) }]);
+  }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
+    // checkJson accepts only what JSON.parse does; should they ever differ, still one line and no quoted text.
     const raw = e instanceof Error ? e.message : String(e);
-    const offset = /at position (\d+)/.exec(raw)?.[1];
-    const message = `JSON syntax error: ${raw.replace(/ in JSON at position \d+.*$/s, "")}`;
-    const at = offset === undefined ? {} : lineColumn(text, Number(offset));
-    throw new ConfigError("CONFIG_SYNTAX", file, [{ path: "", message, ...at }]);
+    const message = `JSON syntax error: ${(raw.split(/[,\n]/)[0] ?? "").trim()}`;
+    throw new ConfigError("CONFIG_SYNTAX", file, [{ path: "", message }]);
   }
+}
+
+const COLLECTIONS: ReadonlySet<string> = new Set(["block-map", "block-seq", "flow-collection"]);
+
+/**
+ * parseDocument, with nesting bounded while the (iterative) parser runs and before the (recursive) composer
+ * sees the tokens. Returns the document, or the offset where nesting went past MAX_CONFIG_DEPTH.
+ */
+function parseYaml(text: string, lines: LineCounter): Document | { tooDeepAt: number } {
+  const parser = new Parser(lines.addNewLine);
+  const tokens: CST.Token[] = [];
+  lines.addNewLine(0);
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // The stack also holds the document and the token being built: count collections only when it could matter.
+    if (parser.stack.length > MAX_CONFIG_DEPTH) {
+      const depth = parser.stack.filter((t) => COLLECTIONS.has(t.type)).length;
+      if (depth > MAX_CONFIG_DEPTH) return { tooDeepAt: Math.max(0, parser.offset - lexeme.length) };
+    }
+  }
+  for (const token of parser.end()) tokens.push(token);
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  const docs = [...composer.compose(tokens, true, text.length)];
+  const [doc, second] = docs;
+  if (doc === undefined) throw new Error("the YAML composer returned no document"); // compose(…, true) always does
+  if (second !== undefined) {
+    doc.errors.push(
+      new YAMLParseError(
+        second.range.slice(0, 2) as [number, number],
+        "MULTIPLE_DOCS",
+        "Source contains multiple documents",
+      ),
+    );
+  }
+  return doc;
 }
 
 /** Validates config text (YAML, or JSON when `file` ends in .json); `file` names it and anchors relative paths. */
@@ -243,7 +286,13 @@ export function parseConfig(text: string, file: string): ResolvedConfig {
   const abs = resolve(file);
   const json = extname(abs).toLowerCase() === ".json" ? parseJson(text, abs) : undefined;
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseYaml(text, lines);
+  if ("tooDeepAt" in doc) {
+    // Valid JSON is checked for depth above; this is YAML.
+    const { line, col } = lines.linePos(doc.tooDeepAt);
+    const message = `YAML syntax error: nesting deeper than ${MAX_CONFIG_DEPTH} levels`;
+    throw new ConfigError("CONFIG_SYNTAX", abs, [{ path: "", message, line, column: col }]);
+  }
   if (json !== undefined)
     return configFromObject(json, abs, doc.errors.length === 0 ? { doc, lines } : undefined);
   if (doc.errors.length > 0) {
