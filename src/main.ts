@@ -32,7 +32,7 @@ import { loadTrustStore, TrustFileError } from "./pki/trust-store.js";
 import { createDnsClient } from "./sources/dns/resolver.js";
 import { RevocationSource } from "./sources/revocation/revocation-source.js";
 import { probeEndpoint } from "./sources/tls/prober.js";
-import { openStore, StoreOpenError } from "./store/open.js";
+import { openStore, StoreCorruptError, StoreOpenError } from "./store/open.js";
 import { compareAlerts } from "./store/kysely-store.js";
 import { runDomains } from "./app/domains/run.js";
 import {
@@ -74,6 +74,8 @@ function say(io: Io, line: string): void {
 const EXIT_OK = 0;
 const EXIT_FINDINGS = 1;
 const EXIT_USAGE = 2;
+/** The store cannot be used: its database file is corrupt, not a database, or cannot be opened or written. */
+const EXIT_STORE = 3;
 
 export async function main(
   argv: readonly string[],
@@ -92,6 +94,10 @@ export async function main(
   try {
     return await run(args, io);
   } catch (e) {
+    if (e instanceof StoreCorruptError || (e instanceof StoreOpenError && e.code === "STORE_OPEN_FAILED")) {
+      io.stderr.write(`certwatch: ${terminalSafe(e.message)}\n`);
+      return EXIT_STORE;
+    }
     if (
       e instanceof ConfigError ||
       e instanceof TrustFileError ||

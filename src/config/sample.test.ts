@@ -3,7 +3,7 @@
  * The sample `certwatch init` writes is valid, shows a real scan, and never replaces a file unasked.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -47,6 +47,27 @@ describe("sample config", () => {
     assert.equal(await readFile(file, "utf8"), "domains: [contoso.com]\n");
     await writeSampleConfig(file, { force: true });
     assert.equal(await readFile(file, "utf8"), SAMPLE_CONFIG);
+  });
+
+  it("creates the file 0600 whatever the umask, and a forced overwrite keeps the owner's mode", async () => {
+    const mode = async (f: string) => ((await stat(f)).mode & 0o777).toString(8);
+    const before = process.umask(0);
+    try {
+      for (const umask of [0o000, 0o022, 0o277]) {
+        process.umask(umask);
+        const file = join(dir, `private-${umask.toString(8)}.yaml`);
+        await writeSampleConfig(file);
+        assert.equal(await mode(file), "600", `umask ${umask.toString(8)}`);
+      }
+    } finally {
+      process.umask(before);
+    }
+    const theirs = join(dir, "theirs.yaml");
+    await writeFile(theirs, "domains: []\n");
+    await chmod(theirs, 0o640);
+    await writeSampleConfig(theirs, { force: true });
+    assert.equal(await mode(theirs), "640");
+    assert.equal(await readFile(theirs, "utf8"), SAMPLE_CONFIG);
   });
 
   it("says why it cannot write", async () => {

@@ -2,7 +2,8 @@
  * @module config/sample
  * The commented certwatch.yaml that `certwatch init` writes: every key, its default, and what it is for.
  */
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError } from "./load.js";
 
@@ -159,7 +160,12 @@ export interface WriteSampleOptions {
 export async function writeSampleConfig(path: string, options: WriteSampleOptions = {}): Promise<string> {
   const file = resolve(path);
   try {
-    await writeFile(file, SAMPLE_CONFIG, { flag: options.force === true ? "w" : "wx", mode: 0o644 });
+    const fh = await openForWriting(file, options.force === true);
+    try {
+      await fh.writeFile(SAMPLE_CONFIG);
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
@@ -170,4 +176,26 @@ export async function writeSampleConfig(path: string, options: WriteSampleOption
     throw new ConfigError("CONFIG_UNWRITABLE", file, [{ path: "", message }]);
   }
   return file;
+}
+
+/**
+ * A new file is created 0600, and set to 0600 again before a byte is written, whatever the umask: a config names
+ * internal hosts and where secrets live. With `force`, an existing file is truncated and keeps the mode its owner
+ * chose (it is never re-created with another).
+ */
+async function openForWriting(file: string, force: boolean): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, "wx", 0o600);
+  } catch (e) {
+    if (!force || (e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return open(file, constants.O_WRONLY | constants.O_TRUNC);
+  }
+  try {
+    await fh.chmod(0o600);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  return fh;
 }

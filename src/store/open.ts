@@ -5,11 +5,16 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
-import { openSqliteStore } from "./sqlite.js";
+import { openSqliteStore, StoreCorruptError } from "./sqlite.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import type { Store } from "./store.js";
 
-/** An error opening the store; `code` tells a bad URL from an unusable database. */
+export { StoreCorruptError } from "./sqlite.js";
+
+/**
+ * An error opening the store; `code` tells a bad URL (a configuration error) from an unusable database. A
+ * damaged database file is a StoreCorruptError instead, whenever it is found.
+ */
 export class StoreOpenError extends Error {
   constructor(
     readonly code: "STORE_URL_INVALID" | "STORE_UNSUPPORTED" | "STORE_OPEN_FAILED",
@@ -74,12 +79,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   try {
     store = openSqliteStore(path, options.routes ?? []);
   } catch (e) {
+    if (e instanceof StoreCorruptError) throw e; // its message already names the file and what to do
     throw new StoreOpenError("STORE_OPEN_FAILED", messageOf(e), { cause: e });
   }
   try {
     await store.migrate();
   } catch (e) {
     await store.close().catch(() => undefined);
+    if (e instanceof StoreCorruptError) throw e;
     throw new StoreOpenError(
       "STORE_OPEN_FAILED",
       `cannot migrate the SQLite store ${path}: ${messageOf(e)}`,

@@ -3,14 +3,14 @@
  * The store contract on SQLite (temp file and in-memory), plus what only SQLite has: files, pragmas, speed.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { at, certificate, draft, endpoint, observation, run, T0 } from "./contract-fixtures.js";
 import { MIGRATION_TABLE } from "./migrations/index.js";
-import { openStore, sqlitePathOf, StoreOpenError } from "./open.js";
+import { openStore, sqlitePathOf, StoreCorruptError, StoreOpenError } from "./open.js";
 import { storeContract } from "./store.contract.js";
 import { ctStoreContract } from "./ct-store.contract.js";
 import { outboxContract } from "./outbox.contract.js";
@@ -24,6 +24,26 @@ storeContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 storeContract("SQLite in memory", () => openStore("sqlite::memory:"));
 ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
+
+/** A store file with 400 alerts whose details fill a few hundred pages, closed and checkpointed. */
+async function filledDb(): Promise<string> {
+  const path = tempDb();
+  const store = await openStore(`sqlite:${path}`);
+  const pad = "x".repeat(2000);
+  const findings = Array.from({ length: 400 }, (_, i) =>
+    draft("hsts-missing", `h${i}`, { endpoint: endpoint(`h${i}.contoso.com`), details: { pad } }),
+  );
+  await store.recordRun(run("tls:filled", T0, findings));
+  await store.close();
+  return path;
+}
+
+function assertOneLineCorruption(e: Error, path: string, what: RegExp): void {
+  assert.ok(!e.message.includes("\n"), e.message);
+  assert.ok(e.message.startsWith(`the database file ${path} `), e.message);
+  assert.match(e.message, what);
+  assert.match(e.message, /restore it from a backup, or move it aside/);
+}
 
 void describe("SQLite store", () => {
   void it("keeps its data when the file is reopened", async () => {
@@ -61,20 +81,103 @@ void describe("SQLite store", () => {
     }
   });
 
+  void it("creates the database file and its -wal and -shm files 0600, whatever the umask", async () => {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    const before = process.umask(0);
+    try {
+      for (const umask of [0o000, 0o022, 0o077]) {
+        process.umask(umask);
+        const path = tempDb();
+        const store = await openStore(`sqlite:${path}`);
+        try {
+          await store.recordRun(run("tls:modes", T0, [draft("hsts-missing", "modes")]));
+          for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+            assert.equal(mode(p).toString(8), "600", `${p} with umask ${umask.toString(8)}`);
+          }
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      process.umask(before);
+    }
+  });
+
+  void it("keeps the mode of a database file that already exists", async () => {
+    const path = tempDb();
+    await (await openStore(`sqlite:${path}`)).close();
+    chmodSync(path, 0o640);
+    await (await openStore(`sqlite:${path}`)).close();
+    assert.equal((statSync(path).mode & 0o777).toString(8), "640");
+  });
+
   void it("creates the parent directory", async () => {
     const path = join(dir, "nested", "deeper", "certwatch.db");
     await (await openStore(`sqlite:${path}`)).close();
     assert.equal(sqlitePathOf(`sqlite://${path}`), path);
   });
 
-  void it("names the file when it is not a database", async () => {
+  void it("names the file when it is not a database, and says what to do", async () => {
     const path = tempDb();
     writeFileSync(path, "this is not an SQLite database, just text ".repeat(200));
     await assert.rejects(openStore(`sqlite:${path}`), (e: unknown) => {
-      assert.ok(e instanceof StoreOpenError);
-      assert.equal(e.code, "STORE_OPEN_FAILED");
-      assert.ok(e.message.includes(path), e.message);
-      assert.match(e.message, /not a database/);
+      assert.ok(e instanceof StoreCorruptError, String(e));
+      assert.equal(e.sqliteCode, "SQLITE_NOTADB");
+      assert.equal(e.file, path);
+      assertOneLineCorruption(
+        e,
+        path,
+        /is not an SQLite database.*\(SQLITE_NOTADB: file is not a database\)/,
+      );
+      return true;
+    });
+  });
+
+  void it("a file damaged in the middle fails the query that meets it, naming the file", async () => {
+    const path = await filledDb();
+    // Overwrite the alerts table's pages (not its root, not the schema): opening and migrating still work.
+    const db = new Database(path, { readonly: true });
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    const pages = db
+      .prepare("select pageno from dbstat where name = 'alerts' and pagetype != 'internal' order by pageno")
+      .pluck()
+      .all() as number[];
+    db.close();
+    assert.ok(pages.length > 20, `alerts spans ${pages.length} pages`);
+    const bytes = readFileSync(path);
+    for (const p of pages.slice(1)) bytes.fill(0x5a, (p - 1) * pageSize, p * pageSize);
+    writeFileSync(path, bytes);
+
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      await assert.rejects(store.listAlerts({ status: "all" }), (e: unknown) => {
+        assert.ok(e instanceof StoreCorruptError, String(e));
+        assert.match(e.sqliteCode, /^SQLITE_CORRUPT/);
+        assertOneLineCorruption(
+          e,
+          path,
+          /is corrupt \(SQLITE_CORRUPT\w*: database disk image is malformed\)/,
+        );
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  void it("a truncated file is reported as corrupt, at open or at the first query", async () => {
+    const path = await filledDb();
+    truncateSync(path, Math.floor(readFileSync(path).length / 3));
+    const listed = openStore(`sqlite:${path}`).then(async (store) => {
+      try {
+        return await store.listAlerts({ status: "all" });
+      } finally {
+        await store.close();
+      }
+    });
+    await assert.rejects(listed, (e: unknown) => {
+      assert.ok(e instanceof StoreCorruptError, String(e));
+      assertOneLineCorruption(e, path, /is corrupt \(SQLITE_CORRUPT/);
       return true;
     });
   });
