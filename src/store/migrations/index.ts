@@ -1,6 +1,7 @@
 /**
  * @module store/migrations
- * The versioned schema, provided in code (no files read at run time) and applied with Kysely's Migrator.
+ * The versioned schema, provided in code (no files read at run time) and applied with Kysely's Migrator, under
+ * the dialect's migration lock so that processes opening one database at once migrate it one after the other.
  */
 import { Migrator } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
@@ -30,14 +31,24 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
-/** Apply every pending migration; a no-op when the schema is current. */
+/**
+ * Apply every pending migration; a no-op when the schema is current. Another process migrating the same database
+ * is waited for (the dialect's lock); it will usually have done the work.
+ */
 export async function migrateToLatest(db: Kysely<unknown>, d: StoreDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(d), migrationTableName: MIGRATION_TABLE });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    const msg = error instanceof Error ? error.message : JSON.stringify(error);
-    const what = failed === undefined ? "store migration" : `store migration ${failed}`;
-    throw new Error(`${what} failed: ${msg}`, { cause: error });
-  }
+  await d.withMigrationLock(db, async (conn) => {
+    const migrator = new Migrator({
+      db: conn,
+      provider: new InCodeProvider(d),
+      migrationTableName: MIGRATION_TABLE,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      const failed = results?.find((r) => r.status === "Error")?.migrationName;
+      const msg = error instanceof Error ? error.message : JSON.stringify(error);
+      const what = failed === undefined ? "store migration" : `store migration ${failed}`;
+      // Thrown inside the lock: SQLite rolls the whole migration back.
+      throw new Error(`${what} failed: ${msg}`, { cause: error });
+    }
+  });
 }
