@@ -1,13 +1,16 @@
 /**
  * @module util/http-get.test
  * Bounded GET against a local server: bodies and statuses, gzip/deflate, caps on wire and decoded size (a
- * gzip bomb), bad encodings, bodies cut short, timeouts, refused connections, aborts and keep-alive reuse.
+ * gzip bomb), bad encodings, bodies cut short, timeouts, refused connections, aborts and keep-alive reuse;
+ * redirects and the address policy (after DNS resolution, on every hop) against servers on 127.0.0.1 and
+ * 127.0.0.2, with a test resolver.
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { isIP, type AddressInfo, type LookupFunction, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
+import type { AddressPolicy } from "./address-policy.js";
 import { HttpClient, httpGet, type HttpGetResult } from "./http-get.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -231,5 +234,216 @@ describe("httpGet", () => {
       client.destroy();
       await s.close();
     }
+  });
+});
+
+/** A server on `host` that records each request's path and headers, with handlers by path. */
+async function recorder(
+  host: string,
+  port: number,
+  routes: Record<string, Handler>,
+): Promise<{
+  port: number;
+  seen: { path: string; headers: IncomingMessage["headers"] }[];
+  close(): Promise<void>;
+}> {
+  const seen: { path: string; headers: IncomingMessage["headers"] }[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    seen.push({ path, headers: req.headers });
+    (routes[path] ?? send("not found", {}, 404))(req, res);
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const redirectTo =
+  (location: string, status = 302): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { location, "content-length": 0 });
+    res.end();
+  };
+
+/** A resolver for test names: each name maps to its addresses (a function of the call count for rebinding). */
+function fakeLookup(names: Record<string, (call: number) => string[]>): LookupFunction {
+  const calls = new Map<string, number>();
+  return (hostname, options, callback) => {
+    const answer = names[hostname];
+    if (answer === undefined) {
+      const e: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+      e.code = "ENOTFOUND";
+      setImmediate(() => callback(e, options.all === true ? [] : ""));
+      return;
+    }
+    const n = calls.get(hostname) ?? 0;
+    calls.set(hostname, n + 1);
+    const list = answer(n).map((address) => ({ address, family: isIP(address) }));
+    setImmediate(() => {
+      if (options.all === true) callback(null, list);
+      else callback(null, list[0]?.address ?? "", list[0]?.family ?? 4);
+    });
+  };
+}
+
+describe("HttpClient: redirects and the address policy", () => {
+  // 127.0.0.1 stands for the public internet and 127.0.0.2 for a forbidden address, on the same port: a
+  // request that reached the marker would be seen by it, so "refused" is proven by its empty log.
+  const MARKER = "127.0.0.2";
+  const policy: AddressPolicy = (a) => (a === MARKER || a === "::ffff:7f00:2" ? "the test's marker" : null);
+  let marker: Awaited<ReturnType<typeof recorder>>;
+  let open: Awaited<ReturnType<typeof recorder>>;
+  let port: number;
+  const names = {
+    "open.test": () => ["127.0.0.1"],
+    "marker.test": () => [MARKER],
+    "mixed.test": () => [MARKER, "127.0.0.1"],
+    "rebind.test": (call: number) => (call === 0 ? ["127.0.0.1"] : [MARKER]),
+  };
+  let client: HttpClient;
+  const on = (host: string, path: string): string => `http://${host}:${port}${path}`;
+
+  before(async () => {
+    marker = await recorder(MARKER, 0, { "/x": send("marker"), "/secret": send("metadata") });
+    port = marker.port;
+    open = await recorder("127.0.0.1", port, {
+      "/x": send("open"),
+      "/echo": (req, res) => send(JSON.stringify(req.headers))(req, res),
+      "/r1": redirectTo("/r2", 301),
+      "/r2": redirectTo("/r3", 307),
+      "/r3": redirectTo("/x", 308),
+      "/see-other": redirectTo("/x", 303),
+      "/loop": redirectTo("/loop"),
+      "/to-marker-literal": redirectTo(`http://${MARKER}:${port}/secret`),
+      "/to-marker-name": redirectTo(`http://marker.test:${port}/secret`),
+      "/to-mapped": redirectTo(`http://[::ffff:127.0.0.2]:${port}/secret`),
+      "/to-ftp": redirectTo("ftp://files.test/secret-path"),
+      "/no-location": (_req, res) => res.writeHead(302, { "content-length": 0 }).end(),
+      "/to-other-origin": redirectTo(`http://open.test:${port}/echo`),
+      "/der-huge": (_req, res) => {
+        res.writeHead(200);
+        res.write(Buffer.from([0x30, 0x84, 0x10, 0, 0, 0]));
+      },
+    });
+    client = new HttpClient({ keepAlive: false, addressPolicy: policy, lookup: fakeLookup(names) });
+  });
+  after(async () => {
+    client.destroy();
+    await marker.close();
+    await open.close();
+  });
+
+  const markerSaw = (): string[] => marker.seen.map((s) => s.path);
+
+  it("follows up to maxRedirects redirects of any kind, and returns a redirect as an answer by default", async () => {
+    const r = expectOk(await client.get(on("open.test", "/r1"), { ...opts, maxRedirects: 3 }));
+    assert.equal(r.body.toString(), "open");
+    assert.equal(
+      expectOk(await client.get(on("open.test", "/see-other"), { ...opts, maxRedirects: 1 })).status,
+      200,
+    );
+    assert.equal(expectOk(await client.get(on("open.test", "/r1"), opts)).status, 301);
+  });
+
+  it("stops after maxRedirects, and at a redirect without a usable http(s) Location, without quoting it", async () => {
+    assert.match(
+      expectError(await client.get(on("open.test", "/loop"), { ...opts, maxRedirects: 3 }), "redirect"),
+      /more than 3 redirects/,
+    );
+    assert.equal(open.seen.filter((s) => s.path === "/loop").length, 4);
+    const ftp = expectError(
+      await client.get(on("open.test", "/to-ftp"), { ...opts, maxRedirects: 3 }),
+      "redirect",
+    );
+    assert.match(ftp, /ftp: URL/);
+    assert.doesNotMatch(ftp, /secret-path|files\.test/);
+    expectError(await client.get(on("open.test", "/no-location"), { ...opts, maxRedirects: 3 }), "redirect");
+  });
+
+  it("refuses an IP-literal host the policy forbids, before connecting", async () => {
+    const e = expectError(await client.get(on(MARKER, "/x"), opts), "forbidden-address");
+    assert.match(e, /127\.0\.0\.2 is the test's marker/);
+    const mapped = expectError(await client.get(on("[::ffff:127.0.0.2]", "/x"), opts), "forbidden-address");
+    assert.match(mapped, /::ffff:7f00:2/);
+    assert.deepEqual(markerSaw(), []);
+  });
+
+  it("refuses a name whose addresses the policy forbids, judged after DNS resolution", async () => {
+    const e = expectError(await client.get(on("marker.test", "/x"), opts), "forbidden-address");
+    assert.match(e, /marker\.test resolves to 127\.0\.0\.2, the test's marker/);
+    assert.deepEqual(markerSaw(), []);
+  });
+
+  it("connects only to the allowed addresses of a name that has both", async () => {
+    assert.equal(expectOk(await client.get(on("mixed.test", "/x"), opts)).body.toString(), "open");
+    assert.deepEqual(markerSaw(), []);
+  });
+
+  it("judges the address each connection resolves to: a name rebound to a forbidden address is refused", async () => {
+    assert.equal(expectOk(await client.get(on("rebind.test", "/x"), opts)).body.toString(), "open");
+    expectError(await client.get(on("rebind.test", "/x"), opts), "forbidden-address");
+    assert.deepEqual(markerSaw(), []);
+  });
+
+  it("checks every redirect hop: to a forbidden literal, name or IPv4-mapped form", async () => {
+    for (const path of ["/to-marker-literal", "/to-marker-name", "/to-mapped"]) {
+      const e = expectError(
+        await client.get(on("open.test", path), { ...opts, maxRedirects: 3 }),
+        "forbidden-address",
+      );
+      assert.match(e, /redirect 1 from/, path);
+      assert.doesNotMatch(e, /secret/, path);
+    }
+    assert.deepEqual(markerSaw(), []);
+  });
+
+  it("drops Authorization and Cookie on a redirect to another origin", async () => {
+    const r = expectOk(
+      await client.get(on("127.0.0.1", "/to-other-origin"), {
+        ...opts,
+        maxRedirects: 1,
+        headers: { authorization: "Bearer secret", cookie: "a=b", accept: "text/plain" },
+      }),
+    );
+    const h = JSON.parse(r.body.toString()) as Record<string, string>;
+    assert.equal(h.authorization, undefined);
+    assert.equal(h.cookie, undefined);
+    assert.equal(h.accept, "text/plain");
+  });
+
+  it("without a policy (CT, notifiers) any address is fetched", async () => {
+    const any = new HttpClient({ keepAlive: false });
+    try {
+      assert.equal(expectOk(await any.get(on(MARKER, "/x"), opts)).body.toString(), "marker");
+      assert.deepEqual(markerSaw(), ["/x"]);
+    } finally {
+      any.destroy();
+      marker.seen.length = 0;
+    }
+  });
+
+  it("refuses a body whose first bytes announce more than the cap (sizeFromHead)", async () => {
+    const sizeFromHead = (h: Buffer): number | "need-more" | null =>
+      h.length < 6 ? "need-more" : 6 + h.readUInt32BE(2);
+    const e = expectError(
+      await client.get(on("open.test", "/der-huge"), { ...opts, sizeFromHead }),
+      "too-large",
+    );
+    assert.match(e, /announce 268435462 bytes, over the 1048576-byte cap/);
   });
 });
