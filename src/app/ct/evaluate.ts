@@ -1,7 +1,8 @@
 /**
  * @module app/ct/evaluate
- * The path of a matched entry, top to bottom: its chain (issuer key, root), is it new (CT identity), the
- * inventory and root baseline, then the checks (25, 20, 29). History (backfill) is recorded, never alerted.
+ * The path of a matched entry, top to bottom: is it new (its CT identity, claimed in log order before any
+ * await), its chain (issuer key, root), the inventory and root baseline, then the checks (25, 20, 29).
+ * History (backfill) is recorded, never alerted.
  */
 import type { AlertDraft } from "../../alerts/reconcile.js";
 import { checkCaa, type CaaPolicySeen } from "../../checks/caa.js";
@@ -19,6 +20,7 @@ import type { Fetched } from "../../sources/ct/log-client.js";
 import { identityOfTbs } from "../../sources/ct/tbs.js";
 import type { CtEntryError, CtInventoryRecord, CtRootRecord } from "../../store/ct-records.js";
 import type { CertificateRecord, Store } from "../../store/store.js";
+import { IdentityClaims } from "./identity-claims.js";
 import type { MatchedEntry } from "./logged-entry.js";
 
 export interface EvaluateDeps {
@@ -30,6 +32,11 @@ export interface EvaluateDeps {
   readonly allowedRoots: ReadonlySet<string>;
   readonly draft: (f: Finding) => AlertDraft;
   readonly logLine: (message: string) => void;
+  /**
+   * The identities claimed by the batches in flight of this run, shared by every log read at the same
+   * time; absent, a batch only deduplicates within itself (and against the store).
+   */
+  readonly claims?: IdentityClaims;
 }
 
 export interface LogRef {
@@ -45,6 +52,8 @@ export interface EvaluatedBatch {
   readonly roots: CtRootRecord[];
   readonly findings: AlertDraft[];
   readonly entryErrors: CtEntryError[];
+  /** Drops this batch's identity claims: call once its transaction has committed, or failed. */
+  readonly release: () => void;
 }
 
 interface Resolved {
@@ -113,6 +122,7 @@ function rootOf(
 
 async function resolve(
   m: MatchedEntry,
+  identity: string,
   log: LogRef,
   trust: TrustStore,
   errors: CtEntryError[],
@@ -135,7 +145,6 @@ async function resolve(
   // A precertificate may be signed by a Precertificate Signing Certificate; the leaf names the real issuer.
   const issuerKeySha256 =
     m.entry.issuerKeyHash !== null ? m.entry.issuerKeyHash.toString("hex") : (parsed[0]?.spkiSha256 ?? null);
-  const identity = identityOfTbs(m.tbs);
   return {
     m,
     record: { summary, der, identity, precertificate: m.entry.type === "precert" },
@@ -183,6 +192,7 @@ function logRefDetails(log: LogRef, r: Resolved): Record<string, unknown> {
 
 /**
  * Evaluates the matched entries of one batch in log order. `isHistory(index)` is true for backfilled entries.
+ * The caller calls `release()` on the result once the batch is committed (or has failed).
  */
 export async function evaluateMatches(
   matches: readonly MatchedEntry[],
@@ -190,28 +200,80 @@ export async function evaluateMatches(
   isHistory: (index: number) => boolean,
   deps: EvaluateDeps,
 ): Promise<EvaluatedBatch> {
-  const out: EvaluatedBatch = { certificates: [], inventory: [], roots: [], findings: [], entryErrors: [] };
+  const claims = deps.claims ?? new IdentityClaims();
+  const batch = {};
+  const claimed: string[] = [];
+  const release = () => claims.release(batch, claimed);
+  const out: EvaluatedBatch = {
+    certificates: [],
+    inventory: [],
+    roots: [],
+    findings: [],
+    entryErrors: [],
+    release,
+  };
   if (matches.length === 0) return out;
-  const resolved: Resolved[] = [];
-  for (const m of matches) resolved.push(await resolve(m, log, deps.trust, out.entryErrors));
+  // Who evaluates each certificate is decided here, in log order and before any await: the first entry
+  // of an identity in this batch, unless a batch of another log in flight has claimed it. A
+  // precertificate and its certificate are one identity, so they can never both raise alerts, whatever
+  // order the lookups below finish in.
+  const identities = matches.map((m) => identityOfTbs(m.tbs));
+  const evaluates = new Set<number>();
+  const seen = new Set<string>();
+  matches.forEach((m, i) => {
+    const identity = identities[i] as string;
+    if (m.watchedNames.length === 0 || seen.has(identity)) return;
+    seen.add(identity);
+    if (claims.claim(identity, batch)) {
+      claimed.push(identity);
+      evaluates.add(i);
+    }
+  });
+  try {
+    await evaluateClaimed({ matches, identities, evaluates, claimed }, log, isHistory, deps, out);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return out;
+}
 
-  const known = await deps.store.knownCtIdentities(resolved.map((r) => r.identity));
+interface Claimed {
+  readonly matches: readonly MatchedEntry[];
+  readonly identities: readonly string[];
+  /** Positions (in `matches`) of the entries this batch evaluates. */
+  readonly evaluates: ReadonlySet<number>;
+  readonly claimed: readonly string[];
+}
+
+async function evaluateClaimed(
+  c: Claimed,
+  log: LogRef,
+  isHistory: (index: number) => boolean,
+  deps: EvaluateDeps,
+  out: EvaluatedBatch,
+): Promise<void> {
+  const resolved: Resolved[] = [];
+  for (const [i, m] of c.matches.entries())
+    resolved.push(await resolve(m, c.identities[i] as string, log, deps.trust, out.entryErrors));
+
+  // Asked after claiming: a batch that committed an identity released its claim only after its commit.
+  const known = await deps.store.knownCtIdentities(c.claimed);
   const names = new Set(resolved.flatMap((r) => r.m.watchedNames.map((n) => n.name)));
   const knownNames = new Set(await deps.store.knownNames([...names]));
   const domains = [...new Set(resolved.flatMap((r) => r.m.watchedNames.map((n) => n.domain)))];
   const baseline = await deps.store.rootBaseline(domains);
 
-  for (const r of resolved) {
+  for (const [i, r] of resolved.entries()) {
     out.certificates.push(r.record);
     if (!isHistory(r.m.index)) {
       const where = logRefDetails(log, r);
       for (const l of r.m.lookalikes)
         out.findings.push(deps.draft(loggedLookalikeFinding(l, r.record.summary, where)));
     }
-    if (r.m.watchedNames.length === 0) continue;
-    // Seen before (another log, or the precertificate of this certificate): nothing new to say.
-    if (known.has(r.identity)) continue;
-    known.add(r.identity);
+    // Seen before (in the store, earlier in this batch, or by a batch of another log in flight): the
+    // precertificate of this certificate, or the same certificate logged elsewhere. Nothing new to say.
+    if (!c.evaluates.has(i) || known.has(r.identity)) continue;
     const entryDomains = [...new Set(r.m.watchedNames.map((n) => n.domain))];
     out.inventory.push({
       identity: r.identity,
@@ -254,5 +316,4 @@ export async function evaluateMatches(
       }
     }
   }
-  return out;
 }

@@ -19,7 +19,7 @@ import { Frontier, hashesEqual, leafHash } from "../../sources/ct/merkle.js";
 import type { CtEntryError, CtLogState } from "../../store/ct-records.js";
 import { ctLogScope } from "../../store/ct-records.js";
 import { tiles } from "./data-tiles.js";
-import { evaluateMatches, type EvaluateDeps, type LogRef } from "./evaluate.js";
+import { evaluateMatches, type EvaluateDeps, type EvaluatedBatch, type LogRef } from "./evaluate.js";
 import { emptyState, hex, stateAt } from "./log-state.js";
 import {
   isError,
@@ -276,8 +276,23 @@ export async function readLog(t: LogTarget, deps: ReadLogDeps): Promise<LogRepor
 
   /** Commits the pending entries with the position reached; at the head, judges the log. */
   const flush = async (): Promise<LogReport | null> => {
+    const { release, ...evaluated } = await evaluateMatches(
+      pendingMatches,
+      logRef,
+      (i) => i < state.backfillUntil,
+      deps,
+    );
+    // The batch's identity claims last until its transaction has committed (or failed): then the store
+    // answers for them.
+    try {
+      return await commit(evaluated);
+    } finally {
+      release();
+    }
+  };
+
+  const commit = async (evaluated: Omit<EvaluatedBatch, "release">): Promise<LogReport | null> => {
     const atHead = cursor.position === head.size;
-    const evaluated = await evaluateMatches(pendingMatches, logRef, (i) => i < state.backfillUntil, deps);
     const entryErrors = [...pendingErrors, ...evaluated.entryErrors];
     const batch = { ...evaluated, entryErrors };
     pendingMatches = [];

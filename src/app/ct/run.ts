@@ -9,6 +9,7 @@ import { newestCertificateFindings } from "../../checks/ct-expiry.js";
 import type { WatchedDomains } from "../../domain/watched-domains.js";
 import { CT_EXPIRY_SCOPE } from "../../store/ct-records.js";
 import { mapLimit } from "../../util/concurrency.js";
+import { IdentityClaims } from "./identity-claims.js";
 import { readLog, type LogReport, type LogTarget, type ReadLogDeps } from "./read-log.js";
 
 export interface CtRunDeps extends ReadLogDeps {
@@ -32,7 +33,10 @@ export async function runCtOnce(
   deps: CtRunDeps,
   judge: (logs: readonly LogReport[]) => boolean = () => true,
 ): Promise<CtRunReport> {
-  const logs = await mapLimit(targets, deps.logConcurrency, (t) => readLog(t, deps));
+  // One registry of identity claims for the logs read at once: a certificate logged in two of them (or its
+  // precertificate in one, itself in the other) is evaluated by one batch only.
+  const claims = deps.claims ?? new IdentityClaims();
+  const logs = await mapLimit(targets, deps.logConcurrency, (t) => readLog(t, { ...deps, claims }));
   const changes = logs.flatMap((l) => l.changes);
   if (judge(logs)) changes.push(...(await judgeNewestCertificates(deps)));
   return { logs, changes };
