@@ -57,6 +57,25 @@ describe("HSTS (events 42, 103)", () => {
     );
   });
 
+  it("a head longer than the probe's cap: judged on the HSTS read before the cap, else 42 headers-too-large", () => {
+    const cut = { kind: "too-large", status: 200, maxBytes: 65536, error: "too large" } as const;
+    assert.deepEqual(
+      hstsFindings(endpoint, { ...cut, hsts: [] }, MIN).map((f) => [f.event, f.key, f.details]),
+      [
+        [
+          "hsts-missing",
+          "www.contoso.com:443@127.0.0.1",
+          { httpStatus: 200, reason: "headers-too-large", maxHeaderBytes: 65536 },
+        ],
+      ],
+    );
+    assert.deepEqual(hstsFindings(endpoint, { ...cut, hsts: ["max-age=63072000"] }, MIN), []);
+    assert.equal(
+      hstsFindings(endpoint, { ...cut, hsts: ["max-age=60"] }, MIN)[0]?.details.reason,
+      "short-max-age",
+    );
+  });
+
   it("says nothing when no HTTP response was obtained", () => {
     assert.deepEqual(hstsFindings(endpoint, { kind: "error", error: "timeout" }, MIN), []);
     assert.deepEqual(hstsFindings(endpoint, { kind: "skipped" }, MIN), []);

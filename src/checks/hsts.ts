@@ -46,8 +46,19 @@ export function parseHsts(value: string): HstsPolicy {
 }
 
 export function hstsFindings(endpoint: Endpoint, http: HttpProbe, minMaxAge: number): Finding[] {
-  if (http.kind !== "response") return [];
+  if (http.kind !== "response" && http.kind !== "too-large") return [];
   const first = http.hsts[0];
+  if (first === undefined && http.kind === "too-large") {
+    // The header may come after the cap, but HSTS cannot be confirmed (and a client or proxy with a smaller
+    // limit refuses such a response): raised as missing, with the reason, rather than nothing at all.
+    return [
+      endpointFinding("hsts-missing", endpoint, "endpoint", null, {
+        httpStatus: http.status,
+        reason: "headers-too-large",
+        maxHeaderBytes: http.maxBytes,
+      }),
+    ];
+  }
   if (first === undefined) {
     return [endpointFinding("hsts-missing", endpoint, "endpoint", null, { httpStatus: http.status })];
   }

@@ -162,7 +162,12 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
     served: "how many certificates the server sent",
     malformedCertificates: "certificates in the served chain that could not be parsed",
   },
-  "hsts-missing": { httpStatus: "status of the HTTPS response that lacked the header" },
+  "hsts-missing": {
+    httpStatus: "status of the HTTPS response that lacked the header",
+    reason:
+      "`headers-too-large` when the response head was longer than `scan.maxResponseHeaderBytes` and no Strict-Transport-Security header came before that point: HSTS cannot be confirmed (absent otherwise)",
+    maxHeaderBytes: "for `headers-too-large`: the cap the head exceeded",
+  },
   "installed-certificate-expiring": expiry,
   "certificate-expiring-not-renewed": {
     ...expiry,

@@ -38,6 +38,8 @@ export interface TlsServerOptions extends ServedIdentity {
   ecdhCurve?: string;
   /** HTTP status of every response; default 200. */
   status?: number;
+  /** About this many bytes of `X-Filler` header lines, sent before the HSTS header(s): a head too large to read. */
+  fillerHeaderBytes?: number;
   /** DER OCSP response stapled to every handshake that asks for one. */
   ocspStaple?: Uint8Array;
   /** Other identities chosen by SNI server name (exact, case-insensitive). */
@@ -100,13 +102,15 @@ async function start(server: net.Server, host: string, port = 0): Promise<Runnin
   }
 }
 
-function responseHead(status: number, hsts: TlsServerOptions["hsts"], body: string): string {
+function responseHead(status: number, hsts: TlsServerOptions["hsts"], body: string, fillerBytes = 0): string {
   const values = hsts === null || hsts === undefined ? [] : typeof hsts === "string" ? [hsts] : hsts;
+  const filler = `X-Filler: ${"f".repeat(1012)}`; // 1 KiB with its CRLF
   const lines = [
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Status"}`,
     "Content-Type: text/plain",
     `Content-Length: ${Buffer.byteLength(body)}`,
     "Connection: close",
+    ...Array.from({ length: Math.ceil(fillerBytes / 1024) }, () => filler),
     ...values.map((v) => `Strict-Transport-Security: ${v}`),
   ];
   return `${lines.join("\r\n")}\r\n\r\n`;
@@ -154,7 +158,7 @@ function createHttpsServer(opts: TlsServerOptions): tls.Server {
   const server = tls.createServer(serverOpts, (socket) => {
     onRequestHead(socket, () => {
       const body = "ok\n";
-      socket.end(responseHead(opts.status ?? 200, opts.hsts, body) + body);
+      socket.end(responseHead(opts.status ?? 200, opts.hsts, body, opts.fillerHeaderBytes) + body);
     });
   });
   const staple = opts.ocspStaple;

@@ -28,6 +28,32 @@ export type HeadParse =
   | { readonly kind: "response"; readonly status: number; readonly hsts: string[] }
   | { readonly kind: "malformed"; readonly error: string };
 
+/** The status of a status line, or why it is not one. */
+function statusOf(statusLine: string): { status: number } | { error: string } {
+  const m = /^HTTP\/\d(?:\.\d)? +(\d{3})(?: |$)/.exec(statusLine);
+  return m?.[1] ? { status: Number(m[1]) } : { error: `not an HTTP response: "${statusLine.slice(0, 80)}"` };
+}
+
+/** The Strict-Transport-Security values among a head's header lines, folded continuations joined. */
+function hstsValues(headerLines: readonly string[]): string[] {
+  const hsts: string[] = [];
+  let last: { name: string; index: number } | null = null;
+  for (const line of headerLines) {
+    if (line === "") continue;
+    if ((line.startsWith(" ") || line.startsWith("\t")) && last?.name === "strict-transport-security") {
+      // Obsolete line folding (RFC 9112 §5.2): the continuation belongs to the previous value.
+      hsts[last.index] = `${hsts[last.index] ?? ""} ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    last = { name, index: hsts.length };
+    if (name === "strict-transport-security") hsts.push(line.slice(colon + 1).trim());
+  }
+  return hsts;
+}
+
 /** End of the first head in `buf` starting at `from`: the index after the blank line, or -1. */
 function headEnd(buf: Buffer, from: number): number {
   const crlf = buf.indexOf("\r\n\r\n", from, "latin1");
@@ -48,33 +74,34 @@ export function parseResponseHead(buf: Buffer): HeadParse {
     const end = headEnd(buf, start);
     if (end === -1) return { kind: "incomplete" };
     const lines = buf.toString("latin1", start, end).split(/\r?\n/);
-    const statusLine = lines[0] ?? "";
-    const m = /^HTTP\/\d(?:\.\d)? +(\d{3})(?: |$)/.exec(statusLine);
-    if (!m?.[1]) {
-      return { kind: "malformed", error: `not an HTTP response: "${statusLine.slice(0, 80)}"` };
-    }
-    const status = Number(m[1]);
-    if (status >= 100 && status < 200 && status !== 101) {
+    const s = statusOf(lines[0] ?? "");
+    if ("error" in s) return { kind: "malformed", error: s.error };
+    if (s.status >= 100 && s.status < 200 && s.status !== 101) {
       start = end;
       continue;
     }
-    const hsts: string[] = [];
-    let last: { name: string; index: number } | null = null;
-    for (const line of lines.slice(1)) {
-      if (line === "") continue;
-      if ((line.startsWith(" ") || line.startsWith("\t")) && last?.name === "strict-transport-security") {
-        // Obsolete line folding (RFC 9112 §5.2): the continuation belongs to the previous value.
-        hsts[last.index] = `${hsts[last.index] ?? ""} ${line.trim()}`;
-        continue;
-      }
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      last = { name, index: hsts.length };
-      if (name === "strict-transport-security") hsts.push(line.slice(colon + 1).trim());
-    }
-    return { kind: "response", status, hsts };
+    return { kind: "response", status: s.status, hsts: hstsValues(lines.slice(1)) };
   }
+}
+
+/**
+ * What can be read of a head cut at the byte cap (`buf` holds no complete final head): interim responses
+ * skipped, the final status, and the Strict-Transport-Security values among the lines read whole. The line the
+ * cap cut is dropped: its value may be truncated ("max-age=31536000" read as "max-age=3").
+ */
+export function parseTruncatedHead(
+  buf: Buffer,
+): { readonly status: number; readonly hsts: string[] } | { readonly error: string } {
+  const complete = parseResponseHead(buf);
+  if (complete.kind === "response") return { status: complete.status, hsts: complete.hsts };
+  if (complete.kind === "malformed") return { error: complete.error };
+  let start = 0;
+  for (let end = headEnd(buf, start); end !== -1; end = headEnd(buf, start)) start = end; // interim 1xx heads
+  const text = buf.toString("latin1", start);
+  const whole = text.slice(0, text.lastIndexOf("\n") + 1).split(/\r?\n/);
+  if (whole.length < 2) return { error: "the HTTP status line is longer than the byte cap" };
+  const s = statusOf(whole[0] ?? "");
+  return "error" in s ? s : { status: s.status, hsts: hstsValues(whole.slice(1)) };
 }
 
 /**
@@ -103,10 +130,12 @@ export function probeHttp(socket: Duplex, params: HttpProbeParams): Promise<Http
       if (parsed.kind === "response") done({ kind: "response", status: parsed.status, hsts: parsed.hsts });
       else if (parsed.kind === "malformed") done({ kind: "error", error: parsed.error });
       else if (chunk.length > room) {
-        done({
-          kind: "error",
-          error: `the HTTP response header exceeds the ${params.maxHeaderBytes}-byte cap`,
-        });
+        // Still report what was read: a Strict-Transport-Security header seen before the cap counts, and one
+        // not seen is a finding of its own (the check cannot confirm HSTS), never silence.
+        const error = `the HTTP response header exceeds the ${params.maxHeaderBytes}-byte cap`;
+        const cut = parseTruncatedHead(buf);
+        if ("error" in cut) done({ kind: "error", error: `${error}; ${cut.error}` });
+        else done({ kind: "too-large", ...cut, maxBytes: params.maxHeaderBytes, error });
       }
     };
     const onEnd = (): void =>

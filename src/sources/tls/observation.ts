@@ -12,6 +12,17 @@ export type HttpProbe =
       /** Raw value(s) of Strict-Transport-Security, in order; empty when absent. */
       readonly hsts: readonly string[];
     }
+  | {
+      /**
+       * The response head ran past the byte cap: the final status line and the Strict-Transport-Security
+       * values among the header lines read whole before it (one sent after the cap is unseen).
+       */
+      readonly kind: "too-large";
+      readonly status: number;
+      readonly hsts: readonly string[];
+      readonly maxBytes: number;
+      readonly error: string;
+    }
   | { readonly kind: "error"; readonly error: string }
   | { readonly kind: "skipped" };
 
