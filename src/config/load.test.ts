@@ -4,6 +4,7 @@
  * duplicate keys, nesting) with a position, one line each.
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -188,6 +189,38 @@ describe("loadConfig", () => {
         () => parseConfig(text, file),
         (e: unknown) => e instanceof ConfigError && e.code === "CONFIG_INVALID",
       );
+    }
+  });
+
+  it("two ct.logs entries with one key are an error at the second key (one key is one log)", () => {
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "der" })
+      .toString("base64");
+    const other = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "der" })
+      .toString("base64");
+    const text = [
+      "ct:",
+      "  logs:",
+      `    - { url: "https://a.example/log/", key: "${key}" }`,
+      `    - { url: "https://b.example/log/", key: "${other}" }`,
+      "    - url: https://mirror.example/log/",
+      // The same key, wrapped differently: still the same DER.
+      `      key: "${key.slice(0, 40)} ${key.slice(40)}"`,
+    ].join("\n");
+    try {
+      parseConfig(text, "c.yaml");
+      assert.fail("accepted");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.deepEqual(e.issues, [
+        {
+          path: "ct.logs[2].key",
+          message: 'is the key of ct.logs[0] ("https://a.example/log/"): one key is one log; keep one entry',
+          line: 6,
+          column: 12,
+        },
+      ]);
     }
   });
 

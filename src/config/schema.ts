@@ -260,7 +260,26 @@ export const configSchema = strict({
   ct: strict({
     /** "google": the live list, verified with Google's key and cached in the store; "none": inline logs only; else a file. */
     logList: filePath.default("google"),
-    logs: z.array(ctLog).default([]),
+    logs: z
+      .array(ctLog)
+      .default([])
+      .superRefine((list, ctx) => {
+        // A log is its key (the log ID is the key's SHA-256): two entries with one key are one log, and which
+        // URL to read it from would be a guess.
+        const seen = new Map<string, number>();
+        list.forEach((log, i) => {
+          const der = Buffer.from(log.key, "base64").toString("hex");
+          const first = seen.get(der);
+          if (first === undefined) seen.set(der, i);
+          else
+            ctx.addIssue({
+              code: "custom",
+              path: [i, "key"],
+              message: `is the key of ct.logs[${first}] (${quote(list[first]?.url ?? "")}): one key is one log; keep one entry`,
+              input: log.key,
+            });
+        });
+      }),
     startAt: z.enum(["end", "beginning"]).default("end"),
     /** Entries asked for per get-entries request (servers may return fewer). */
     batchSize: int(1, 10_000, 256),

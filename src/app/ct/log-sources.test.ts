@@ -139,6 +139,37 @@ void describe("which CT logs to follow", () => {
     }
   });
 
+  void it("an inline log with the key of a listed log replaces it, with a warning naming both URLs", async () => {
+    const listed = (JSON.parse(json.toString()) as { operators: { logs: { key: string }[] }[] }).operators[0]
+      ?.logs[0]?.key;
+    assert.ok(listed !== undefined);
+    const mirror = {
+      url: "https://mirror.example/a/",
+      key: listed,
+      name: "Mirror",
+      type: "rfc6962" as const,
+    };
+    const r = await selectLogs(deps({ inline: [mirror] }));
+    assert.deepEqual(
+      r.logs.map((l) => [l.description, l.url]),
+      [
+        ["Mirror", "https://mirror.example/a/"],
+        ["Tiled", "https://mon.example/t/"],
+      ],
+    );
+    assert.deepEqual(
+      r.warnings.filter((w) => w.startsWith("ct.logs:")),
+      [
+        'ct.logs: https://mirror.example/a/ has the key of "Usable" (https://ct.example/a/) in the log list; following https://mirror.example/a/ only',
+      ],
+    );
+    const same = await selectLogs(deps({ inline: [{ ...mirror, url: "https://ct.example/a/" }] }));
+    assert.deepEqual(
+      same.warnings.filter((w) => w.startsWith("ct.logs:")),
+      [],
+    );
+  });
+
   void it("reads a list file without a signature, beside inline logs; 'none' keeps only the inline ones", async () => {
     const file = join(dir, "list.json");
     writeFileSync(file, json);

@@ -108,5 +108,15 @@ export async function selectLogs(deps: LogSourceDeps): Promise<LogSelection> {
   }
   if (list !== null) warnings.push(...list.warnings.map((w) => `log list: ${w}`));
   const logs = selectFollowedLogs(list, deps.inline, (w) => warnings.push(w));
+  // An inline log replaces the list's log with the same key (one key is one log): say so when the URLs differ.
+  const listed = new Map((list?.logs ?? []).map((l) => [l.logId, l]));
+  for (const log of logs) {
+    const other = listed.get(log.logId);
+    if (other !== undefined && other !== log && other.url !== log.url) {
+      warnings.push(
+        `ct.logs: ${log.url} has the key of "${other.description}" (${other.url}) in the log list; following ${log.url} only`,
+      );
+    }
+  }
   return { logs, warnings, listSource };
 }
