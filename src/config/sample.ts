@@ -78,7 +78,9 @@ endpoints:
 #  startAt: end                 # or beginning: backfill history without alerting on it
 #  batchSize: 256               # entries per get-entries request
 #  concurrency: 4               # requests in flight per log
-#  requestsPerSecond: 20        # per log: be polite to public logs
+#  requestsPerSecond: 20        # per log: the rate to start at (the fixed rate with adaptive: false)
+#  adaptive: true               # the rate rises while a log answers fast, drops on 429/503/errors/slowness
+#  maxRequestsPerSecond: 100    # per log: the ceiling of the adaptive rate
 #  logConcurrency: 8            # logs read at the same time
 #  timeoutMs: 30000
 #  maxRetryAfterSeconds: 300    # the longest Retry-After honoured (longer ones are cut to this)

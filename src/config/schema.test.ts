@@ -61,6 +61,8 @@ describe("valid configs", () => {
       batchSize: 256,
       concurrency: 4,
       requestsPerSecond: 20,
+      adaptive: true,
+      maxRequestsPerSecond: 100,
       logConcurrency: 8,
       timeoutMs: 30_000,
       maxRetryAfterSeconds: 300,

@@ -283,9 +283,12 @@ export const configSchema = strict({
     startAt: z.enum(["end", "beginning"]).default("end"),
     /** Entries asked for per get-entries request (servers may return fewer). */
     batchSize: int(1, 10_000, 256),
-    /** Per log: requests in flight, and requests per second. */
+    /** Per log: requests in flight, and requests per second (adaptive: the rate to start at). */
     concurrency: int(1, 64, 4),
     requestsPerSecond: z.number().positive().max(100_000).default(20),
+    /** The rate rises while a log answers fine and fast, up to maxRequestsPerSecond, and drops on 429/5xx/slowness. */
+    adaptive: z.boolean().default(true),
+    maxRequestsPerSecond: z.number().positive().max(100_000).default(100),
     /** Logs read at the same time. */
     logConcurrency: int(1, 256, 8),
     timeoutMs: int(100, 600_000, 30_000),

@@ -46,6 +46,21 @@ export interface CtLogFaults {
   corruptHashTile?: boolean;
   /** The next `count` requests (to any endpoint, or only to paths containing `path`) get `status` (429 by default). */
   failNext?: { count: number; status?: number; retryAfter?: string; path?: string };
+  /**
+   * A fixed-window rate limit, as a log's front end applies one: at most `perWindow` requests (to paths
+   * containing `path`, when given) are served in each window of `windowMs` (server clock, windows counted
+   * from the first such request); the others get 429 with a Retry-After of the seconds left in the window,
+   * rounded up. Every request is recorded in `arrivals`.
+   */
+  rateLimit?: { perWindow: number; windowMs: number; path?: string };
+}
+
+/** A request as the log saw it arrive (`performance.now()` of the log's process). */
+export interface CtLogArrival {
+  readonly path: string;
+  readonly at: number;
+  /** Refused by the `rateLimit` fault. */
+  readonly throttled: boolean;
 }
 
 export interface CtLogOptions {
@@ -89,6 +104,8 @@ export interface CtLog {
   faults: CtLogFaults;
   /** Every request path (with query) in arrival order. */
   readonly requests: string[];
+  /** Every request with its arrival time, in arrival order. */
+  readonly arrivals: CtLogArrival[];
   /** Entries added so far (published or not). */
   readonly size: number;
   /** The latest published STH (tree size 0 before the first publication). */
@@ -236,6 +253,9 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
   const hashes: Buffer[] = [];
   let frontier = Frontier.empty();
   const requests: string[] = [];
+  const arrivals: CtLogArrival[] = [];
+  /** The rate limit's windows: when the first began, and how many requests the current one served. */
+  const limiter = { start: -1, window: -1, served: 0 };
   let faults: CtLogFaults = {};
 
   const signHead = (treeSize: number, timestamp: number, rootHash: Buffer): Buffer =>
@@ -405,6 +425,25 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = req.url ?? "/";
     requests.push(path);
+    const at = performance.now();
+    const rl = faults.rateLimit;
+    if (rl !== undefined && (rl.path === undefined || path.includes(rl.path))) {
+      if (limiter.start < 0) limiter.start = at;
+      const window = Math.floor((at - limiter.start) / rl.windowMs);
+      if (window !== limiter.window) {
+        limiter.window = window;
+        limiter.served = 0;
+      }
+      if (limiter.served >= rl.perWindow) {
+        arrivals.push({ path, at, throttled: true });
+        const left = limiter.start + (window + 1) * rl.windowMs - at;
+        res.writeHead(429, { "content-type": "text/plain", "retry-after": String(Math.ceil(left / 1000)) });
+        res.end("rate limited");
+        return;
+      }
+      limiter.served++;
+    }
+    arrivals.push({ path, at, throttled: false });
     const f = faults.failNext;
     if (f !== undefined && f.count > 0 && (f.path === undefined || path.includes(f.path))) {
       f.count--;
@@ -521,6 +560,7 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
       faults = v;
     },
     requests,
+    arrivals,
     get size() {
       return entries.length;
     },

@@ -1,7 +1,8 @@
 /**
  * @module app/ct/targets
  * A client per followed log (RFC 6962 or Static CT API), sharing one keep-alive HTTP client and honouring
- * the politeness settings of `ct`.
+ * the politeness settings of `ct`: each log has its own rate (fixed, or adaptive between
+ * `requestsPerSecond` and `maxRequestsPerSecond`), as logs differ in what they allow.
  */
 import type { CtLogDescriptor } from "../../sources/ct/log-list.js";
 import { createRfc6962Client } from "../../sources/ct/rfc6962-client.js";
@@ -13,7 +14,11 @@ import type { LogTarget } from "./read-log.js";
 export interface ClientSettings {
   readonly batchSize: number;
   readonly concurrency: number;
+  /** The fixed rate, or with `adaptive` the rate to start at. */
   readonly requestsPerSecond: number;
+  /** The rate adapts up to `maxRequestsPerSecond` (both needed; a fixed rate otherwise). */
+  readonly adaptive?: boolean;
+  readonly maxRequestsPerSecond?: number;
   readonly timeoutMs: number;
   readonly maxRetryAfterSeconds: number;
   /** Retries after a failed request and the first back-off delay (polite-http defaults when absent). */
@@ -34,6 +39,9 @@ export function logTargets(
       politeness: {
         concurrency: s.concurrency,
         requestsPerSecond: s.requestsPerSecond,
+        ...(s.adaptive === true && s.maxRequestsPerSecond !== undefined
+          ? { maxRequestsPerSecond: s.maxRequestsPerSecond }
+          : {}),
         maxRetryAfterMs: s.maxRetryAfterSeconds * 1000,
         ...(s.retries ?? {}),
         client: http,

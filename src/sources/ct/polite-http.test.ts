@@ -1,7 +1,8 @@
 /**
  * @module sources/ct/polite-http.test
  * Politeness against a local server: retries with back-off on network errors and 5xx, Retry-After (seconds,
- * dates, capped), concurrency and rate limits, aborts, interpreter retries and the counters.
+ * dates, capped), concurrency and rate limits, aborts, interpreter retries and the counters; the adaptive
+ * rate with an injected clock that the server moves (each answer "takes" the time the test says).
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -38,10 +39,16 @@ describe("PoliteHttp", () => {
   let inFlight = 0;
   let maxInFlight = 0;
   let base = "";
+  /** The injected clock of the adaptive tests: moved by sleeps, and by `lagMs` for every answer. */
+  const clock = { t: 1_000_000, lagMs: 5, arrivals: [] as number[] };
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (path.startsWith("/clock")) {
+      clock.arrivals.push(clock.t);
+      clock.t += clock.lagMs;
+    }
     if (path.startsWith("/slow")) {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -86,6 +93,10 @@ describe("PoliteHttp", () => {
 
   const req = { timeoutMs: 2000, maxBytes: 1024 };
   const fast: PoliteHttpOptions = { baseDelayMs: 5, maxDelayMs: 20, requestsPerSecond: Infinity };
+  const counters = (p: PoliteHttp): { requests: number; retries: number; throttled: number } => {
+    const { requests, retries, throttled } = p.stats;
+    return { requests, retries, throttled };
+  };
   const body = (r: PoliteResult<{ body: Buffer }>): string => {
     assert.equal(r.kind, "ok", r.kind === "error" ? r.error : "");
     return r.kind === "ok" ? r.value.body.toString() : "";
@@ -107,7 +118,7 @@ describe("PoliteHttp", () => {
     assert.equal(r.attempts, 4);
     // Equal jitter around 5, 10, 20 (capped at 20) ms.
     assert.deepEqual(delays, [3.75, 7.5, 15]);
-    assert.deepEqual(p.stats, { requests: 4, retries: 3, throttled: 0 });
+    assert.deepEqual(counters(p), { requests: 4, retries: 3, throttled: 0 });
     p.destroy();
   });
 
@@ -149,7 +160,7 @@ describe("PoliteHttp", () => {
     });
     assert.equal(body(await p.get(`${base}/limited`, req)), "ok");
     assert.deepEqual(delays, [7000]);
-    assert.deepEqual(p.stats, { requests: 2, retries: 1, throttled: 1 });
+    assert.deepEqual(counters(p), { requests: 2, retries: 1, throttled: 1 });
     p.destroy();
   });
 
@@ -252,5 +263,116 @@ describe("PoliteHttp", () => {
     const r = await pending;
     assert.equal(r.kind === "error" && r.reason, "aborted");
     p.destroy();
+  });
+  describe("adaptive rate", () => {
+    /** Requests one after the other, on the injected clock; returns the sleeps asked for. */
+    function adaptive(opts: PoliteHttpOptions = {}, fixed = false): { p: PoliteHttp; sleeps: number[] } {
+      const sleeps: number[] = [];
+      const p = new PoliteHttp({
+        requestsPerSecond: 10,
+        ...(fixed ? {} : { maxRequestsPerSecond: 100 }),
+        concurrency: 1,
+        baseDelayMs: 5,
+        maxDelayMs: 20,
+        now: () => clock.t,
+        random: () => 0.5,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          clock.t += ms;
+          return Promise.resolve();
+        },
+        ...opts,
+      });
+      return { p, sleeps };
+    }
+    async function run(p: PoliteHttp, n: number, path = "/clock"): Promise<void> {
+      for (let i = 0; i < n; i++) assert.equal(body(await p.get(`${base}${path}`, req)), "ok");
+    }
+
+    it("rises while answers are fast and the rate is the limit", async () => {
+      clock.lagMs = 5;
+      const { p } = adaptive();
+      await run(p, 30);
+      // Slow start: +1 per answer.
+      assert.equal(p.stats.rate, 40);
+      assert.equal(p.stats.peakRate, 40);
+      p.destroy();
+    });
+
+    it("keeps a fixed rate without maxRequestsPerSecond", async () => {
+      clock.lagMs = 5;
+      const { p, sleeps } = adaptive({}, true);
+      await run(p, 30);
+      assert.equal(p.stats.rate, 10);
+      // One token per 100 ms, less the 5 ms each answer took.
+      assert.ok(
+        sleeps.slice(1).every((ms) => Math.abs(ms - 95) < 1e-6),
+        sleeps.join(","),
+      );
+      p.destroy();
+    });
+
+    it("respects the ceiling: requests arrive at most maxRequestsPerSecond apart", async () => {
+      clock.lagMs = 1;
+      clock.arrivals = [];
+      const { p } = adaptive({ maxRequestsPerSecond: 25 });
+      await run(p, 80);
+      assert.equal(p.stats.rate, 25);
+      const a = clock.arrivals;
+      // Once at the ceiling (after 15 answers), never two arrivals closer than 1/25 s.
+      for (let i = 20; i < a.length; i++) {
+        const gap = (a[i] as number) - (a[i - 1] as number);
+        assert.ok(gap >= 40 - 1e-6, `arrival ${i}: ${gap} ms after the previous one`);
+      }
+      p.destroy();
+    });
+
+    it("halves on a 429 and waits its Retry-After, then starts again without a burst", async () => {
+      clock.lagMs = 5;
+      scripts.set("/clock-limited", { statuses: [429], retryAfter: "2" });
+      const { p, sleeps } = adaptive();
+      await run(p, 30); // 40/s
+      sleeps.length = 0;
+      clock.arrivals = [];
+      const throttledAt = clock.t;
+      assert.equal(body(await p.get(`${base}/clock-limited`, req)), "ok");
+      assert.equal(p.stats.throttled, 1);
+      // 40/s halved to 20, then one step (2/s per second: 2/20) for the answer that came after the pause.
+      assert.equal(p.stats.rate, 20.1);
+      assert.equal(p.stats.lastDecrease, "throttled");
+      assert.ok(sleeps.includes(2000), `slept ${sleeps.join(",")}`);
+      // The retry went out one interval (1/20 s) after the end of the pause, not at once.
+      const retriedAt = clock.arrivals[1] as number;
+      assert.ok(retriedAt - throttledAt >= 2000 + 50 - 1e-6, `retried ${retriedAt - throttledAt} ms later`);
+      p.destroy();
+    });
+
+    it("slows down when answers get much slower, and grows again by steps", async () => {
+      clock.lagMs = 5;
+      const { p } = adaptive({ maxRequestsPerSecond: 1000 });
+      await run(p, 30);
+      const fast = p.stats.rate;
+      clock.lagMs = 300;
+      await run(p, 15);
+      const slow = p.stats.rate;
+      assert.ok(slow < fast, `rate ${slow} not below ${fast}`);
+      assert.equal(p.stats.lastDecrease, "latency");
+      clock.lagMs = 5;
+      await run(p, 40);
+      assert.ok(p.stats.rate > slow, `rate ${p.stats.rate} did not grow from ${slow}`);
+      p.destroy();
+    });
+
+    it("takes a quarter off on a 500", async () => {
+      clock.lagMs = 5;
+      scripts.set("/clock-error", { statuses: [500] });
+      const { p } = adaptive();
+      await run(p, 30); // 40/s
+      assert.equal(body(await p.get(`${base}/clock-error`, req)), "ok");
+      // 30/s, then +step/rate for the answer (no longer in slow start).
+      assert.ok(p.stats.rate > 30 && p.stats.rate < 30.1, `rate ${p.stats.rate}`);
+      assert.equal(p.stats.lastDecrease, "failed");
+      p.destroy();
+    });
   });
 });

@@ -1,16 +1,30 @@
 /**
  * @module sources/ct/polite-http
- * Per-log politeness over util/http-get: bounded concurrency, a token-bucket request rate, retries with
- * exponential back-off and jitter, Retry-After on 429/503 (capped), an AbortSignal, and counters.
+ * Per-log politeness over util/http-get: bounded concurrency, a token-bucket request rate (fixed, or
+ * adaptive: see sources/ct/adaptive-rate), retries with exponential back-off and jitter, Retry-After on
+ * 429/503 (capped), an AbortSignal, and counters.
  */
 import { HttpClient, type HttpGetErrorReason, type HttpResponse } from "../../util/http-get.js";
+import { AdaptiveRate, type DecreaseReason } from "./adaptive-rate.js";
 
 export interface PoliteHttpOptions {
   /** Most requests in flight at once (default 4). */
   readonly concurrency?: number;
-  /** Sustained request rate, per second (default 20; `Infinity` for none). */
+  /**
+   * Sustained request rate, per second (default 20; `Infinity` for none). With `maxRequestsPerSecond`, the
+   * rate to start at.
+   */
   readonly requestsPerSecond?: number;
-  /** Token-bucket capacity: requests allowed back to back after a quiet spell (default max(1, requestsPerSecond), at most 100). */
+  /**
+   * When given, the rate adapts (sources/ct/adaptive-rate): it rises from `requestsPerSecond` towards this
+   * ceiling while answers come back fine and fast, and goes down on 429/503 (halved), other failures and
+   * latency growth. Absent: the rate stays `requestsPerSecond`.
+   */
+  readonly maxRequestsPerSecond?: number;
+  /**
+   * Token-bucket capacity: requests allowed back to back after a quiet spell (default max(1,
+   * requestsPerSecond), at most 100; adaptive: `concurrency`, as the rate may grow well above its start).
+   */
   readonly burst?: number;
   /** Retries after the first attempt (default 4). */
   readonly maxRetries?: number;
@@ -70,6 +84,13 @@ export interface PoliteStats {
   retries: number;
   /** 429 and 503 answers. */
   throttled: number;
+  /** The request rate now, per second (`Infinity`: none). */
+  rate: number;
+  /** The highest rate reached (the same as `rate` when it is fixed). */
+  peakRate: number;
+  /** Times the adaptive rate went down, and why the last time (null: never, or a fixed rate). */
+  decreases: number;
+  lastDecrease: DecreaseReason | null;
 }
 
 const DEFAULTS = {
@@ -121,7 +142,9 @@ export class PoliteHttp {
   readonly #client: HttpClient;
   readonly #ownsClient: boolean;
   readonly #concurrency: number;
-  readonly #rate: number;
+  /** The fixed rate, or the adaptive rate's start. */
+  readonly #fixedRate: number;
+  readonly #adaptive: AdaptiveRate | null;
   readonly #burst: number;
   readonly #maxRetries: number;
   readonly #baseDelay: number;
@@ -137,15 +160,27 @@ export class PoliteHttp {
   #tokens: number;
   #refilledAt: number;
   #pausedUntil = 0;
-  readonly #stats: PoliteStats = { requests: 0, retries: 0, throttled: 0 };
+  readonly #stats = { requests: 0, retries: 0, throttled: 0 };
 
   constructor(opts: PoliteHttpOptions = {}) {
     this.#ownsClient = opts.client === undefined;
     this.#client = opts.client ?? new HttpClient({ maxSockets: Math.max(1, opts.concurrency ?? 4) });
     this.#concurrency = positive(opts.concurrency ?? DEFAULTS.concurrency, "concurrency");
-    this.#rate = positive(opts.requestsPerSecond ?? DEFAULTS.requestsPerSecond, "requestsPerSecond");
+    this.#fixedRate = positive(opts.requestsPerSecond ?? DEFAULTS.requestsPerSecond, "requestsPerSecond");
+    const max = opts.maxRequestsPerSecond;
+    if (max !== undefined) positive(max, "maxRequestsPerSecond");
+    // No limit at all (tests, the benchmark's unlimited runs) leaves nothing to adapt.
+    this.#adaptive =
+      max === undefined || !Number.isFinite(this.#fixedRate)
+        ? null
+        : new AdaptiveRate({ initial: this.#fixedRate, max: Number.isFinite(max) ? max : 100_000 });
     this.#burst = positive(
-      opts.burst ?? (Number.isFinite(this.#rate) ? Math.min(100, Math.max(1, this.#rate)) : 1),
+      opts.burst ??
+        (this.#adaptive !== null
+          ? this.#concurrency
+          : Number.isFinite(this.#fixedRate)
+            ? Math.min(100, Math.max(1, this.#fixedRate))
+            : 1),
       "burst",
     );
     this.#maxRetries = nonNegative(opts.maxRetries ?? DEFAULTS.maxRetries, "maxRetries");
@@ -160,9 +195,21 @@ export class PoliteHttp {
     this.#refilledAt = this.#now();
   }
 
-  /** A snapshot of the counters. */
+  /** A snapshot of the counters and of the rate. */
   get stats(): PoliteStats {
-    return { ...this.#stats };
+    const a = this.#adaptive;
+    return {
+      ...this.#stats,
+      rate: this.#rate(),
+      peakRate: a?.peak ?? this.#fixedRate,
+      decreases: a?.decreases ?? 0,
+      lastDecrease: a?.lastDecrease ?? null,
+    };
+  }
+
+  /** The request rate now (per second). */
+  #rate(): number {
+    return this.#adaptive?.rate ?? this.#fixedRate;
   }
 
   /** The final response (any status but 429/5xx, or the last 429/5xx when retries ran out, as an error). */
@@ -184,14 +231,26 @@ export class PoliteHttp {
       let paused = false;
       let last: Extract<PoliteResult<T>, { kind: "error" }>;
       try {
-        // A Retry-After holds back every request of this log, without holding a slot.
-        const pause = this.#pausedUntil - this.#now();
-        if (pause > 0) await this.#sleep(pause, signal);
+        // A Retry-After holds back every request of this log, without holding a slot...
+        await this.#pause(signal);
+        let seen = this.#pausedUntil;
         release = await this.#slot(signal);
-        await this.#token(signal);
+        let limited: boolean;
+        for (;;) {
+          // ...and one that came while this request waited for its slot or token holds it back too; its
+          // token is void then (the bucket was emptied), so it takes a new one after the pause: no burst.
+          if (this.#pausedUntil > seen) {
+            seen = this.#pausedUntil;
+            await this.#pause(signal);
+          }
+          limited = await this.#token(signal);
+          if (this.#pausedUntil <= seen) break;
+        }
         if (attempts > 0) this.#stats.retries++;
         attempts++;
         this.#stats.requests++;
+        const seq = this.#adaptive?.sent() ?? 0;
+        const sentAt = this.#now();
         const r = await this.#client.get(url, {
           timeoutMs: opts.timeoutMs,
           maxBytes: opts.maxBytes,
@@ -203,11 +262,15 @@ export class PoliteHttp {
         if (isAborted(signal)) return aborted(url, attempts);
         if (r.kind === "error") {
           if (r.reason === "too-large") return { ...r, attempts };
+          // A log that times out or drops connections may be overloaded; a refused address or a bad
+          // redirect says nothing about load.
+          if (r.reason === "timeout" || r.reason === "network") this.#adaptive?.failed(seq);
           last = { ...r, attempts };
         } else if (r.status === 429 || r.status >= 500) {
           const throttled = r.status === 429 || r.status === 503;
           if (throttled) {
             this.#stats.throttled++;
+            this.#adaptive?.throttled(seq);
             const ra = parseRetryAfter(header(r.headers["retry-after"]), this.#now());
             if (ra !== null) {
               this.#pausedUntil = Math.max(
@@ -216,6 +279,11 @@ export class PoliteHttp {
               );
               paused = true;
             }
+            // After being told to slow down, start again with an empty bucket: no burst at the end of the
+            // pause, the first request one interval after it.
+            this.#emptyBucket();
+          } else {
+            this.#adaptive?.failed(seq);
           }
           last = {
             kind: "error",
@@ -225,6 +293,7 @@ export class PoliteHttp {
             status: r.status,
           };
         } else {
+          this.#adaptive?.succeeded(seq, this.#now() - sentAt, limited, kindOf(url));
           const i = interpret(r);
           if (i.kind === "ok") return { kind: "ok", value: i.value, attempts };
           last = { kind: "error", reason: "bad-response", error: i.error, attempts };
@@ -288,20 +357,60 @@ export class PoliteHttp {
     };
   }
 
-  /** Reserves one token (first come, first served), waiting until it is due. */
-  async #token(signal: AbortSignal | undefined): Promise<void> {
-    if (!Number.isFinite(this.#rate)) return;
+  /** Waits while a Retry-After holds this log back. */
+  async #pause(signal: AbortSignal | undefined): Promise<void> {
+    const pause = this.#pausedUntil - this.#now();
+    if (pause > 0) await this.#sleep(pause, signal);
+  }
+
+  /** Adds the tokens earned since the last refill, at the rate of now. */
+  #refill(): void {
     const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
-    this.#refilledAt = now;
+    // The refill time may lie ahead (an emptied bucket starts earning at the end of a pause).
+    const elapsed = Math.max(0, now - this.#refilledAt);
+    this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate()) / 1000);
+    this.#refilledAt = Math.max(this.#refilledAt, now);
+  }
+
+  /**
+   * No token left, and none earned before the end of the pause. Tokens already taken by requests still
+   * waiting for them are forgiven: those requests take new ones after the pause.
+   */
+  #emptyBucket(): void {
+    if (!Number.isFinite(this.#rate())) return;
+    this.#tokens = 0;
+    this.#refilledAt = Math.max(this.#now(), this.#pausedUntil);
+  }
+
+  /**
+   * Reserves one token (first come, first served), waiting until it is due. True when the bucket held less
+   * than one token: the rate, not the callers, set the pace of this request.
+   */
+  async #token(signal: AbortSignal | undefined): Promise<boolean> {
+    const rate = this.#rate();
+    if (!Number.isFinite(rate)) return false;
+    this.#refill();
     this.#tokens -= 1;
-    if (this.#tokens < 0) await this.#sleep((-this.#tokens * 1000) / this.#rate, signal);
+    if (this.#tokens < 0) {
+      await this.#sleep((-this.#tokens * 1000) / rate, signal);
+      return true;
+    }
+    return this.#tokens < 1;
   }
 }
 
 /** Read through a call so that the compiler does not assume the signal unchanged across awaits. */
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
+}
+
+/**
+ * The kind of a request, for latency comparisons: its path with every run of digits as `#` (`get-entries`,
+ * `get-sth`, a data tile, a level-0 hash tile, a partial tile…), without the query.
+ */
+function kindOf(url: string): string {
+  const q = url.indexOf("?");
+  return (q < 0 ? url : url.slice(0, q)).replace(/\d+/g, "#");
 }
 
 function header(v: string | string[] | undefined): string | undefined {

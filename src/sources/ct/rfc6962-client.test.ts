@@ -169,7 +169,8 @@ describe("RFC 6962 client", () => {
       log.faults = {};
     }
     assert.deepEqual(waits, [1000], "waited the second asked");
-    assert.deepEqual(c.stats, { requests: 2, retries: 1, throttled: 1 });
+    const { requests, retries, throttled } = c.stats;
+    assert.deepEqual({ requests, retries, throttled }, { requests: 2, retries: 1, throttled: 1 });
     c.close();
   });
 
