@@ -57,6 +57,7 @@ import type { Notifier } from "./notify/notifier.js";
 import { routesFromConfig } from "./notify/routing.js";
 import { SecretError } from "./notify/secrets.js";
 import { terminalSafe, terminalSafeJson } from "./util/terminal-safe.js";
+import { ConfigFileError, FileReadError } from "./util/read-bounded-file.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { columns?: number };
@@ -104,10 +105,13 @@ export async function main(
       e instanceof StoreOpenError ||
       e instanceof ZoneFileError ||
       e instanceof SecretError ||
+      e instanceof ConfigFileError ||
       e instanceof UsageError
     ) {
-      // A config error is one line per issue; each may quote the file's content.
-      io.stderr.write(`certwatch: ${terminalSafe(e.message, { keepNewlines: true })}\n`);
+      // A config error is one line per issue; each may quote the file's content. A zone file problem names its
+      // field like the other files the configuration names.
+      const message = e instanceof ZoneFileError ? `zoneFiles: ${e.message}` : e.message;
+      io.stderr.write(`certwatch: ${terminalSafe(message, { keepNewlines: true })}\n`);
       return EXIT_USAGE;
     }
     io.stderr.write(`certwatch: ${terminalSafe((e as Error).stack ?? String(e), { keepNewlines: true })}\n`);
@@ -264,7 +268,9 @@ async function runCt(
     systemRoots: config.trust.systemRoots,
     extraRoots: config.trust.extraRoots,
   });
-  const allowed = (await Promise.all(config.allowedRoots.map(loadRootsFile))).flat();
+  const allowed = (
+    await Promise.all(config.allowedRoots.map((f) => loadRootsFile(f, "allowedRoots")))
+  ).flat();
   const dns = createDnsClient({
     servers: config.dns.servers,
     timeoutMs: config.dns.timeoutMs,
@@ -299,13 +305,22 @@ async function runCt(
   };
   let following: CtLogDescriptor[] | null = null;
   const targets = async () => {
-    const selection = await selectLogs({
-      store,
-      logList: c.logList,
-      inline: c.logs,
-      get: (url, maxBytes) => http.get(url, { timeoutMs: c.timeoutMs, maxBytes, signal: abort.signal }),
-      now: () => new Date(),
-    });
+    let selection;
+    try {
+      selection = await selectLogs({
+        store,
+        logList: c.logList,
+        inline: c.logs,
+        get: (url, maxBytes) => http.get(url, { timeoutMs: c.timeoutMs, maxBytes, signal: abort.signal }),
+        now: () => new Date(),
+      });
+    } catch (e) {
+      // An unreadable ct.logList file stops the command at start (exit 2); in follow mode, a file that went
+      // bad since then is a warning and the logs followed so far are kept.
+      if (following === null || !(e instanceof FileReadError)) throw e;
+      say(io, `warning: ${e.message}; still following the ${following.length} logs selected before`);
+      selection = { logs: following, warnings: [] };
+    }
     for (const w of selection.warnings) say(io, `warning: ${w}`);
     if (selection.logs.length === 0) io.stderr.write("ct: no log to follow (see ct.logList and ct.logs)\n");
     if (following !== null) {

@@ -3,7 +3,6 @@
  * Delivery from the command line: the outbox drained before a command exits (bounded by
  * delivery.drainTimeoutSeconds), `notify test` (a sample alert straight to each target), `notify status`.
  */
-import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { DeliveryDeps, DrainReport } from "../notify/deliver.js";
@@ -11,6 +10,7 @@ import { drainOutbox } from "../notify/deliver.js";
 import type { Notifier, NotifierContext } from "../notify/notifier.js";
 import { sampleNotification } from "../notify/sample.js";
 import { readSecret } from "../notify/secrets.js";
+import { loadRootsFile } from "../pki/trust-store.js";
 import { createNotifiers, leaseMsFor } from "../notify/targets.js";
 import { sleep } from "../sources/ct/polite-http.js";
 import { terminalSafe } from "../util/terminal-safe.js";
@@ -22,7 +22,11 @@ export async function notifierContext(
   config: ResolvedConfig,
   log: (m: string) => void,
 ): Promise<NotifierContext> {
-  const extra = await Promise.all(config.trust.extraRoots.map((p) => readFile(p, "utf8")));
+  // The same bounded, regular-file-only read as the scan's trust store (a FIFO or /dev/zero is a config error),
+  // and DER files work too: each root is handed to TLS as PEM.
+  const extra = (
+    await Promise.all(config.trust.extraRoots.map((p) => loadRootsFile(p, "trust.extraRoots")))
+  ).flatMap((roots) => roots.map((r) => r.node.toString()));
   return {
     ca: [...(config.trust.systemRoots ? rootCertificates : []), ...extra],
     secret: (ref, field) => readSecret(ref, field, { env: process.env, configDir: config.configDir }),

@@ -3,9 +3,9 @@
  * Reads the secrets the configuration refers to (`{ env: NAME }` or `{ file: ./path }`). Errors name the field
  * and where the secret was looked for, never its value.
  */
-import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { SecretRef } from "../config/notify-schema.js";
+import { FileReadError, readBoundedFileSync } from "../util/read-bounded-file.js";
 
 const MAX_SECRET_BYTES = 64 * 1024;
 
@@ -37,14 +37,11 @@ export function readSecret(ref: SecretRef, field: string, src: SecretSource): st
   const path = isAbsolute(ref.file) ? ref.file : resolve(src.configDir, ref.file);
   let text: string;
   try {
-    if (statSync(path).size > MAX_SECRET_BYTES) {
-      throw new SecretError(field, `secret file ${path} is larger than ${MAX_SECRET_BYTES} bytes`);
-    }
-    text = readFileSync(path, "utf8");
+    // A regular file only, at most 64 KiB: a FIFO, /dev/zero or a directory is a configuration error.
+    text = readBoundedFileSync(path, { field, maxBytes: MAX_SECRET_BYTES }).toString("utf8");
   } catch (e) {
-    if (e instanceof SecretError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new SecretError(field, `cannot read secret file ${path} (${code})`);
+    if (e instanceof FileReadError) throw new SecretError(field, `secret file ${path}: ${e.problem}`);
+    throw e;
   }
   const v = text.replace(/\r?\n$/, "");
   if (v.trim() === "") throw new SecretError(field, `secret file ${path} is empty`);

@@ -4,9 +4,12 @@
  * files. Indexed by subject name for chain building.
  */
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
+import { FileReadError, readBoundedFile } from "../util/read-bounded-file.js";
 import { parseCertificate, type ParsedCertificate } from "./certificate.js";
+
+/** Largest root file: Mozilla's whole bundle is about 220 KiB; a file beyond this is not a set of roots. */
+export const MAX_ROOTS_FILE_BYTES = 4 * 1024 * 1024;
 
 export class TrustStore {
   private readonly bySubject = new Map<string, ParsedCertificate[]>();
@@ -59,35 +62,40 @@ export function bundledRoots(): ParsedCertificate[] {
   return bundled;
 }
 
+/** A root file named by the configuration cannot be used: `field: file: problem` (the CLI exits 2). */
 export class TrustFileError extends Error {
+  override name = "TrustFileError";
   constructor(
     readonly file: string,
     message: string,
+    /** The configuration field that names the file (`trust.extraRoots`, `allowedRoots`). */
+    readonly field?: string,
   ) {
-    super(`${file}: ${message}`);
+    super(`${field === undefined ? "" : `${field}: `}${file}: ${message}`);
   }
 }
 
-/** Reads PEM (one or many certificates) or a single DER certificate. */
-export async function loadRootsFile(file: string): Promise<ParsedCertificate[]> {
+/**
+ * Reads PEM (one or many certificates) or a single DER certificate: a regular file of at most
+ * MAX_ROOTS_FILE_BYTES (not a FIFO, a device or a directory). `field` names the configuration field in errors.
+ */
+export async function loadRootsFile(file: string, field = "trust.extraRoots"): Promise<ParsedCertificate[]> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    data = await readBoundedFile(file, { field, maxBytes: MAX_ROOTS_FILE_BYTES });
   } catch (e) {
-    throw new TrustFileError(
-      file,
-      `cannot read trusted root file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    if (e instanceof FileReadError) throw new TrustFileError(file, e.problem, field);
+    throw e;
   }
   const text = data.toString("latin1");
   const ders = text.includes("-----BEGIN CERTIFICATE-----") ? pemToDer(text) : [new Uint8Array(data)];
   const roots: ParsedCertificate[] = [];
   for (const [i, der] of ders.entries()) {
     const r = parseCertificate(der);
-    if (!r.ok) throw new TrustFileError(file, `certificate #${i + 1} is not valid: ${r.error}`);
+    if (!r.ok) throw new TrustFileError(file, `certificate #${i + 1} is not valid: ${r.error}`, field);
     roots.push(r.cert);
   }
-  if (roots.length === 0) throw new TrustFileError(file, "no certificate found (expected PEM or DER)");
+  if (roots.length === 0) throw new TrustFileError(file, "no certificate found (expected PEM or DER)", field);
   return roots;
 }
 
@@ -95,6 +103,6 @@ export async function loadTrustStore(opts: {
   systemRoots: boolean;
   extraRoots: readonly string[];
 }): Promise<TrustStore> {
-  const extra = (await Promise.all(opts.extraRoots.map(loadRootsFile))).flat();
+  const extra = (await Promise.all(opts.extraRoots.map((f) => loadRootsFile(f, "trust.extraRoots")))).flat();
   return new TrustStore([...(opts.systemRoots ? bundledRoots() : []), ...extra]);
 }

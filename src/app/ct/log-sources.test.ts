@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { openStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import { HttpClient } from "../../util/http-get.js";
+import { FileReadError } from "../../util/read-bounded-file.js";
 import { startHttpFixtureServer, type HttpFixtureServer } from "../../../test/helpers/http-fixture-server.js";
 import { selectLogs, type LogSourceDeps } from "./log-sources.js";
 
@@ -187,8 +188,22 @@ void describe("which CT logs to follow", () => {
       none.logs.map((l) => l.description),
       ["Mine"],
     );
-    const missing = await selectLogs(deps({ logList: join(dir, "nope.json"), inline }));
-    assert.ok(missing.warnings.some((w) => /nope\.json/.test(w)));
-    assert.equal(missing.logs.length, 1);
+    // A list file that cannot be read is a configuration error naming the field and the file.
+    await assert.rejects(
+      selectLogs(deps({ logList: join(dir, "nope.json"), inline })),
+      (e: unknown) =>
+        e instanceof FileReadError && e.field === "ct.logList" && /nope\.json: no such file$/.test(e.message),
+    );
+    await assert.rejects(
+      selectLogs(deps({ logList: "/dev/zero", inline })),
+      (e: unknown) => e instanceof FileReadError && /character device/.test(e.message),
+    );
+    writeFileSync(join(dir, "garbage.json"), "{ not json");
+    const garbage = await selectLogs(deps({ logList: join(dir, "garbage.json"), inline }));
+    assert.ok(
+      garbage.warnings.some((w) => /garbage\.json/.test(w)),
+      "a list that does not parse is a warning",
+    );
+    assert.equal(garbage.logs.length, 1);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * @module app/ct/log-sources
  * Which logs to follow: Google's live v3 list (signature-checked, cached in the store for offline runs), a
- * list file, or none — plus the inline `ct.logs`. Problems become warnings; inline logs are always kept.
+ * list file, or none — plus the inline `ct.logs`. Problems with a list become warnings and inline logs are
+ * always kept; only a list file that cannot be read at all (missing, not a regular file, too large) is a
+ * configuration error (`FileReadError`), as every file the configuration names is.
  */
-import { readFile, stat } from "node:fs/promises";
 import { rfc3339 } from "../../domain/alert.js";
 import {
   GOOGLE_LOG_LIST_SIGNATURE_URL,
@@ -17,6 +18,7 @@ import {
   type ParsedLogList,
 } from "../../sources/ct/log-list.js";
 import type { HttpGetResult } from "../../util/http-get.js";
+import { readBoundedFile } from "../../util/read-bounded-file.js";
 import type { Store } from "../../store/store.js";
 
 export interface LogSourceDeps {
@@ -81,22 +83,20 @@ async function googleList(deps: LogSourceDeps, warnings: string[]): Promise<[Par
   return [null, "none"];
 }
 
+/**
+ * A v3 list file. Reading it is bounded (a regular file of at most LOG_LIST_MAX_BYTES: /dev/zero or a FIFO would
+ * exhaust memory or hang) and throws FileReadError; what it holds is judged like a downloaded list (warnings).
+ */
 async function fileList(path: string, warnings: string[]): Promise<ParsedLogList | null> {
-  try {
-    const size = (await stat(path)).size;
-    if (size > LOG_LIST_MAX_BYTES) {
-      warnings.push(`log list ${path}: ${size} bytes is more than ${LOG_LIST_MAX_BYTES}`);
-      return null;
-    }
-    const parsed = parseLogList(await readFile(path));
-    if (parsed.kind === "ok") return parsed.list;
-    warnings.push(`log list ${path}: ${parsed.error}`);
-  } catch (e) {
-    warnings.push(`log list ${path}: ${(e as Error).message}`);
-  }
+  const parsed = parseLogList(
+    await readBoundedFile(path, { field: "ct.logList", maxBytes: LOG_LIST_MAX_BYTES }),
+  );
+  if (parsed.kind === "ok") return parsed.list;
+  warnings.push(`log list ${path}: ${parsed.error}`);
   return null;
 }
 
+/** The logs to follow. Throws FileReadError when `ct.logList` names a file that cannot be read. */
 export async function selectLogs(deps: LogSourceDeps): Promise<LogSelection> {
   const warnings: string[] = [];
   let list: ParsedLogList | null = null;

@@ -4,6 +4,8 @@
  * errors with file:line:column for syntax errors and garbage.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -453,11 +455,32 @@ void describe("loadZoneFile", () => {
   });
 
   void it("reports an unreadable or oversized file without a line", async () => {
-    await assert.rejects(loadZoneFile(join(dir, "absent.zone")), /absent\.zone: cannot read: ENOENT/);
+    await assert.rejects(loadZoneFile(join(dir, "absent.zone")), /absent\.zone: no such file$/);
     await assert.rejects(
       loadZoneFile(join(dir, "contoso.com.zone"), { maxBytes: 10 }),
       /contoso\.com\.zone: too large/,
     );
-    await assert.rejects(loadZoneFile(dir), /cannot read: EISDIR|not a regular file/);
+    await assert.rejects(loadZoneFile(dir), /: is a directory, not a file$/);
   });
+
+  void it(
+    "refuses a FIFO and /dev/zero at once instead of hanging or filling memory",
+    { timeout: 10_000 },
+    async () => {
+      const fifo = join(dir, "pipe.zone");
+      execFileSync("mkfifo", [fifo]);
+      try {
+        await assert.rejects(
+          loadZoneFile(fifo, { origin: "x.test" }),
+          /pipe\.zone: is a named pipe \(FIFO\)/,
+        );
+      } finally {
+        rmSync(fifo);
+      }
+      await assert.rejects(
+        loadZoneFile("/dev/zero", { origin: "x.test" }),
+        /\/dev\/zero: is a character device, not a regular file$/,
+      );
+    },
+  );
 });

@@ -6,6 +6,7 @@
 import { promises as fs } from "node:fs";
 import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { isIPv4, isIPv6 } from "node:net";
+import { FileReadError, readBoundedFile } from "../../util/read-bounded-file.js";
 
 /*
  * Decisions:
@@ -853,48 +854,29 @@ interface LoadContext {
   readonly records: ZoneRecord[];
 }
 
+/**
+ * The file's text, through the shared bounded reader (a regular file only: a FIFO, /dev/zero or a directory is
+ * refused at once), within what the zone files and their includes may still hold together.
+ */
 async function readBounded(
   path: string,
   shownAs: string,
   ctx: LoadContext,
   site: readonly IncludeSite[],
 ): Promise<string> {
-  let handle: fs.FileHandle | undefined;
+  let data: Buffer;
   try {
-    handle = await fs.open(path, "r");
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new ZoneFileError(shownAs, null, null, "not a regular file", site);
-    if (stat.size > ctx.bytesLeft) {
-      throw new ZoneFileError(
-        shownAs,
-        null,
-        null,
-        `too large: zone files and their includes may hold at most ${MAX_ZONE_FILE_BYTES} bytes in all`,
-        site,
-      );
-    }
-    // Read at most one byte more than allowed, in case the file grew since the stat.
-    const buffer = Buffer.alloc(Math.min(stat.size, ctx.bytesLeft) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled === buffer.length) break;
-    }
-    if (filled > ctx.bytesLeft) {
-      throw new ZoneFileError(shownAs, null, null, "too large (it grew while being read)", site);
-    }
-    ctx.bytesLeft -= filled;
-    return buffer.subarray(0, filled).toString("utf8");
+    data = await readBoundedFile(path, { field: "zoneFiles", maxBytes: ctx.bytesLeft });
   } catch (e) {
-    if (e instanceof ZoneFileError) throw e;
-    const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
-    const message = e instanceof Error ? e.message : String(e);
-    throw new ZoneFileError(shownAs, null, null, `cannot read: ${code || message}`, site);
-  } finally {
-    await handle?.close();
+    if (!(e instanceof FileReadError)) throw e;
+    const reason =
+      e.kind === "too-large"
+        ? `too large: zone files and their includes may hold at most ${MAX_ZONE_FILE_BYTES} bytes in all`
+        : e.problem;
+    throw new ZoneFileError(shownAs, null, null, reason, site);
   }
+  ctx.bytesLeft -= data.length;
+  return data.toString("utf8");
 }
 
 async function loadInto(
@@ -959,7 +941,12 @@ export async function loadZoneFile(path: string, options: LoadZoneFileOptions = 
     real = await fs.realpath(path);
   } catch (e) {
     const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
-    throw new ZoneFileError(path, null, null, `cannot read: ${code}`);
+    throw new ZoneFileError(
+      path,
+      null,
+      null,
+      code === "ENOENT" ? "no such file" : `cannot read it (${code})`,
+    );
   }
   await loadInto(real, path, freshState(origin, null), ctx, [real], []);
   return summarise(ctx.records, ctx.warnings);

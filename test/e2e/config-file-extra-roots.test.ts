@@ -1,0 +1,7 @@
+/**
+ * @module test/e2e/config-file-extra-roots.test
+ * `trust.extraRoots` pointed at /dev/zero, a FIFO, a directory, a missing path or an oversized file: exit 2, one line.
+ */
+import { describeConfigFile } from "./config-files-kit.js";
+
+describeConfigFile("trust.extraRoots");

@@ -1,0 +1,7 @@
+/**
+ * @module test/e2e/config-file-log-list.test
+ * `ct.logList` pointed at /dev/zero, a FIFO, a directory, a missing path or an oversized file: exit 2, one line.
+ */
+import { describeConfigFile } from "./config-files-kit.js";
+
+describeConfigFile("ct.logList");
