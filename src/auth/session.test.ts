@@ -56,6 +56,12 @@ void describe("sessions", () => {
     assert.deepEqual(sessionDeadline(s, policy), plus(60 * MIN));
   });
 
+  void it("an unreadable time fails closed", () => {
+    const bad = new Date("not a time");
+    assert.equal(sessionState({ createdAt: T0, lastSeenAt: T0, expiresAt: bad }, T0), "expired");
+    assert.equal(sessionState({ createdAt: T0, lastSeenAt: bad, expiresAt: plus(MIN) }, T0), "idle-expired");
+  });
+
   void it("touches at most once a minute", () => {
     assert.equal(shouldTouch(T0, plus(MIN - 1)), false);
     assert.equal(shouldTouch(T0, plus(MIN)), true);

@@ -84,15 +84,18 @@ export function sessionDeadline(s: SessionTimes, policy: SessionPolicy = SESSION
   return new Date(Math.min(s.lastSeenAt.getTime() + policy.idleMs, s.expiresAt.getTime()));
 }
 
-/** Valid strictly before its deadline: at the exact instant it expires. */
+/**
+ * Valid strictly before its deadline: expired at the exact instant. Written as "not before" so that an
+ * unreadable time (an invalid Date, NaN) fails closed.
+ */
 export function sessionState(
   s: SessionTimes,
   now: Date,
   policy: SessionPolicy = SESSION_POLICY,
 ): SessionState {
   const t = now.getTime();
-  if (t >= s.expiresAt.getTime()) return "expired";
-  if (t >= s.lastSeenAt.getTime() + policy.idleMs) return "idle-expired";
+  if (!(t < s.expiresAt.getTime())) return "expired";
+  if (!(t < s.lastSeenAt.getTime() + policy.idleMs)) return "idle-expired";
   return "active";
 }
 

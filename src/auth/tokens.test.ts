@@ -11,6 +11,7 @@ import {
   redactSecrets,
   redactToken,
   tokenSecretMatches,
+  tokenState,
   verifyApiToken,
 } from "./tokens.js";
 
@@ -90,5 +91,14 @@ void describe("API tokens", () => {
       red,
       `auth failed for Authorization: Bearer cw_${t.id}_[redacted]; again cw_${t.id}_[redacted].`,
     );
+  });
+
+  void it("a stored token is active until revoked, or until the exact instant it expires", () => {
+    const now = new Date("2026-11-25T10:00:00Z");
+    assert.equal(tokenState({ expiresAt: null, revokedAt: null }, now), "active");
+    assert.equal(tokenState({ expiresAt: "2026-11-25T10:00:01Z", revokedAt: null }, now), "active");
+    assert.equal(tokenState({ expiresAt: "2026-11-25T10:00:00Z", revokedAt: null }, now), "expired");
+    assert.equal(tokenState({ expiresAt: null, revokedAt: "2026-11-24T00:00:00Z" }, now), "revoked");
+    assert.equal(tokenState({ expiresAt: "garbage", revokedAt: null }, now), "expired", "fails closed");
   });
 });

@@ -79,3 +79,16 @@ export function redactToken(presented: string): string {
 export function redactSecrets(text: string): string {
   return text.replace(TOKEN_IN_TEXT, "cw_$1_[redacted]");
 }
+
+export type TokenState = "active" | "revoked" | "expired";
+
+/** Whether a stored token may be used at `now` (RFC 3339 times as the store keeps them); expired at the instant. */
+export function tokenState(
+  token: { readonly expiresAt: string | null; readonly revokedAt: string | null },
+  now: Date,
+): TokenState {
+  if (token.revokedAt !== null) return "revoked";
+  // Written as "not before": an unreadable expiry (NaN) fails closed.
+  if (token.expiresAt !== null && !(now.getTime() < Date.parse(token.expiresAt))) return "expired";
+  return "active";
+}

@@ -34,11 +34,14 @@ import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.
 import * as ct from "./ct-store.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import * as outbox from "./outbox-store.js";
+import type { AuthStore } from "./auth-records.js";
+import { authStoreOver } from "./auth-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
 export class KyselyStore implements Store {
   #closed = false;
+  #auth: AuthStore | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -49,6 +52,10 @@ export class KyselyStore implements Store {
 
   async migrate(): Promise<void> {
     await migrateToLatest(this.db as unknown as Kysely<unknown>, this.dialect);
+  }
+
+  get auth(): AuthStore {
+    return (this.#auth ??= authStoreOver(this.db, this.dialect));
   }
 
   async close(): Promise<void> {

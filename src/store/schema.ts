@@ -165,6 +165,57 @@ export interface NotifyLastTable {
   notified_at: string;
 }
 
+/** A local or SSO user (auth). */
+export interface UsersTable {
+  name: string;
+  role: string;
+  /** PHC scrypt string; null for a user who only signs in through OIDC. */
+  password_hash: string | null;
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  created_at: string;
+  /** 1 when disabled. */
+  disabled: Generated<number>;
+}
+
+/** An API token: the secret only as its SHA-256. */
+export interface ApiTokensTable {
+  id: string;
+  user_name: string;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A browser session: its id and CSRF token only as SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  user_name: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end (the idle end follows from last_seen_at). */
+  expires_at: string;
+  csrf_hash: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Who changed what; details are structured JSON that never holds a secret. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  /** user | token | system */
+  actor_kind: string;
+  action: string;
+  target: string | null;
+  details: string;
+  ip: string | null;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -180,4 +231,8 @@ export interface Database {
   ct_log_list_cache: CtLogListCacheTable;
   outbox: OutboxTable;
   notify_last: NotifyLastTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
 }

@@ -14,6 +14,7 @@ import { openStore, sqlitePathOf, StoreCorruptError, StoreOpenError } from "./op
 import { storeContract } from "./store.contract.js";
 import { ctStoreContract } from "./ct-store.contract.js";
 import { outboxContract } from "./outbox.contract.js";
+import { authStoreContract } from "./auth-store.contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certwatch-store-"));
 let n = 0;
@@ -24,6 +25,7 @@ storeContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 storeContract("SQLite in memory", () => openStore("sqlite::memory:"));
 ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
+authStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 
 /** A store file with 400 alerts whose details fill a few hundred pages, closed and checkpointed. */
 async function filledDb(): Promise<string> {
@@ -74,7 +76,7 @@ void describe("SQLite store", () => {
     const db = new Database(path, { readonly: true });
     try {
       const names = db.prepare(`select name from ${MIGRATION_TABLE} order by name`).pluck().all();
-      assert.deepEqual(names, ["001_initial", "002_crl_cache", "003_ct", "004_outbox"]);
+      assert.deepEqual(names, ["001_initial", "002_crl_cache", "003_ct", "004_outbox", "005_auth"]);
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     } finally {
       db.close();

@@ -9,6 +9,7 @@ import type { Endpoint } from "../domain/endpoint.js";
 import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
 import type { Notification } from "../notify/notification.js";
 import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
+import type { AuthStore } from "./auth-records.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
@@ -103,6 +104,8 @@ export interface Store {
   /** Bring the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Users, API tokens, sessions and the audit log of the daemon (auth-records.ts). */
+  readonly auth: AuthStore;
 
   /**
    * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and

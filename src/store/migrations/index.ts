@@ -10,6 +10,7 @@ import { initial } from "./001_initial.js";
 import { crlCache } from "./002_crl_cache.js";
 import { ct } from "./003_ct.js";
 import { outbox } from "./004_outbox.js";
+import { auth } from "./005_auth.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
@@ -21,6 +22,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     "002_crl_cache": crlCache(d),
     "003_ct": ct(d),
     "004_outbox": outbox(d),
+    "005_auth": auth(d),
   };
 }
 
