@@ -57,9 +57,8 @@ void describe("password hashes", () => {
       stored.replace("scrypt", "argon2id"),
     ];
     for (const s of malformed) assert.equal(isPasswordHash(s), false, s);
-    // A malformed hash costs a full dummy verification at the production parameters: two cases are enough.
+    // A malformed hash costs a full dummy verification at the production parameters: one case is enough.
     assert.equal(await verifyPassword("hunter2hunter2", stored.slice(0, -1)), false);
-    assert.equal(await verifyPassword("hunter2hunter2", "hunter2hunter2"), false);
   });
 
   void it("refuses to run absurd parameters from a stored hash (memory bomb)", async () => {
