@@ -115,13 +115,18 @@ interface RawIssue {
   key?: string;
 }
 
+/** A union branch that failed only because the input is of another kind (a nested union's every branch, too). */
+function wrongKind(branch: readonly z.core.$ZodIssue[]): boolean {
+  const [only, more] = branch;
+  if (only === undefined || more !== undefined || only.path.length > 0) return false;
+  return only.code === "invalid_type" || (only.code === "invalid_union" && only.errors.every(wrongKind));
+}
+
 /** Flattens unions to the branch that matched the input's kind, so the user sees one precise message. */
 function flatten(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): RawIssue[] {
   return issues.flatMap((iss): RawIssue[] => {
     const path = [...prefix, ...iss.path];
     if (iss.code === "invalid_union") {
-      const wrongKind = (b: readonly z.core.$ZodIssue[]) =>
-        b.length === 1 && b[0]?.code === "invalid_type" && b[0].path.length === 0;
       const matched = iss.errors.filter((b) => !wrongKind(b));
       if (matched.length === 1 && matched[0]) return flatten(matched[0], path);
     }

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { EventName } from "../events.js";
 import { SEVERITIES } from "../events.js";
+import type { Parsed } from "./schema-kit.js";
 import { eventName, filePath, int, parseHttpUrl, parsedString, strict } from "./schema-kit.js";
 
 /** Where a secret is read from: an environment variable, or a file (relative to the configuration file). */
@@ -25,7 +26,62 @@ const secretRef = z.union(
   },
 );
 
-const httpUrl = parsedString(parseHttpUrl);
+const SECRET_HINT = "use { env: VARIABLE } or { file: ./path }";
+
+/**
+ * An http(s) URL without a user name or password: a credential in `https://user:pass@host/` would sit in this
+ * file in clear. The URL is not quoted back (it holds the password).
+ */
+function parseCredentialFreeUrl(input: string): Parsed<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(input.trim())) {
+    return {
+      error: `must not hold a user name or password (user:pass@): credentials are not written in the configuration; ${SECRET_HINT} in the target's secret keys or headers`,
+    };
+  }
+  return parseHttpUrl(input);
+}
+
+const httpUrl = parsedString(parseCredentialFreeUrl);
+
+/**
+ * Header names that carry a credential (Authorization, Proxy-Authorization, Cookie, X-Api-Key, api-key,
+ * X-Auth-Token, X-Functions-Key…): a part of the name, split at - and _, is one of these words.
+ */
+const CREDENTIAL_HEADER_PARTS = new Set([
+  "authorization",
+  "auth",
+  "cookie",
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "key",
+  "session",
+  "credential",
+  "credentials",
+]);
+
+export function isCredentialHeader(name: string): boolean {
+  return name
+    .toLowerCase()
+    .split(/[-_]/)
+    .some((part) => CREDENTIAL_HEADER_PARTS.has(part));
+}
+
+/** Request headers; one that carries a credential is a secret reference, never a value written here. */
+const headers = z.record(z.string(), z.union([z.string(), secretRef])).superRefine((h, ctx) => {
+  for (const [name, value] of Object.entries(h)) {
+    if (typeof value === "string" && isCredentialHeader(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `carries a credential, which is not written in the configuration: ${SECRET_HINT}`,
+        input: name, // never the value
+      });
+    }
+  }
+});
 const nonEmpty = z.string().trim().min(1);
 
 const eventRef = z.union([z.string(), z.int()]).transform((v, ctx): EventName => {
@@ -151,8 +207,8 @@ const webhookTarget = strict({
   preset: z.enum(["standard", "slack", "teams"]).default("standard"),
   /** Standard Webhooks signing secret (whsec_<base64>); required with preset standard. */
   secret: secretRef.optional(),
-  /** Extra request headers (not secrets). */
-  headers: z.record(z.string(), z.string()).optional(),
+  /** Extra request headers; a credential (Authorization, X-Api-Key…) only as { env } or { file }. */
+  headers: headers.optional(),
 }).superRefine((t, ctx) => {
   if (t.preset === "standard" && t.secret === undefined) {
     ctx.addIssue({

@@ -133,11 +133,20 @@ function parseStore(input: string): Parsed<StoreLocation> {
   if (s.startsWith("sqlite:") && s.length > "sqlite:".length)
     return { value: { kind: "sqlite", path: s.slice(7) } };
   if (/^postgres(ql)?:\/\//i.test(s)) {
+    let url: URL;
     try {
-      return { value: { kind: "postgres", url: new URL(s).href } };
+      url = new URL(s);
     } catch {
       return { error: "must be a valid postgres:// URL" }; // never echo it: it may hold a password
     }
+    if (url.password !== "" || url.searchParams.has("password")) {
+      // The usual PostgreSQL form, but this file is not where a password lives; PostgreSQL clients read these.
+      return {
+        error:
+          "must not hold a password (postgres://user:password@… or ?password=): leave it out and set PGPASSWORD, or use ~/.pgpass (PGPASSFILE)",
+      };
+    }
+    return { value: { kind: "postgres", url: url.href } };
   }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(s)?.[0] ?? s.slice(0, 20);
   return { error: `must be sqlite:<path> or postgres://user@host/db (got ${quote(scheme)})` };

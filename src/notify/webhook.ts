@@ -3,7 +3,7 @@
  * The webhook target: one JSON POST per notification, as a signed Standard Webhook or as a Slack or Microsoft
  * Teams (Workflows) message. The URL may be a secret (Slack and Teams URLs are their credential): it is never shown.
  */
-import type { WebhookTargetConfig } from "../config/notify-schema.js";
+import type { SecretRef, WebhookTargetConfig } from "../config/notify-schema.js";
 import { HttpClient } from "../util/http-get.js";
 import type { Notification } from "./notification.js";
 import type { Notifier, NotifierContext, SendOutcome } from "./notifier.js";
@@ -49,7 +49,7 @@ export function createWebhookNotifier(
   const field = `notify.${name}`;
   const url = targetUrl(cfg, ctx, field);
   const shown = shownUrl(url);
-  const extra = extraHeaders(cfg.headers ?? {}, `${field}.headers`);
+  const extra = extraHeaders(cfg.headers ?? {}, `${field}.headers`, ctx);
   const render = renderer(cfg, ctx, field);
   if (cfg.preset !== "standard" && cfg.secret !== undefined) {
     ctx.log.warn(
@@ -116,10 +116,18 @@ function targetUrl(cfg: WebhookTargetConfig, ctx: NotifierContext, field: string
   return u;
 }
 
-/** cfg.headers, checked once so that a bad one is a configuration error rather than a failure at every send. */
-function extraHeaders(headers: Readonly<Record<string, string>>, field: string): Record<string, string> {
+/**
+ * cfg.headers, checked once so that a bad one is a configuration error rather than a failure at every send; a
+ * secret reference (`Authorization: { env: … }`) is read here.
+ */
+function extraHeaders(
+  headers: Readonly<Record<string, string | SecretRef>>,
+  field: string,
+  ctx: NotifierContext,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const [k, ref] of Object.entries(headers)) {
+    const v = typeof ref === "string" ? ref : ctx.secret(ref, `${field}.${k}`);
     const key = k.toLowerCase();
     if (!HEADER_NAME.test(k)) throw new Error(`${field}: ${JSON.stringify(k)} is not a valid header name`);
     if (RESERVED_HEADERS.has(key))
