@@ -311,6 +311,18 @@ export const EVENTS = [
     remediation:
       "Check that the CA's OCSP responder is reachable from your network; consider enabling OCSP stapling on the server.",
   },
+  {
+    id: 105,
+    key: "endpoint",
+    name: "certificate-chain-too-large",
+    source: "tls",
+    severity: "medium",
+    summary: "The certificate chain is too large for common TLS clients",
+    raisedWhen:
+      "The server's Certificate message is larger than OpenSSL-based clients accept (100 KiB by default): browsers may connect, but curl, Python, Node.js and other clients built on OpenSSL abort the handshake. The chain is still checked when it can be read off the wire; HSTS cannot be checked.",
+    remediation:
+      "Serve a smaller chain: spread the names over several certificates (fewer subject alternative names each) and send only the leaf and the intermediates it needs (no root, no extra cross-signs).",
+  },
 ] as const satisfies readonly EventDefinition[];
 
 export type EventName = (typeof EVENTS)[number]["name"];

@@ -320,6 +320,7 @@ function observationRecord(o: TlsObservation, chain: readonly ParseResult[]): Ob
           http: o.http.kind === "response" ? { status: o.http.status, hsts: o.http.hsts } : o.http,
           legacyProtocols: o.legacy.accepted,
           ocspStapled: o.ocspStaple !== null,
+          ...(o.chainTooLarge ? { chainTooLarge: o.chainTooLarge } : {}),
         },
       };
     default:
@@ -328,7 +329,12 @@ function observationRecord(o: TlsObservation, chain: readonly ParseResult[]): Ob
         outcome: o.kind,
         protocol: null,
         chain: [],
-        details: { reason: o.reason, error: o.error, durationMs: o.durationMs },
+        details: {
+          reason: o.reason,
+          error: o.error,
+          durationMs: o.durationMs,
+          ...(o.kind === "no-certificate" && o.chainTooLarge ? { chainTooLarge: o.chainTooLarge } : {}),
+        },
       };
   }
 }

@@ -3,11 +3,11 @@
  * Every TLS health check for one observation, top to bottom: reachability, the certificate, its
  * chain, expiry and renewal, protocol, HSTS. Pure: `(observation, parsed chain, context) => Finding[]`.
  */
-import { endpointLabel } from "../domain/endpoint.js";
+import { endpointLabel, type Endpoint } from "../domain/endpoint.js";
 import type { Finding } from "../domain/finding.js";
 import { summarize, type ParsedCertificate, type ParseResult } from "../pki/certificate.js";
 import { buildChain, type ChainResult } from "../pki/chain.js";
-import type { TlsObservation } from "../sources/tls/observation.js";
+import type { ChainTooLarge, TlsObservation } from "../sources/tls/observation.js";
 import {
   algorithmFindings,
   leafValidityFindings,
@@ -41,6 +41,10 @@ export function checkTlsObservation(
       }),
     ];
   }
+  if (obs.kind === "no-certificate" && obs.chainTooLarge !== undefined) {
+    // A certificate was served, only too large for this client to take: the size is the finding.
+    return [chainTooLargeFinding(endpoint, obs.chainTooLarge, false, obs.error)];
+  }
   if (obs.kind === "no-certificate") {
     return [
       endpointFinding("no-certificate", endpoint, "endpoint", null, { reason: obs.reason, error: obs.error }),
@@ -59,6 +63,9 @@ export function checkTlsObservation(
   const findings: Finding[] = [
     ...legacyProtocolFindings(endpoint, obs.legacy, obs.protocol),
     ...hstsFindings(endpoint, obs.http, ctx.thresholds.minHstsMaxAge),
+    ...(obs.chainTooLarge
+      ? [chainTooLargeFinding(endpoint, obs.chainTooLarge, true, obs.chainTooLarge.error)]
+      : []),
   ];
   if (!leafResult.ok) {
     findings.push({
@@ -109,6 +116,23 @@ export function checkTlsObservation(
 
   findings.push(...expiryFindings(endpoint, summarize(leaf), ctx.knownCertificates, ctx.now, ctx.thresholds));
   return findings;
+}
+
+/** 105: the Certificate message is above what OpenSSL-based clients accept (browsers may still connect). */
+function chainTooLargeFinding(
+  endpoint: Endpoint,
+  c: ChainTooLarge,
+  chainRead: boolean,
+  error: string,
+): Finding {
+  return endpointFinding("certificate-chain-too-large", endpoint, "endpoint", null, {
+    certificateMessageBytes: c.certificateMessageBytes,
+    clientLimitBytes: c.clientLimitBytes,
+    protocol: c.protocol,
+    chainRead,
+    hsts: "not-checked",
+    error,
+  });
 }
 
 function describe(c: ParsedCertificate): {

@@ -133,6 +133,16 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
       "`plain-http` (the port answered plain HTTP), `not-tls` (other non-TLS bytes), `tls-alert`, `handshake-failed`, `empty-chain`",
     error: "the error text from the handshake",
   },
+  "certificate-chain-too-large": {
+    certificateMessageBytes:
+      "length of the server's Certificate message (its certificate list), when its header was read",
+    clientLimitBytes: "the limit it exceeds: OpenSSL's default `max_cert_list`, 102400",
+    protocol: "the protocol the server chose in its ServerHello",
+    chainRead:
+      "true when the chain was read off the wire and checked like any other (TLS 1.2 sends it in clear, TLS 1.3 is decrypted); false when it could not be read either (then `error` says why)",
+    hsts: "`not-checked`: no HTTPS request can be sent over a handshake the client aborts",
+    error: "the TLS client's error, or why the chain could not be read",
+  },
   "wildcard-certificate": { wildcardNames: "the wildcard SANs" },
   "self-signed": { subject: "subject of the self-signed leaf" },
   "sha1-signature": {

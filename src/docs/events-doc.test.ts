@@ -37,6 +37,7 @@ describe("docs/events.md", () => {
       102: "ct-log-misbehaving",
       103: "hsts-weak",
       104: "ocsp-unreachable",
+      105: "certificate-chain-too-large",
     };
     assert.deepEqual(
       Object.fromEntries(EVENTS.map((e) => [e.id, e.name])),

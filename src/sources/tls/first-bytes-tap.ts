@@ -16,6 +16,8 @@ export class FirstBytesTap extends Duplex {
   private kept: Buffer[] = [];
   private keptLength = 0;
   private retaining = true;
+  /** Set by `detach`: TLS has given up on the connection, the tap goes on reading for itself. */
+  private detached: (() => void) | null = null;
   /** True when the server sent more than the retention limit while retaining. */
   overflowed = false;
   /** Total bytes received from the server. */
@@ -23,13 +25,14 @@ export class FirstBytesTap extends Duplex {
 
   constructor(
     private readonly raw: net.Socket,
-    private readonly retainLimit = DEFAULT_RETAIN_BYTES,
+    private retainLimit = DEFAULT_RETAIN_BYTES,
   ) {
     super();
     raw.on("data", (chunk: Buffer) => {
       this.bytesReceived += chunk.length;
       if (this.retaining) this.retain(chunk);
-      if (!this.push(chunk)) raw.pause();
+      if (this.detached) this.detached();
+      else if (!this.push(chunk)) raw.pause();
     });
     raw.on("end", () => this.push(null));
     raw.on("error", (e) => this.destroy(e));
@@ -45,6 +48,18 @@ export class FirstBytesTap extends Duplex {
     const part = Buffer.from(chunk.subarray(0, room));
     this.kept.push(part);
     this.keptLength += part.length;
+  }
+
+  /**
+   * After TLS has failed in a way the rest of the server's flight explains (a Certificate message larger
+   * than OpenSSL accepts): keep reading the raw socket, retaining up to `limit` bytes, calling `onData`
+   * after each chunk. Destroying the tap (as TLS does) then leaves the raw socket open: the caller
+   * destroys it when it has read enough.
+   */
+  detach(limit: number, onData: () => void): void {
+    this.detached = onData;
+    this.retainLimit = Math.max(this.retainLimit, limit);
+    this.raw.resume();
   }
 
   /** The first `n` bytes the server sent. */
@@ -83,7 +98,7 @@ export class FirstBytesTap extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.raw.destroy();
+    if (this.detached === null) this.raw.destroy();
     callback(error);
   }
 }

@@ -64,6 +64,15 @@ export function probeLegacyProtocols(p: LegacyProbeParams): Promise<LegacyProtoc
     });
     socket.on("error", (e: NodeJS.ErrnoException) => {
       const code = e.code;
+      if (code === "ERR_SSL_EXCESSIVE_MESSAGE_SIZE") {
+        // The server answered the TLS 1.0/1.1-only hello with a ServerHello and went on to a certificate
+        // chain larger than OpenSSL accepts: the protocol was accepted, whatever the client thinks of the chain.
+        const protocol = socket.getProtocol();
+        if (protocol === "TLSv1" || protocol === "TLSv1.1") {
+          finish({ accepted: [protocol] });
+          return;
+        }
+      }
       // OpenSSL refusing the protocol (or the server's alert) is the healthy answer.
       if (connected && code !== undefined && code.startsWith("ERR_SSL_")) finish({ accepted: [] });
       else

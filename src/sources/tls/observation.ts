@@ -35,6 +35,18 @@ export interface LegacyProtocolProbe {
   readonly skipped?: boolean;
 }
 
+/** A Certificate message above the client's limit (OpenSSL's max_cert_list). */
+export interface ChainTooLarge {
+  /** Length of the Certificate message body, when its header was read. */
+  readonly certificateMessageBytes: number | null;
+  /** The limit it exceeds (OpenSSL's default, 102400). */
+  readonly clientLimitBytes: number;
+  /** Protocol the server chose in its ServerHello. */
+  readonly protocol: string | null;
+  /** The TLS client's error. */
+  readonly error: string;
+}
+
 export type TlsObservation =
   | {
       readonly kind: "served";
@@ -50,14 +62,23 @@ export type TlsObservation =
       readonly ocspStaple: Uint8Array | null;
       readonly http: HttpProbe;
       readonly legacy: LegacyProtocolProbe;
+      /**
+       * Set when the server's Certificate message is larger than OpenSSL-based clients accept: the chain
+       * was read off the wire, but no TLS client built on OpenSSL (this one included) completes the
+       * handshake, so `http` could not be checked.
+       */
+      readonly chainTooLarge?: ChainTooLarge;
       readonly durationMs: number;
     }
   | {
       /** Connected, but no certificate came back. */
       readonly kind: "no-certificate";
       readonly endpoint: Endpoint;
-      readonly reason: "plain-http" | "tls-alert" | "handshake-failed" | "not-tls" | "timeout";
+      readonly reason:
+        "plain-http" | "tls-alert" | "handshake-failed" | "not-tls" | "timeout" | "chain-too-large";
       readonly error: string;
+      /** With reason `chain-too-large`: what is known of the Certificate message that could not be read. */
+      readonly chainTooLarge?: ChainTooLarge;
       readonly durationMs: number;
     }
   | {

@@ -6,12 +6,18 @@ import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import type { Endpoint } from "../../domain/endpoint.js";
 import { captureChain, placeholderTrustAnchor } from "./chain-capture.js";
-import { classifyHandshakeFailure } from "./classify-error.js";
+import { classifyHandshakeFailure, opensslReason } from "./classify-error.js";
 import { hostHeader, probeHttp } from "./http-probe.js";
 import { legacyFromNegotiated, probeLegacyProtocols } from "./legacy-probe.js";
-import type { HttpProbe, LegacyProtocolProbe, TlsObservation } from "./observation.js";
+import type { ChainTooLarge, HttpProbe, LegacyProtocolProbe, TlsObservation } from "./observation.js";
 import { connectTcp } from "./tcp-connect.js";
-import { handshake } from "./tls-handshake.js";
+import {
+  handshake,
+  OPENSSL_MAX_CERT_LIST,
+  OVERSIZED_RETAIN_BYTES,
+  type OversizedFlight,
+} from "./tls-handshake.js";
+import { readCertificateMessage, serverHelloOf } from "./wire-chain.js";
 
 export interface ProbeOptions {
   connectTimeoutMs: number;
@@ -104,6 +110,11 @@ async function probe(
     ca,
     requestOcsp: true,
   });
+  if (!hs.ok && hs.oversized) {
+    return oversized(endpoint, serverName, hs.oversized, hs.error?.message ?? "", elapsed, (protocol) =>
+      legacyCheck(o, protocol, address, endpoint.port, serverName, ca),
+    );
+  }
   if (!hs.ok) {
     const c = classifyHandshakeFailure({ ...hs, timeoutMs: o.handshakeTimeoutMs });
     return c.kind === "unreachable"
@@ -191,4 +202,67 @@ async function legacyCheck(
       error: `legacy protocol probe failed: ${e instanceof Error ? e.message : String(e)}`,
     };
   }
+}
+
+/**
+ * The server's Certificate message is above what OpenSSL accepts (browsers take it): its chain read off
+ * the wire (TLS 1.2 sends it in clear, TLS 1.3 is decrypted with the logged handshake secret) is checked
+ * like any other; HSTS cannot be, since no OpenSSL client completes the handshake. When the chain cannot
+ * be read either, the reason is still the size, never "no certificate".
+ */
+async function oversized(
+  endpoint: Endpoint,
+  serverName: string | null,
+  flight: OversizedFlight,
+  error: string,
+  elapsed: () => number,
+  legacy: (protocol: string) => Promise<LegacyProtocolProbe>,
+): Promise<TlsObservation> {
+  const hello = serverHelloOf(flight.serverBytes);
+  const read = hello
+    ? readCertificateMessage({
+        serverBytes: flight.serverBytes,
+        protocol: hello.protocol,
+        cipher: hello.cipher,
+        serverHandshakeSecret: flight.serverHandshakeSecret,
+      })
+    : ({ kind: "unreadable" } as const);
+  const chainTooLarge: ChainTooLarge = {
+    certificateMessageBytes: read.kind === "unreadable" ? null : read.messageBytes,
+    clientLimitBytes: OPENSSL_MAX_CERT_LIST,
+    protocol: hello?.protocol ?? null,
+    error: `TLS handshake failed: ${opensslReason(error || "excessive message size")}`,
+  };
+  const size =
+    chainTooLarge.certificateMessageBytes === null ? "" : ` (${chainTooLarge.certificateMessageBytes} bytes)`;
+  const tooLarge = `the server's certificate chain${size} is larger than OpenSSL-based TLS clients accept (${OPENSSL_MAX_CERT_LIST} bytes)`;
+  if (hello === null || read.kind !== "chain" || read.chain.length === 0) {
+    const why = flight.overflowed
+      ? `it is larger than the ${OVERSIZED_RETAIN_BYTES} bytes certwatch reads`
+      : read.kind === "incomplete"
+        ? "the server did not send all of it in time"
+        : "its Certificate message could not be read off the wire";
+    return {
+      kind: "no-certificate",
+      endpoint,
+      reason: "chain-too-large",
+      error: `${tooLarge}; its certificates could not be read either: ${why}`,
+      chainTooLarge,
+      durationMs: elapsed(),
+    };
+  }
+  const legacyProtocols = await legacy(hello.protocol);
+  return {
+    kind: "served",
+    endpoint,
+    serverName,
+    protocol: hello.protocol,
+    cipher: hello.cipher,
+    chain: read.chain,
+    ocspStaple: null,
+    http: { kind: "error", error: `not checked: ${tooLarge}, so no HTTPS request can be sent` },
+    legacy: legacyProtocols,
+    chainTooLarge,
+    durationMs: elapsed(),
+  };
 }

@@ -5,7 +5,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { FirstBytesTap } from "./first-bytes-tap.js";
-import { serverHandshakeSecretFromKeylog } from "./wire-chain.js";
+import { readCertificateMessage, serverHandshakeSecretFromKeylog, serverHelloOf } from "./wire-chain.js";
 
 /** SECLEVEL=0 lets OpenSSL 3 complete TLS 1.0/1.1 and accept RSA-1024 / SHA-1 certificates. */
 export const PERMISSIVE_CIPHERS = "DEFAULT:@SECLEVEL=0";
@@ -38,7 +38,29 @@ export type HandshakeResult =
       readonly error: { readonly code?: string | undefined; readonly message: string } | null;
       readonly firstBytes: Uint8Array;
       readonly bytesReceived: number;
+      /** Set when OpenSSL refused the server's Certificate message as too large (see `OversizedFlight`). */
+      readonly oversized?: OversizedFlight;
     };
+
+/**
+ * OpenSSL's client refuses a Certificate message above its max_cert_list (100 KiB by default, and Node
+ * cannot raise it): "excessive message size". Browsers accept larger ones, so the server does serve a
+ * certificate; the rest of its flight is read off the raw socket (bounded) to recover the chain.
+ */
+export interface OversizedFlight {
+  /** Every byte the server sent up to the end of its Certificate message (or the cap or the deadline). */
+  readonly serverBytes: Buffer;
+  /** The server sent more than `OVERSIZED_RETAIN_BYTES` before its Certificate message was whole. */
+  readonly overflowed: boolean;
+  /** TLS 1.3 SERVER_HANDSHAKE_TRAFFIC_SECRET (the Certificate message is encrypted), when logged. */
+  readonly serverHandshakeSecret: Buffer | null;
+}
+
+/** OpenSSL's default limit on the Certificate message (SSL_MAX_CERT_LIST_DEFAULT, 100 KiB). */
+export const OPENSSL_MAX_CERT_LIST = 100 * 1024;
+
+/** How much of an oversized flight is read to recover its chain (a Certificate message may be 16 MiB). */
+export const OVERSIZED_RETAIN_BYTES = 1024 * 1024;
 
 const contexts = new Map<string, tls.SecureContext>();
 
@@ -122,6 +144,45 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
       });
     };
     const timer = setTimeout(() => fail(true, null), params.timeoutMs);
+    const started = Date.now();
+    /** The rest of the server's flight, read by the tap alone once OpenSSL gave up on its size. */
+    const readOversized = (e: NodeJS.ErrnoException): void => {
+      settled = true;
+      clearTimeout(timer);
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        secure.destroy();
+        params.socket.destroy();
+        const serverBytes = Buffer.from(tap.received());
+        resolve({
+          ok: false,
+          timedOut: false,
+          error: { code: e.code, message: e.message },
+          firstBytes: serverBytes.subarray(0, 64),
+          bytesReceived: tap.bytesReceived,
+          oversized: { serverBytes, overflowed: tap.overflowed, serverHandshakeSecret },
+        });
+      };
+      const whole = (): boolean => {
+        const bytes = tap.received();
+        const hello = serverHelloOf(bytes);
+        if (hello === null) return false;
+        return (
+          readCertificateMessage({ serverBytes: bytes, ...hello, serverHandshakeSecret }).kind !==
+          "incomplete"
+        );
+      };
+      const deadline = setTimeout(finish, Math.max(0, params.timeoutMs - (Date.now() - started)));
+      tap.detach(OVERSIZED_RETAIN_BYTES, () => {
+        if (tap.overflowed || whole()) finish();
+      });
+      params.socket.once("close", finish);
+      params.socket.once("end", finish);
+      if (tap.overflowed || whole()) finish();
+    };
     secure.on("OCSPResponse", (response: Buffer | undefined) => {
       if (response && response.length > 0) ocspStaple = new Uint8Array(response);
     });
@@ -129,7 +190,10 @@ export function handshake(params: HandshakeParams): Promise<HandshakeResult> {
       serverHandshakeSecret ??= serverHandshakeSecretFromKeylog(line);
     });
     // Stays attached: a late error on a socket the caller owns must never become an uncaught exception.
-    secure.on("error", (e: NodeJS.ErrnoException) => fail(false, e));
+    secure.on("error", (e: NodeJS.ErrnoException) => {
+      if (!settled && e.code === "ERR_SSL_EXCESSIVE_MESSAGE_SIZE") readOversized(e);
+      else fail(false, e);
+    });
     secure.once("close", () =>
       fail(false, { name: "Error", message: "the connection closed during the TLS handshake" }),
     );

@@ -93,19 +93,22 @@ function unwrapInner(plain: Buffer): { type: number; content: Buffer } | null {
   return { type: plain[end] ?? 0, content: plain.subarray(0, end) };
 }
 
-/** The body of the Certificate message in a handshake byte stream; "incomplete" when not there yet. */
-function certificateBody(hs: Buffer): Buffer | "incomplete" | null {
+/**
+ * The body of the Certificate message in a handshake byte stream; "incomplete" (with the message's
+ * announced length once its header is there) when not whole yet.
+ */
+function certificateBody(hs: Buffer): Buffer | { incomplete: number | null } | null {
   let o = 0;
   while (o + 4 <= hs.length) {
     const type = hs[o] ?? 0;
     const length = hs.readUIntBE(o + 1, 3);
-    if (o + 4 + length > hs.length) return "incomplete";
+    if (o + 4 + length > hs.length) return { incomplete: type === CERTIFICATE ? length : null };
     if (type === CERTIFICATE) return hs.subarray(o + 4, o + 4 + length);
     // Messages that come after Certificate (no certificate was sent), or CompressedCertificate (RFC 8879).
     if (type === 12 || type === 14 || type === 15 || type === 20 || type === 25) return null;
     o += 4 + length;
   }
-  return "incomplete";
+  return { incomplete: null };
 }
 
 function parseCertificateList(body: Buffer, tls13: boolean): Uint8Array[] | null {
@@ -151,12 +154,25 @@ export interface WireChainInput {
  * only the issuer path). Null when it cannot be read; the caller then falls back to Node's view.
  */
 export function chainFromWire(input: WireChainInput): Uint8Array[] | null {
+  const r = readCertificateMessage(input);
+  return r.kind === "chain" ? r.chain : null;
+}
+
+/** What the server's flight holds of its Certificate message. */
+export type CertificateMessageRead =
+  | { readonly kind: "chain"; readonly chain: Uint8Array[]; readonly messageBytes: number }
+  /** Not whole yet; `messageBytes` is the length its header announces, once the header is there. */
+  | { readonly kind: "incomplete"; readonly messageBytes: number | null }
+  | { readonly kind: "unreadable" };
+
+export function readCertificateMessage(input: WireChainInput): CertificateMessageRead {
+  const unreadable = { kind: "unreadable" } as const;
   const tls13 = input.protocol === "TLSv1.3";
   const hs: Buffer[] = [];
   let keys: { suite: Tls13Suite; key: Buffer; iv: Buffer } | null = null;
   if (tls13) {
     const suite = TLS13_SUITES[input.cipher];
-    if (!suite || !input.serverHandshakeSecret) return null;
+    if (!suite || !input.serverHandshakeSecret) return unreadable;
     keys = {
       suite,
       key: hkdfExpandLabel(suite.hash, input.serverHandshakeSecret, "key", suite.keyLength),
@@ -164,27 +180,114 @@ export function chainFromWire(input: WireChainInput): Uint8Array[] | null {
     };
   }
   let seq = 0;
+  let announced: number | null = null;
   for (const r of records(input.serverBytes)) {
     if (r.type === CHANGE_CIPHER_SPEC) {
       if (tls13) continue; // TLS 1.3 middlebox-compatibility record
-      return null; // TLS <= 1.2: encrypted from here on, and no Certificate seen
+      return unreadable; // TLS <= 1.2: encrypted from here on, and no Certificate seen
     }
     if (tls13) {
       if (r.type === HANDSHAKE) continue; // ServerHello / HelloRetryRequest, plaintext
-      if (r.type !== APPLICATION_DATA || !keys) return null;
+      if (r.type !== APPLICATION_DATA || !keys) return unreadable;
       const plain = decrypt(keys.suite, keys.key, keys.iv, seq++, r);
       const inner = plain && unwrapInner(plain);
-      if (!inner || inner.type !== HANDSHAKE) return null;
+      if (!inner || inner.type !== HANDSHAKE) return unreadable;
       hs.push(inner.content);
     } else {
-      if (r.type !== HANDSHAKE) return null;
+      if (r.type !== HANDSHAKE) return unreadable;
       hs.push(r.body);
     }
-    const body = certificateBody(Buffer.concat(hs));
-    if (body === null) return null;
-    if (body !== "incomplete") return parseCertificateList(body, tls13);
+    if (hs.length > 1) hs.splice(0, hs.length, Buffer.concat(hs));
+    const body = certificateBody(hs[0] as Buffer);
+    if (body === null) return unreadable;
+    if ("incomplete" in body) {
+      announced = body.incomplete ?? announced;
+      continue;
+    }
+    const chain = parseCertificateList(body, tls13);
+    return chain === null ? unreadable : { kind: "chain", chain, messageBytes: body.length };
+  }
+  return { kind: "incomplete", messageBytes: announced };
+}
+
+/** What the ServerHello chose. */
+export interface ServerHello {
+  /** "TLSv1" … "TLSv1.3", as Node names them. */
+  readonly protocol: string;
+  /** IANA name of the suite, or its code (`0xc02f`) when this module does not know it. */
+  readonly cipher: string;
+}
+
+const PROTOCOLS: Readonly<Record<number, string>> = {
+  0x0301: "TLSv1",
+  0x0302: "TLSv1.1",
+  0x0303: "TLSv1.2",
+  0x0304: "TLSv1.3",
+};
+
+const SUITES: Readonly<Record<number, string>> = {
+  0x1301: "TLS_AES_128_GCM_SHA256",
+  0x1302: "TLS_AES_256_GCM_SHA384",
+  0x1303: "TLS_CHACHA20_POLY1305_SHA256",
+  0x002f: "TLS_RSA_WITH_AES_128_CBC_SHA",
+  0x0035: "TLS_RSA_WITH_AES_256_CBC_SHA",
+  0x009c: "TLS_RSA_WITH_AES_128_GCM_SHA256",
+  0x009d: "TLS_RSA_WITH_AES_256_GCM_SHA384",
+  0xc009: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+  0xc00a: "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+  0xc013: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+  0xc014: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+  0xc02b: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+  0xc02c: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+  0xc02f: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+  0xc030: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+  0xcca8: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+  0xcca9: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+};
+
+const SUPPORTED_VERSIONS = 0x002b;
+const SERVER_HELLO = 2;
+
+/**
+ * The protocol and suite of the server's first ServerHello (a HelloRetryRequest names the same), read
+ * from its plaintext records; null when the bytes do not start with a whole ServerHello.
+ */
+export function serverHelloOf(serverBytes: Buffer): ServerHello | null {
+  const hs: Buffer[] = [];
+  for (const r of records(serverBytes)) {
+    if (r.type !== HANDSHAKE) return null;
+    hs.push(r.body);
+    const b = Buffer.concat(hs);
+    if (b.length < 4) continue;
+    if (b[0] !== SERVER_HELLO) return null;
+    const end = 4 + b.readUIntBE(1, 3);
+    if (b.length < end) continue;
+    return parseServerHello(b.subarray(4, end));
   }
   return null;
+}
+
+function parseServerHello(m: Buffer): ServerHello | null {
+  // legacy_version(2) random(32) legacy_session_id<0..32> cipher_suite(2) compression(1) extensions<..>
+  if (m.length < 35) return null;
+  let o = 34;
+  o += 1 + (m[o] ?? 0);
+  if (o + 3 > m.length) return null;
+  const suite = m.readUInt16BE(o);
+  o += 3;
+  let version = m.readUInt16BE(0);
+  if (o + 2 <= m.length) {
+    const end = Math.min(m.length, o + 2 + m.readUInt16BE(o));
+    for (o += 2; o + 4 <= end;) {
+      const type = m.readUInt16BE(o);
+      const length = m.readUInt16BE(o + 2);
+      if (type === SUPPORTED_VERSIONS && length === 2 && o + 6 <= end) version = m.readUInt16BE(o + 4);
+      o += 4 + length;
+    }
+  }
+  const protocol = PROTOCOLS[version];
+  if (protocol === undefined) return null;
+  return { protocol, cipher: SUITES[suite] ?? `0x${suite.toString(16).padStart(4, "0")}` };
 }
 
 /** "SERVER_HANDSHAKE_TRAFFIC_SECRET <client random> <secret>" → the secret. */
