@@ -86,7 +86,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     await store.migrate();
   } catch (e) {
     await store.close().catch(() => undefined);
-    if (e instanceof StoreCorruptError) throw e;
+    const corrupt = corruptCause(e);
+    if (corrupt !== undefined) throw corrupt;
     throw new StoreOpenError(
       "STORE_OPEN_FAILED",
       `cannot migrate the SQLite store ${path}: ${messageOf(e)}`,
@@ -96,6 +97,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     );
   }
   return store;
+}
+
+/** A StoreCorruptError in `e`'s cause chain (a migration runner may wrap what the query threw). */
+function corruptCause(e: unknown): StoreCorruptError | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    if (c instanceof StoreCorruptError) return c;
+  }
+  return undefined;
 }
 
 function messageOf(e: unknown): string {

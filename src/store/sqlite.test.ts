@@ -167,6 +167,26 @@ void describe("SQLite store", () => {
     }
   });
 
+  void it("a damaged migration table is reported as corrupt while the store opens", async () => {
+    const path = tempDb();
+    await (await openStore(`sqlite:${path}`)).close();
+    const db = new Database(path, { readonly: true });
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    const pages = db
+      .prepare("select pageno from dbstat where name = ?")
+      .pluck()
+      .all(MIGRATION_TABLE) as number[];
+    db.close();
+    const bytes = readFileSync(path);
+    for (const p of pages) bytes.fill(0x5a, (p - 1) * pageSize, p * pageSize);
+    writeFileSync(path, bytes);
+    await assert.rejects(openStore(`sqlite:${path}`), (e: unknown) => {
+      assert.ok(e instanceof StoreCorruptError, String(e));
+      assertOneLineCorruption(e, path, /is corrupt \(SQLITE_CORRUPT/);
+      return true;
+    });
+  });
+
   void it("a truncated file is reported as corrupt, at open or at the first query", async () => {
     const path = await filledDb();
     truncateSync(path, Math.floor(readFileSync(path).length / 3));
