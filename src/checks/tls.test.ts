@@ -49,6 +49,39 @@ describe("checkTlsObservation", () => {
     trust = new TrustStore([p.cert]);
   });
 
+  it("a chain too large for OpenSSL clients raises 105 beside the checks of the chain read off the wire", async () => {
+    const leaf = await issueLeaf(int, { dnsNames: ["other.contoso.test"] });
+    const chainTooLarge = {
+      certificateMessageBytes: 210_000,
+      clientLimitBytes: 102_400,
+      protocol: "TLSv1.3",
+      error: "TLS handshake failed: excessive message size",
+    };
+    const obs = served([leaf.certDer, int.certDer], {
+      chainTooLarge,
+      http: { kind: "error", error: "not checked" },
+    });
+    const f = run([leaf.certDer, int.certDer], DEFAULT_THRESHOLDS, obs);
+    assert.deepEqual(f.map((x) => x.event).sort(), ["certificate-chain-too-large", "name-mismatch"]);
+    assert.equal(f.find((x) => x.event === "certificate-chain-too-large")?.details.chainRead, true);
+  });
+
+  it("a chain too large to read at all raises 105, never 27 no-certificate", () => {
+    const obs: TlsObservation = {
+      kind: "no-certificate",
+      endpoint,
+      reason: "chain-too-large",
+      error: "the chain could not be read either",
+      chainTooLarge: { certificateMessageBytes: null, clientLimitBytes: 102_400, protocol: null, error: "x" },
+      durationMs: 5,
+    };
+    const f = run([], DEFAULT_THRESHOLDS, obs);
+    assert.deepEqual(
+      f.map((x) => [x.event, x.details.chainRead, x.details.error]),
+      [["certificate-chain-too-large", false, "the chain could not be read either"]],
+    );
+  });
+
   it("a healthy chain raises nothing", async () => {
     const leaf = await issueLeaf(int, { dnsNames: [endpoint.host] });
     assert.deepEqual(run([leaf.certDer, int.certDer]), []);

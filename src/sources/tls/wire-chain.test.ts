@@ -13,7 +13,9 @@ import { handshake } from "./tls-handshake.js";
 import {
   chainFromWire,
   hkdfExpandLabel,
+  readCertificateMessage,
   serverHandshakeSecretFromKeylog,
+  serverHelloOf,
   type WireChainInput,
 } from "./wire-chain.js";
 
@@ -105,6 +107,39 @@ void describe("chainFromWire", () => {
     assert.deepEqual(hex(ordered.wire), hex(ordered.walked));
     const alone = await observe({ chain: [leaf], key: leaf, maxVersion: "TLSv1.2" });
     assert.deepEqual(hex(alone.wire), hex([leaf.certDer]));
+  });
+
+  void it("reads the protocol and suite from the ServerHello as Node names them (after an HRR too)", async () => {
+    for (const [label, extra] of cases) {
+      const r = await observe({ chain: [leaf, i2], key: leaf, ...extra });
+      assert.deepEqual(
+        serverHelloOf(r.input.serverBytes),
+        { protocol: r.protocol, cipher: r.input.cipher },
+        label,
+      );
+    }
+    assert.equal(serverHelloOf(Buffer.from("HTTP/1.1 400 Bad Request\r\n")), null);
+    for (let n = 0; n < 200; n++) assert.doesNotThrow(() => serverHelloOf(randomBytes(1 + n * 7)));
+  });
+
+  void it("says how long an unfinished Certificate message is once its header is in", async () => {
+    // More than one record (16 KiB) of certificates, so that the message header comes before its end.
+    const names = Array.from({ length: 1500 }, (_, i) => `n${i}.wire.example.test`);
+    const big = await issueLeaf(i2, { dnsNames: ["wire.example.test", ...names] });
+    for (const extra of [{ maxVersion: "TLSv1.2" as const }, {}]) {
+      const { input } = await observe({ chain: [big, i2], key: big, ...extra });
+      const whole = readCertificateMessage(input);
+      assert.equal(whole.kind, "chain");
+      const size = whole.kind === "chain" ? whole.messageBytes : 0;
+      assert.ok(size > big.certDer.length + i2.certDer.length);
+      const seen = new Set<string>();
+      for (let cut = 0; cut < input.serverBytes.length; cut += 17) {
+        const r = readCertificateMessage({ ...input, serverBytes: input.serverBytes.subarray(0, cut) });
+        if (r.kind === "incomplete") seen.add(String(r.messageBytes));
+        else assert.notEqual(r.kind, "unreadable", `cut at ${cut}`);
+      }
+      assert.ok(seen.has("null") && seen.has(String(size)), [...seen].join());
+    }
   });
 
   void it("gives null rather than throwing on truncated, corrupted or foreign input", async () => {
