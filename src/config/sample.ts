@@ -50,8 +50,11 @@ endpoints:
 #  crl: true                    # download CRLs (cached until their nextUpdate)
 #  ocsp: true                   # ask OCSP responders (stapled responses are always used)
 #  timeoutMs: 10000             # one CRL download or OCSP request
-#  crlMaxBytes: 67108864        # largest CRL accepted (64 MiB)
+#  crlMaxBytes: 33554432        # largest CRL accepted (32 MiB)
 #  ocspMaxBytes: 65536
+#  allowPrivateAddresses: false # true lets CRL/OCSP URLs reach private addresses (an internal PKI)
+#  maxDistributionPoints: 3     # CRLs fetched per certificate; the others are reported
+#  concurrency: 8               # CRL downloads and OCSP requests at once
 
 # When to alert.
 #thresholds:

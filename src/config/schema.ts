@@ -255,8 +255,13 @@ export const configSchema = strict({
     crl: z.boolean().default(true),
     ocsp: z.boolean().default(true),
     timeoutMs: int(1, 600_000, 10_000),
-    crlMaxBytes: int(1024, 2 ** 31 - 1, 64 * 1024 * 1024),
+    /** 32 MiB: the largest public CRLs are tens of MB; up to `concurrency` of them are held at once. */
+    crlMaxBytes: int(1024, 2 ** 31 - 1, 32 * 1024 * 1024),
     ocspMaxBytes: int(1024, 16 * 1024 * 1024, 64 * 1024),
+    /** CRL/OCSP URLs come from the scanned servers' certificates: private targets only for an internal PKI. */
+    allowPrivateAddresses: z.boolean().default(false),
+    maxDistributionPoints: int(1, 100, 3),
+    concurrency: int(1, 256, 8),
   }).prefault({}),
   thresholds: strict({
     expiringSoonDays: int(0, 3650, 30),

@@ -101,8 +101,9 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
     url: "the CRL distribution point (also the alert's subject and key)",
     stage: "`download`, `parse`, `signature` or `scope`: which step failed",
     reason:
-      "`timeout`, `too-large`, `http-status`, `network`, `not-a-crl`, `unsupported-url` (download); `unparseable`, `unsupported-critical-extension` (parse); `bad-signature`, `wrong-issuer` (signature); `out-of-scope` (the issuing distribution point does not cover the certificate)",
-    error: "readable explanation",
+      "`timeout`, `too-large`, `http-status`, `network`, `not-a-crl`, `unsupported-url`, `forbidden-address` (the URL's host is or resolves to a loopback, private or link-local address, directly or after a redirect; see `revocation.allowPrivateAddresses`), `too-many-distribution-points` (not fetched: over `revocation.maxDistributionPoints`; the alert is keyed by the first skipped URL and its error names the others) (download); `unparseable`, `unsupported-critical-extension` (parse); `bad-signature`, `wrong-issuer` (signature); `out-of-scope` (the issuing distribution point does not cover the certificate)",
+    error:
+      "readable explanation; what a server sent instead of a CRL is described (content type, length, a kind such as `looks like HTML` or `binary`), never quoted",
     role: "`leaf` or `intermediate`: whose distribution point it is",
   },
   "crl-expired": {
@@ -114,7 +115,7 @@ export const EVENT_DETAILS: Partial<Record<EventName, Record<string, string>>> =
   "ocsp-unreachable": {
     url: "the OCSP responder (also the alert's subject)",
     error:
-      "what failed: `timeout`, `network`, `http-status`, `too-large`, or the verification problem (`bad-signature`, `stale`, `unauthorized-responder`, `unsuccessful-status`, …)",
+      "what failed: `timeout`, `network`, `http-status`, `too-large`, `forbidden-address` (the responder is or resolves to a loopback, private or link-local address; see `revocation.allowPrivateAddresses`), or the verification problem (`bad-signature`, `stale`, `unauthorized-responder`, `unsuccessful-status`, …)",
     role: "`leaf` or `intermediate`",
   },
   "renewal-not-installed": {

@@ -353,6 +353,7 @@ describe("HttpClient: redirects and the address policy", () => {
   it("follows up to maxRedirects redirects of any kind, and returns a redirect as an answer by default", async () => {
     const r = expectOk(await client.get(on("open.test", "/r1"), { ...opts, maxRedirects: 3 }));
     assert.equal(r.body.toString(), "open");
+    assert.equal(r.url, on("open.test", "/x"));
     assert.equal(
       expectOk(await client.get(on("open.test", "/see-other"), { ...opts, maxRedirects: 1 })).status,
       200,

@@ -64,6 +64,8 @@ export interface HttpResponse {
   readonly headers: IncomingHttpHeaders;
   /** The body, decoded when it came with `Content-Encoding: gzip` or `deflate`. */
   readonly body: Buffer;
+  /** The URL that answered: the one asked for, or where the redirects led. */
+  readonly url: string;
 }
 
 export interface HttpGetError {
@@ -275,7 +277,7 @@ function request(rawUrl: string | URL, opts: HttpRequestOptions, conn: Connector
           redirect(res, status, url, hop, headers, target);
           return;
         }
-        read(res, target);
+        read(res, target, url);
       };
 
       let current: ClientRequest | null = null;
@@ -349,7 +351,7 @@ function request(rawUrl: string | URL, opts: HttpRequestOptions, conn: Connector
       send(next, hop + 1, nextHeaders);
     };
 
-    const read = (res: IncomingMessage, target: string): void => {
+    const read = (res: IncomingMessage, target: string, url: URL): void => {
       const status = res.statusCode ?? 0;
       const encoding = (res.headers["content-encoding"] ?? "identity").trim().toLowerCase();
       const declared = Number(res.headers["content-length"] ?? NaN);
@@ -359,7 +361,8 @@ function request(rawUrl: string | URL, opts: HttpRequestOptions, conn: Connector
         );
         return;
       }
-      const done = (body: Buffer): void => finish({ kind: "ok", status, headers: res.headers, body });
+      const done = (body: Buffer): void =>
+        finish({ kind: "ok", status, headers: res.headers, body, url: url.href });
       const tooLarge = (what: string): void =>
         finish(failure("too-large", `${what} of ${target} exceeds the ${opts.maxBytes}-byte cap`));
       const push = (sink: Sink, chunk: Buffer, what: string): boolean => {

@@ -1,12 +1,19 @@
 /**
  * Revocation end to end: a real local CA publishing CRLs over HTTP, a real OCSP responder, TLS
- * servers on loopback, and the scan with the real prober, CRL/OCSP clients and SQLite store.
+ * servers on loopback, and the scan with the real prober, CRL/OCSP clients and SQLite store. The test CAs
+ * publish on 127.0.0.1, which these scans allow explicitly (allowPrivateAddresses); the last suite keeps the
+ * default and shows that URLs pointing inside the network are refused before any connection.
  */
 import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { isIP, type AddressInfo, type LookupFunction } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../src/domain/alert.js";
 import { targetScope, type Target } from "../../src/domain/endpoint.js";
+import { createDnsClient, type DnsClient } from "../../src/sources/dns/resolver.js";
+import { publicAddressesOnly } from "../../src/util/address-policy.js";
 import { issueCrl } from "../helpers/crl-ca.js";
+import { startDnsServer, type DnsServer } from "../helpers/dns-server.js";
 import { startHttpFixtureServer, type HttpFixtureServer } from "../helpers/http-fixture-server.js";
 import { ocspResponseFor, startOcspResponder, type RunningOcspResponder } from "../helpers/ocsp-responder.js";
 import { createRootCa, issueIntermediate, issueLeaf, type Issued } from "../helpers/pki.js";
@@ -94,6 +101,16 @@ describe("revocation (events 30, 32, 35, 104) against a local CA, CRL server and
     await endpoint("crl-html.test", "/html.crl");
     await endpoint("crl-huge.test", "/huge.crl");
     await endpoint("ocsp-down.test", "/int.crl", { ocsp: "http://127.0.0.1:9/ocsp" });
+    // Five distribution points: the first three (maxDistributionPoints) are fetched, the rest reported.
+    const many = await issueLeaf(int, {
+      dnsNames: ["many-dps.test"],
+      crlDistributionPoints: [1, 2, 3, 4, 5].map((i) => crls.url(`/dp${i}.crl`)),
+      ocspUrl: ocsp.url,
+    });
+    ocsp.setStatus(many.cert.serialNumber, { status: "good" });
+    const manyServer = await startTlsServer({ chain: [many, int], key: many, hsts: HSTS });
+    servers.push(manyServer);
+    targets.push({ host: "many-dps.test", port: manyServer.port, addresses: ["127.0.0.1"] });
     // The stapled answer says revoked; the responder (which would say good) must not be asked.
     const stapledLeafIssuer = int;
     const stapled = await issueLeaf(stapledLeafIssuer, {
@@ -117,6 +134,8 @@ describe("revocation (events 30, 32, 35, 104) against a local CA, CRL server and
       body: await issueCrl(int, { entries: [revokedEntry] }),
       etag: '"int-1"',
     });
+    const intCrl = await issueCrl(int, { entries: [] });
+    for (const i of [1, 2, 3, 4, 5]) crls.route(`/dp${i}.crl`, { kind: "static", body: intCrl });
     crls.route("/root.crl", {
       kind: "static",
       body: await issueCrl(root, {
@@ -227,6 +246,21 @@ describe("revocation (events 30, 32, 35, 104) against a local CA, CRL server and
     assert.equal(reason("/huge.crl"), "too-large");
   });
 
+  it("a certificate with more distribution points than maxDistributionPoints: the rest are skipped and reported (32)", () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((i) => crls.hits(`/dp${i}.crl`)),
+      [1, 1, 1, 0, 0],
+    );
+    const a = find("many-dps.test", "crl-unreachable");
+    assert.equal(a?.subject, crls.url("/dp4.crl"));
+    assert.equal(a?.details.reason, "too-many-distribution-points");
+    assert.match(
+      String(a?.details.error),
+      /names 5 CRL distribution points .* is 3; skipped .*dp4\.crl, .*dp5\.crl$/,
+    );
+    assert.deepEqual(of("many-dps.test"), ["crl-unreachable"]);
+  });
+
   it("an OCSP responder that is down raises 104", () => {
     assert.deepEqual(of("ocsp-down.test"), ["ocsp-unreachable"]);
   });
@@ -250,5 +284,194 @@ describe("revocation (events 30, 32, 35, 104) against a local CA, CRL server and
       alerts.map((a) => a.id).sort(),
       "the second run finds the same alerts",
     );
+  });
+});
+
+/** A plain HTTP server on `host` that counts the connections it accepts. */
+async function countingServer(
+  host: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ origin: string; port: number; connections(): number; close(): Promise<void> }> {
+  const server = createServer(handler);
+  let connections = 0;
+  server.on("connection", () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://${host}:${port}`,
+    port,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A `lookup` that asks the test DNS server, as the system resolver would ask the real one. */
+function lookupVia(dns: DnsClient): LookupFunction {
+  return (hostname, options, callback) => {
+    void dns.resolveAddresses(hostname).then((r) => {
+      const first = r.kind === "ok" ? r.addresses[0] : undefined;
+      if (r.kind !== "ok" || first === undefined) {
+        const e: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+        e.code = "ENOTFOUND";
+        callback(e, options.all === true ? [] : "");
+        return;
+      }
+      if (options.all === true)
+        callback(
+          null,
+          r.addresses.map((address) => ({ address, family: isIP(address) })),
+        );
+      else callback(null, first, isIP(first));
+    });
+  };
+}
+
+describe("by default, CRL and OCSP URLs that point inside the network are refused before any connection", () => {
+  let root: Issued;
+  let int: Issued;
+  let inside: Awaited<ReturnType<typeof countingServer>>;
+  let standIn: Awaited<ReturnType<typeof countingServer>>;
+  let ocsp: RunningOcspResponder;
+  let dns: DnsServer;
+  let world: ScanWorld;
+  let standInWorld: ScanWorld;
+  const servers: RunningServer[] = [];
+  let alerts: Alert[] = [];
+  const urls: Record<string, string> = {};
+
+  async function endpoint(host: string, crlUrl: string, ocspUrl?: string): Promise<Target> {
+    urls[host] = crlUrl;
+    const leaf = await issueLeaf(int, {
+      dnsNames: [host],
+      crlDistributionPoints: [crlUrl],
+      ...(ocspUrl !== undefined ? { ocspUrl } : {}),
+    });
+    const s = await startTlsServer({ chain: [leaf, int], key: leaf, hsts: HSTS });
+    servers.push(s);
+    return { host, port: s.port, addresses: ["127.0.0.1"] };
+  }
+
+  const find = (host: string, name: string) =>
+    alerts.find((a) => a.endpoint?.host === host && a.name === name);
+
+  before(async () => {
+    root = await createRootCa({ subject: "CN=Inside Test Root", freshKey: true });
+    int = await issueIntermediate(root, { subject: "CN=Inside Test CA", freshKey: true });
+    const crl = Buffer.from(await issueCrl(int, { entries: [] }));
+    // A valid CRL for any path: a connection that got through would be answered and counted.
+    inside = await countingServer("127.0.0.1", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/pkix-crl", "content-length": crl.length }).end(crl);
+    });
+    ocsp = await startOcspResponder({ issuer: int });
+    // 127.0.0.2 stands in for a CA's public server; it redirects to the loopback one.
+    standIn = await countingServer("127.0.0.2", (_req, res) => {
+      res.writeHead(302, { location: `${inside.origin}/via-redirect.crl`, "content-length": 0 }).end();
+    });
+    dns = await startDnsServer({
+      "crl.inside.test": { A: ["127.0.0.1"] },
+      "ocsp.inside.test": { A: ["127.0.0.1"] },
+      "crl.public.test": { A: ["127.0.0.2"] },
+    });
+    const lookup = lookupVia(createDnsClient({ servers: [dns.server], timeoutMs: 1000, tries: 2 }));
+
+    const targets = [
+      await endpoint("literal.test", `${inside.origin}/literal.crl`, ocsp.url),
+      await endpoint(
+        "by-name.test",
+        `http://crl.inside.test:${inside.port}/by-name.crl`,
+        `http://ocsp.inside.test:${ocsp.port}/ocsp`,
+      ),
+      await endpoint("metadata.test", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+      await endpoint("mapped.test", `http://[::ffff:127.0.0.1]:${inside.port}/mapped.crl`),
+    ];
+    const redirected = await endpoint("redirect.test", `http://crl.public.test:${standIn.port}/ca.crl`);
+
+    // The defaults (allowPrivateAddresses: false), resolving names through the test DNS server.
+    const defaults = { ...FAST_REVOCATION, allowPrivateAddresses: false, lookup };
+    world = await scanWorld([root], {}, { revocation: defaults });
+    await world.run(targets);
+    // The same, except that the stand-in's address counts as public: its redirect is judged by the default.
+    standInWorld = await scanWorld(
+      [root],
+      {},
+      {
+        revocation: {
+          ...defaults,
+          addressPolicy: (a) => (a === "127.0.0.2" ? null : publicAddressesOnly(a)),
+        },
+      },
+    );
+    await standInWorld.run([redirected]);
+    alerts = [
+      ...(await world.store.listAlerts({ status: "open" })),
+      ...(await standInWorld.store.listAlerts({ status: "open" })),
+    ];
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await inside?.close();
+    await standIn?.close();
+    await ocsp?.close();
+    await dns?.close();
+    await world?.close();
+    await standInWorld?.close();
+  });
+
+  /** `hint`: the default policy names the setting that would allow it (the stand-in world's policy does not). */
+  const refused = (host: string, why: RegExp, hint = true) => {
+    const a = find(host, "crl-unreachable");
+    assert.ok(
+      a,
+      `${host}: ${JSON.stringify(alerts.filter((x) => x.endpoint?.host === host).map((x) => x.name))}`,
+    );
+    assert.equal(a.subject, urls[host]);
+    assert.equal(a.details.stage, "download");
+    assert.equal(a.details.reason, "forbidden-address", String(a.details.error));
+    assert.match(String(a.details.error), why);
+    if (hint) assert.match(String(a.details.error), /revocation\.allowPrivateAddresses/);
+  };
+
+  it("a CRL at 127.0.0.1 raises 32 forbidden-address", () => {
+    refused("literal.test", /127\.0\.0\.1 is a loopback address/);
+  });
+
+  it("a CRL at a name that resolves to 127.0.0.1 raises 32 forbidden-address (judged after DNS)", () => {
+    refused("by-name.test", /crl\.inside\.test resolves to 127\.0\.0\.1, a loopback address/);
+  });
+
+  it("a CRL at the cloud metadata address 169.254.169.254 raises 32 forbidden-address", () => {
+    refused("metadata.test", /169\.254\.169\.254 is a link-local address/);
+  });
+
+  it("a CRL at loopback written as IPv4-mapped IPv6 raises 32 forbidden-address", () => {
+    refused("mapped.test", /loopback address, carried in IPv4-mapped IPv6/);
+  });
+
+  it("a public-looking CRL URL that redirects to loopback raises 32 forbidden-address", () => {
+    refused(
+      "redirect.test",
+      /redirect 1 from http:\/\/crl\.public\.test.* 127\.0\.0\.1 is a loopback address/,
+      false,
+    );
+    assert.equal(standIn.connections(), 1, "the stand-in for the public server was asked");
+  });
+
+  it("an OCSP responder at 127.0.0.1, by address or by name, raises 104 forbidden-address", () => {
+    for (const host of ["literal.test", "by-name.test"]) {
+      const a = find(host, "ocsp-unreachable");
+      assert.ok(a, host);
+      assert.match(String(a.details.error), /^forbidden-address: .*127\.0\.0\.1.*loopback address/, host);
+    }
+  });
+
+  it("no connection reached the loopback CRL server or OCSP responder", () => {
+    assert.equal(inside.connections(), 0);
+    assert.equal(ocsp.connections, 0);
+    assert.equal(ocsp.requests.length, 0);
   });
 });

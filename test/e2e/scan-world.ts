@@ -41,6 +41,10 @@ export const FAST_REVOCATION: RevocationOptions = {
   timeoutMs: 1500,
   crlMaxBytes: 8 * 1024 * 1024,
   ocspMaxBytes: 65536,
+  // The test CAs publish on 127.0.0.1: loopback must be allowed (the default refuses it).
+  allowPrivateAddresses: true,
+  maxDistributionPoints: 3,
+  concurrency: 8,
 };
 
 export async function scanWorld(

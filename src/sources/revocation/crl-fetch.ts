@@ -1,12 +1,16 @@
 /**
  * @module sources/revocation/crl-fetch
- * Downloads one CRL over HTTP(S) within a total deadline and a byte cap enforced while streaming; follows up
- * to 3 redirects, sends conditional requests, accepts DER or PEM and returns DER. Never throws.
+ * Downloads one CRL over HTTP(S) through the bounded client (util/http-get): a total deadline, a byte cap
+ * enforced while streaming (and at once when the DER header announces more), up to 3 redirects, conditional
+ * requests; accepts DER or PEM and returns DER. The client's address policy decides which hosts may be reached.
+ * What a server sent instead of a CRL is described (type, length, kind), never quoted. Never throws.
  */
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
-import https from "node:https";
+import { describeBody } from "../../util/describe-body.js";
+import type { HttpClient } from "../../util/http-get.js";
 
 export interface CrlFetchOptions {
+  /** Carries the address policy: a distribution point is chosen by the certificate's issuer. */
+  readonly client: HttpClient;
   /** Total deadline for the whole download, redirects included (not an idle timeout). */
   readonly timeoutMs: number;
   /** Largest body accepted; a larger one is abandoned as soon as it is known to be larger. */
@@ -20,11 +24,14 @@ export interface CrlFetchOptions {
 export type CrlFetchErrorReason =
   | "timeout"
   | "too-large"
+  /** An HTTP status other than 200 (or 304 to a conditional request), or a redirect that cannot be followed. */
   | "http-status"
   | "network"
   | "not-a-crl"
   /** Not an http(s) URL: ldap://, file://, or not a URL at all. */
-  | "unsupported-url";
+  | "unsupported-url"
+  /** The host resolves to an address the policy refuses (loopback, private, link-local/metadata…). */
+  | "forbidden-address";
 
 export type CrlFetchResult =
   | {
@@ -42,7 +49,6 @@ export type CrlFetchResult =
 export type CrlFetchError = Extract<CrlFetchResult, { kind: "error" }>;
 
 const MAX_REDIRECTS = 3;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const PEM_BEGIN = Buffer.from("-----BEGIN X509 CRL-----");
 const PEM_END = Buffer.from("-----END X509 CRL-----");
 
@@ -66,109 +72,57 @@ function checkUrl(raw: string): URL | CrlFetchError {
   return failure("unsupported-url", `unsupported URL scheme ${url.protocol} in ${raw}`);
 }
 
-export function fetchCrl(url: string, opts: CrlFetchOptions): Promise<CrlFetchResult> {
-  return new Promise<CrlFetchResult>((resolve) => {
-    let settled = false;
-    let current: ClientRequest | null = null;
-    const conditional = opts.etag !== undefined || opts.lastModified !== undefined;
-    const finish = (r: CrlFetchResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      current?.destroy();
-      resolve(r);
-    };
-    const deadline = setTimeout(
-      () => finish(failure("timeout", `no complete answer from ${url} within ${opts.timeoutMs} ms`)),
-      opts.timeoutMs,
-    );
+export async function fetchCrl(url: string, opts: CrlFetchOptions): Promise<CrlFetchResult> {
+  const checked = checkUrl(url);
+  if (!(checked instanceof URL)) return checked;
+  const conditional = opts.etag !== undefined || opts.lastModified !== undefined;
+  const headers: Record<string, string> = {
+    accept: "application/pkix-crl, application/x-pkcs7-crl, */*;q=0.5",
+    // CRLs are already compact; identity keeps the DER header's size announcement usable while streaming.
+    "accept-encoding": "identity",
+  };
+  if (opts.etag !== undefined) headers["if-none-match"] = opts.etag;
+  if (opts.lastModified !== undefined) headers["if-modified-since"] = opts.lastModified;
 
-    const get = (target: string, hop: number): void => {
-      const checked = checkUrl(target);
-      if (!(checked instanceof URL)) return finish(checked);
-      const headers: OutgoingHttpHeaders = {
-        "user-agent": "certwatch",
-        accept: "application/pkix-crl, application/x-pkcs7-crl, */*;q=0.5",
-        "accept-encoding": "identity",
-      };
-      if (opts.etag !== undefined) headers["if-none-match"] = opts.etag;
-      if (opts.lastModified !== undefined) headers["if-modified-since"] = opts.lastModified;
-      try {
-        const client = checked.protocol === "https:" ? https : http;
-        current = client.get(checked, { headers, agent: false }, (res) => onResponse(res, target, hop));
-        current.on("error", (e) => finish(failure("network", `${target}: ${e.message}`)));
-      } catch (e) {
-        finish(failure("network", `${target}: ${e instanceof Error ? e.message : String(e)}`));
-      }
-    };
-
-    const onResponse = (res: IncomingMessage, target: string, hop: number): void => {
-      const status = res.statusCode ?? 0;
-      if (REDIRECT_STATUSES.has(status)) {
-        const location = res.headers.location;
-        current?.destroy();
-        if (location === undefined)
-          return finish(failure("http-status", `HTTP ${status} without a Location from ${target}`));
-        if (hop >= MAX_REDIRECTS)
-          return finish(failure("http-status", `more than ${MAX_REDIRECTS} redirects from ${url}`));
-        let next: string;
-        try {
-          next = new URL(location, target).href;
-        } catch {
-          return finish(
-            failure("http-status", `HTTP ${status} to an invalid Location ${JSON.stringify(location)}`),
-          );
-        }
-        return get(next, hop + 1);
-      }
-      if (status === 304 && conditional) return finish({ kind: "not-modified" });
-      if (status !== 200) {
-        return finish(
-          failure("http-status", `HTTP ${status} ${res.statusMessage ?? ""} from ${target}`.trimEnd()),
-        );
-      }
-      const declared = Number(res.headers["content-length"] ?? NaN);
-      if (declared > opts.maxBytes) {
-        return finish(
-          failure("too-large", `${target} declares ${declared} bytes, over the ${opts.maxBytes}-byte cap`),
-        );
-      }
-      readBody(res, target, Number.isSafeInteger(declared) ? declared : null);
-    };
-
-    const readBody = (res: IncomingMessage, target: string, declared: number | null): void => {
-      const sink = new BodySink(opts.maxBytes, declared);
-      res.on("data", (chunk: Buffer) => {
-        const stop = sink.push(chunk);
-        if (stop) finish({ ...stop, error: `${target}: ${stop.error}` });
-      });
-      const cut = (why: string): void =>
-        finish(failure("network", `${target} closed the connection before the end of the body (${why})`));
-      res.on("error", (e) => cut(e.message));
-      res.on("close", () => {
-        if (!res.complete) cut("incomplete");
-      });
-      res.on("end", () => {
-        const body = sink.body();
-        const der = toDer(body);
-        if (typeof der === "string") {
-          return finish(
-            failure("not-a-crl", `${target} did not send a CRL: ${der} (${describe(res, body)})`),
-          );
-        }
-        finish({
-          kind: "ok",
-          der,
-          etag: res.headers.etag ?? null,
-          lastModified: res.headers["last-modified"] ?? null,
-          fetchedAt: opts.now?.() ?? new Date(),
-          url: target,
-        });
-      });
-    };
-
-    get(url, 0);
+  const r = await opts.client.get(checked, {
+    timeoutMs: opts.timeoutMs,
+    maxBytes: opts.maxBytes,
+    headers,
+    maxRedirects: MAX_REDIRECTS,
+    sizeFromHead: (head) => {
+      const size = derSize(head);
+      return size === "not-der" ? null : size;
+    },
   });
+  if (r.kind === "error") {
+    const reason: CrlFetchErrorReason =
+      r.reason === "redirect" ? "http-status" : r.reason === "bad-encoding" ? "not-a-crl" : r.reason;
+    return failure(reason, r.error);
+  }
+  if (r.status === 304 && conditional) return { kind: "not-modified" };
+  // The status line's text is the server's: only the number is reported.
+  if (r.status !== 200) return failure("http-status", `HTTP ${r.status} from ${where(url, r.url)}`);
+  const der = toDer(r.body);
+  if (typeof der === "string") {
+    return failure(
+      "not-a-crl",
+      `${where(url, r.url)} did not send a CRL: ${der} (${describeBody(r.headers["content-type"], r.body)})`,
+    );
+  }
+  return {
+    kind: "ok",
+    der,
+    etag: r.headers.etag ?? null,
+    lastModified: r.headers["last-modified"] ?? null,
+    fetchedAt: opts.now?.() ?? new Date(),
+    url: r.url,
+  };
+}
+
+/** The distribution point, and the origin that answered when a redirect led elsewhere. */
+function where(asked: string, answered: string): string {
+  if (answered === new URL(asked).href) return asked;
+  return `${asked} (redirected to ${new URL(answered).origin})`;
 }
 
 /** The DER of a DER or PEM CRL body, or why it is not one. */
@@ -185,64 +139,6 @@ export function toDer(body: Buffer): Uint8Array | string {
   return err === null
     ? new Uint8Array(der.buffer, der.byteOffset, der.length)
     : `PEM whose content is ${err}`;
-}
-
-/**
- * Collects a body under the cap in one buffer whenever its size is known early — from Content-Length, or
- * from the DER header in the first bytes — so that a large CRL is never held twice.
- */
-class BodySink {
-  private whole: Buffer | null;
-  private chunks: Buffer[] = [];
-  private total = 0;
-  private sized: boolean;
-
-  constructor(
-    private readonly maxBytes: number,
-    declared: number | null,
-  ) {
-    this.whole = declared === null ? null : Buffer.allocUnsafe(declared);
-    this.sized = declared !== null;
-  }
-
-  /** null when the chunk is accepted; otherwise why the download stops. */
-  push(chunk: Buffer): CrlFetchError | null {
-    if (this.total + chunk.length > this.maxBytes) {
-      return failure("too-large", `the body exceeds the ${this.maxBytes}-byte cap`);
-    }
-    if (this.whole) {
-      if (this.total + chunk.length > this.whole.length) {
-        return failure("not-a-crl", `more bytes than the ${this.whole.length} its DER header declares`);
-      }
-      chunk.copy(this.whole, this.total);
-    } else {
-      this.chunks.push(chunk);
-    }
-    this.total += chunk.length;
-    return this.sized ? null : this.sizeFromDerHeader();
-  }
-
-  private sizeFromDerHeader(): CrlFetchError | null {
-    const head = Buffer.concat(this.chunks, this.total); // a few bytes: this runs until the header is read
-    const size = derSize(head);
-    if (size === "need-more") return null;
-    this.sized = true;
-    if (size === "not-der" || size < this.total) return null; // toDer explains it at the end
-    if (size > this.maxBytes) {
-      return failure(
-        "too-large",
-        `its DER header declares ${size} bytes, over the ${this.maxBytes}-byte cap`,
-      );
-    }
-    this.whole = Buffer.allocUnsafe(size);
-    head.copy(this.whole);
-    this.chunks = [];
-    return null;
-  }
-
-  body(): Buffer {
-    return this.whole ? this.whole.subarray(0, this.total) : Buffer.concat(this.chunks, this.total);
-  }
 }
 
 /** Total size of the DER SEQUENCE that `b` starts with, from its header alone. */
@@ -264,15 +160,4 @@ function derEnvelopeError(b: Buffer): string | null {
     return `a truncated DER SEQUENCE (${typeof size === "number" ? size : "more"} bytes declared, ${b.length} received)`;
   }
   return size < b.length ? `a DER SEQUENCE followed by ${b.length - size} extra bytes` : null;
-}
-
-/** "content-type text/html; first bytes "<!DOCTYPE html>…"" — what came instead. */
-function describe(res: IncomingMessage, body: Buffer): string {
-  const type = res.headers["content-type"] ?? "none";
-  const head = body.subarray(0, 40);
-  const printable = head.every((c) => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d);
-  const shown = printable
-    ? JSON.stringify(head.toString("latin1") + (body.length > head.length ? "…" : ""))
-    : `0x${head.subarray(0, 16).toString("hex")}`;
-  return `content-type ${type}; ${body.length} bytes starting ${shown}`;
 }

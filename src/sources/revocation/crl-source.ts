@@ -8,10 +8,15 @@ import { rfc3339 } from "../../domain/alert.js";
 import type { ParsedCertificate } from "../../pki/certificate.js";
 import { parseCrl, verifyCrlSignature, type ParsedCrl } from "../../pki/crl.js";
 import type { CrlCacheEntry, Store } from "../../store/store.js";
+import type { HttpClient } from "../../util/http-get.js";
 import { fetchCrl } from "./crl-fetch.js";
 import type { CrlEvidence, CrlView } from "./evidence.js";
 
 export interface CrlSourceOptions {
+  /** The bounded client, with the address policy for URLs taken from certificates. */
+  readonly client: HttpClient;
+  /** Runs each download: the run's limit on concurrent revocation fetches. */
+  readonly limit: <T>(fetch: () => Promise<T>) => Promise<T>;
   readonly timeoutMs: number;
   readonly maxBytes: number;
 }
@@ -60,12 +65,15 @@ export class CrlSource {
       const parsed = parseCrl(cached.der);
       if (parsed.ok) return { kind: "ok", crl: parsed.crl, fromCache: true };
     }
-    const fetched = await fetchCrl(url, {
-      timeoutMs: this.options.timeoutMs,
-      maxBytes: this.options.maxBytes,
-      ...(cached?.etag ? { etag: cached.etag } : {}),
-      ...(cached?.lastModified ? { lastModified: cached.lastModified } : {}),
-    });
+    const fetched = await this.options.limit(() =>
+      fetchCrl(url, {
+        client: this.options.client,
+        timeoutMs: this.options.timeoutMs,
+        maxBytes: this.options.maxBytes,
+        ...(cached?.etag ? { etag: cached.etag } : {}),
+        ...(cached?.lastModified ? { lastModified: cached.lastModified } : {}),
+      }),
+    );
     if (fetched.kind === "error") {
       return { kind: "unusable", stage: "download", reason: fetched.reason, error: fetched.error };
     }

@@ -1,18 +1,21 @@
 /**
  * @module sources/revocation/ocsp-fetch
- * Sends an OCSP request over HTTP (GET when small, RFC 6960 appendix A; else POST) with a deadline and a byte cap.
+ * Sends an OCSP request over HTTP (GET when small, RFC 6960 appendix A; else POST) through the bounded client
+ * (util/http-get), whose address policy decides which responders may be reached, with one deadline and a byte
+ * cap. Redirects are not followed (RFC 5019 responders answer directly). Never throws.
  */
-import * as http from "node:http";
-import * as https from "node:https";
+import type { HttpClient, HttpGetErrorReason } from "../../util/http-get.js";
 
 export interface OcspFetchOptions {
+  /** Carries the address policy: a responder URL is chosen by the certificate's issuer. */
+  readonly client: HttpClient;
   /** Deadline for the whole exchange, GET and its POST retry included. */
   readonly timeoutMs: number;
   /** Largest response body accepted. */
   readonly maxBytes: number;
 }
 
-export type OcspFetchError = "timeout" | "too-large" | "http-status" | "network";
+export type OcspFetchError = "timeout" | "too-large" | "http-status" | "network" | "forbidden-address";
 
 export type OcspFetchResult =
   | { readonly kind: "ok"; readonly der: Uint8Array; readonly method: "GET" | "POST" }
@@ -39,6 +42,19 @@ export async function queryOcsp(
   request: Uint8Array,
   options: OcspFetchOptions,
 ): Promise<OcspFetchResult> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return { kind: "error", reason: "network", error: `invalid OCSP responder URL ${JSON.stringify(url)}` };
+  }
+  if (target.protocol !== "http:" && target.protocol !== "https:") {
+    return {
+      kind: "error",
+      reason: "network",
+      error: `unsupported OCSP responder URL scheme ${JSON.stringify(target.protocol)}`,
+    };
+  }
   const deadline = Date.now() + options.timeoutMs;
   const getUrl = ocspGetUrl(url, request);
   if (getUrl.length <= MAX_GET_URL) {
@@ -50,85 +66,63 @@ export async function queryOcsp(
   return exchange(url, request, deadline, options);
 }
 
-function exchange(
+async function exchange(
   url: string,
   body: Uint8Array | null,
   deadline: number,
   options: OcspFetchOptions,
 ): Promise<OcspFetchResult> {
   const method = body === null ? "GET" : "POST";
-  return new Promise((resolve) => {
-    let settled = false;
-    let req: http.ClientRequest | null = null;
-    const finish = (r: OcspFetchResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req?.destroy();
-      resolve(r);
-    };
-    const fail = (reason: OcspFetchError, error: string, status?: number): void =>
-      finish(
-        status === undefined ? { kind: "error", reason, error } : { kind: "error", reason, error, status },
-      );
-
-    const remaining = Math.max(0, deadline - Date.now());
-    const timer = setTimeout(
-      () => fail("timeout", `the OCSP responder did not answer within ${options.timeoutMs} ms`),
-      remaining,
-    );
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      fail("network", `invalid OCSP responder URL "${url}"`);
-      return;
-    }
-    const client = target.protocol === "http:" ? http : target.protocol === "https:" ? https : null;
-    if (client === null) {
-      fail("network", `unsupported OCSP responder URL scheme "${target.protocol}"`);
-      return;
-    }
-    const headers: http.OutgoingHttpHeaders = {
+  const r = await options.client.request(url, {
+    method,
+    timeoutMs: Math.max(1, deadline - Date.now()),
+    maxBytes: options.maxBytes,
+    headers: {
       accept: "application/ocsp-response",
-      "user-agent": "certwatch",
-    };
-    if (body !== null) {
-      headers["content-type"] = "application/ocsp-request";
-      headers["content-length"] = body.length;
-    }
-    try {
-      req = client.request(target, { method, headers, agent: false });
-    } catch (e) {
-      fail("network", `OCSP request failed: ${(e as Error).message}`);
-      return;
-    }
-    req.on("error", (e) => fail("network", `OCSP request to ${target.host} failed: ${e.message}`));
-    req.on("response", (res) => {
-      const status = res.statusCode ?? 0;
-      if (status !== 200) {
-        fail("http-status", `the OCSP responder answered HTTP ${status} to ${method}`, status);
-        return;
-      }
-      const declared = Number(res.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > options.maxBytes) {
-        fail("too-large", `the OCSP response (${declared} bytes) exceeds the ${options.maxBytes}-byte cap`);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > options.maxBytes) {
-          fail("too-large", `the OCSP response exceeds the ${options.maxBytes}-byte cap`);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on("end", () => finish({ kind: "ok", der: new Uint8Array(Buffer.concat(chunks, size)), method }));
-      res.on("error", (e) => fail("network", `reading the OCSP response failed: ${e.message}`));
-      res.on("close", () => fail("network", "the OCSP responder closed the connection mid-response"));
-    });
-    req.end(body === null ? undefined : Buffer.from(body));
+      ...(body !== null ? { "content-type": "application/ocsp-request" } : {}),
+    },
+    ...(body !== null ? { body } : {}),
   });
+  if (r.kind === "error") {
+    const host = hostOf(url);
+    if (r.reason === "timeout") {
+      return {
+        kind: "error",
+        reason: "timeout",
+        error: `the OCSP responder ${host} did not answer within ${options.timeoutMs} ms`,
+      };
+    }
+    // The client's texts name the whole URL, which for a GET carries the request: name the host instead.
+    return { kind: "error", reason: reasonOf(r.reason), error: r.error.split(url).join(host) };
+  }
+  if (r.status !== 200) {
+    return {
+      kind: "error",
+      reason: "http-status",
+      error: `the OCSP responder answered HTTP ${r.status} to ${method}`,
+      status: r.status,
+    };
+  }
+  return { kind: "ok", der: new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length), method };
+}
+
+function reasonOf(reason: HttpGetErrorReason): OcspFetchError {
+  switch (reason) {
+    case "timeout":
+    case "too-large":
+    case "network":
+    case "forbidden-address":
+      return reason;
+    case "bad-encoding":
+    case "redirect":
+      return "network";
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "the responder";
+  }
 }

@@ -13,6 +13,8 @@ import { promisify } from "node:util";
 import { parseCertificate, type ParsedCertificate } from "../../pki/certificate.js";
 import { createRootCa, issueIntermediate, issueLeaf, type Issued } from "../../../test/helpers/pki.js";
 import { startTlsServer } from "../../../test/helpers/tls-servers.js";
+import { publicAddressesOnly } from "../../util/address-policy.js";
+import { HttpClient } from "../../util/http-get.js";
 import { probeEndpoint } from "../tls/prober.js";
 import {
   buildOcspResponse,
@@ -32,7 +34,9 @@ import {
 } from "./ocsp.js";
 
 const OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
-const FETCH = { timeoutMs: 2000, maxBytes: 64 * 1024 };
+// The responders are on loopback: this client has no address policy, as with allowPrivateAddresses: true.
+const client = new HttpClient({ keepAlive: false });
+const FETCH = { client, timeoutMs: 2000, maxBytes: 64 * 1024 };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const run = promisify(execFile);
@@ -83,6 +87,7 @@ before(async () => {
 });
 
 after(async () => {
+  client.destroy();
   await Promise.all(responders.map((r) => r.close()));
 });
 
@@ -234,6 +239,23 @@ describe("OCSP against a local responder", () => {
     const elapsed = Date.now() - started;
     assert.equal(o.kind === "error" && o.reason, "timeout", JSON.stringify(o));
     assert.ok(elapsed >= 350 && elapsed < 1500, `elapsed ${elapsed} ms`);
+  });
+
+  it("refuses a loopback responder under the public-only policy, before any request", async () => {
+    const r = await responder();
+    const guarded = new HttpClient({ keepAlive: false, addressPolicy: publicAddressesOnly });
+    try {
+      const o = await checkOcsp(r.url, parsed(goodLeaf), issuer, {
+        ...FETCH,
+        client: guarded,
+        now: new Date(),
+      });
+      assert.equal(o.kind === "error" && o.reason, "forbidden-address", JSON.stringify(o));
+      assert.match(o.kind === "error" ? o.error : "", /127\.0\.0\.1 is a loopback address/);
+      assert.equal(r.requests.length, 0);
+    } finally {
+      guarded.destroy();
+    }
   });
 
   it("caps the response size, streamed or declared", async () => {
