@@ -93,7 +93,8 @@ async function exchange(
       };
     }
     // The client's texts name the whole URL, which for a GET carries the request: name the host instead.
-    return { kind: "error", reason: reasonOf(r.reason), error: r.error.split(url).join(host) };
+    const error = [url, new URL(url).href].reduce((text, u) => text.split(u).join(host), r.error);
+    return { kind: "error", reason: reasonOf(r.reason), error };
   }
   if (r.status !== 200) {
     return {
