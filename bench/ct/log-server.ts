@@ -1,7 +1,7 @@
 /**
  * @module bench/ct/log-server
  * A synthetic Certificate Transparency log of N entries on 127.0.0.1 for the CT benchmark, run as a child
- * process: RFC 6962 (`get-sth`, `get-entries` capped at 1000, `get-sth-consistency`, `get-proof-by-hash`,
+ * process: RFC 6962 (`get-sth`, `get-entries` capped at 1000 or `--max-batch`, `get-sth-consistency`, `get-proof-by-hash`,
  * `get-roots`) and the Static CT API read path (`checkpoint`, hash tiles, data tiles, `issuer/<hex>`), in the
  * formats of test/helpers/ct-log.ts. It never holds N entries: it builds K real template certificates (a test
  * CA, @peculiar/x509) at start, renders entry i on the fly from template i % K, and keeps only the 32-byte
@@ -17,7 +17,7 @@
  * Entries alternate between x509 (the final certificate, with an SCT list) and precert (the logged TBS and
  * a PrecertChainEntry / TileLeaf pre_certificate), per template.
  *
- * Usage: `log-server --entries N [--domains D] [--templates K] [--match-every M] [--gzip]
+ * Usage: `log-server --entries N [--domains D] [--templates K] [--match-every M] [--max-batch B] [--gzip]
  * [--template-cache FILE]`. Prints one JSON line on stdout when it listens ({@link ServerInfo}), then serves
  * until stdin closes or SIGTERM. `GET /_bench/usage` answers its own process.cpuUsage() and memory, for the
  * parent's figures.
@@ -85,8 +85,6 @@ export interface ServerUsage {
 
 const TILE_WIDTH = 256;
 const HASH = 32;
-/** `get-entries` answers at most this many entries, as real logs cap their batches. */
-const MAX_BATCH = 1000;
 const PLACEHOLDER = "domain";
 
 // ─── options ──────────────────────────────────────────────────────────────────────────────────────
@@ -97,6 +95,7 @@ const { values } = parseArgs({
     domains: { type: "string", default: "1000" },
     templates: { type: "string", default: "300" },
     "match-every": { type: "string", default: "100" },
+    "max-batch": { type: "string", default: "1000" },
     gzip: { type: "boolean", default: false },
     "template-cache": { type: "string" },
   },
@@ -113,6 +112,8 @@ const N = int("entries", values.entries, 1, 2 ** 32);
 const D = int("domains", values.domains, 1, 1_000_000);
 const K = int("templates", values.templates, 1, 100_000);
 const M = int("match-every", values["match-every"], 1, 1_000_000);
+/** `get-entries` answers at most this many entries, as real logs cap their batches (many at 256). */
+const MAX_BATCH = int("max-batch", values["max-batch"], 1, 100_000);
 const GZIP = values.gzip;
 /** Digits of k in `domain<k>.com`. */
 const WIDTH = Math.max(3, String(D - 1).length);

@@ -17,6 +17,12 @@
  *
  * `npm run bench:ct` (N = 200,000, both protocols); `npm run bench:ct -- --sizes 100000,200000,400000`;
  * `--no-certspotter`, `--cpu-prof DIR` (a V8 CPU profile of each certwatch worker); see USAGE for the rest.
+ *
+ * By default certwatch runs flat out (batches of 1,000, 8 in flight, no rate limit), which measures its
+ * pipeline. `--defaults` measures what a user gets instead (issue 11): certwatch with the `ct` settings of
+ * an empty configuration (batches of 256, 4 in flight, the adaptive rate from 20/s up to 100/s), a log that
+ * answers at most 256 entries per `get-entries` (`--log-max-batch`), and certspotter with its own default
+ * `-batch_size`. `--repeat K` alternates K certwatch and K certspotter runs on one log server.
  */
 import { LookalikeMatcher } from "../../src/lookalike/matcher.js";
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
@@ -40,6 +46,7 @@ import { parseArgs } from "node:util";
 import { draftFromFinding } from "../../src/alerts/reconcile.js";
 import type { LogProgress } from "../../src/app/ct/read-log.js";
 import { runCtOnce, type CtRunDeps } from "../../src/app/ct/run.js";
+import { configFromObject } from "../../src/config/load.js";
 import { logTargets, type ClientSettings } from "../../src/app/ct/targets.js";
 import { DEFAULT_THRESHOLDS } from "../../src/checks/context.js";
 import { WatchedDomains } from "../../src/domain/watched-domains.js";
@@ -106,6 +113,12 @@ interface WorkerResult {
   readonly dbMb: number;
   readonly requests: number | null;
   readonly retries: number | null;
+  /** The request rate at the end and the highest reached (per second), and 429/503 answers. */
+  readonly rate: number | null;
+  readonly peakRate: number | null;
+  readonly throttled: number | null;
+  /** Times the adaptive rate went down, and why the last time. */
+  readonly decreases: string;
   readonly logLines: readonly string[];
 }
 
@@ -211,6 +224,13 @@ async function worker(job: Job): Promise<WorkerResult> {
     dbMb,
     requests: stats?.requests ?? null,
     retries: stats?.retries ?? null,
+    rate: stats?.rate ?? null,
+    peakRate: stats?.peakRate ?? null,
+    throttled: stats?.throttled ?? null,
+    decreases:
+      stats === undefined
+        ? "?"
+        : `${stats.decreases}${stats.lastDecrease === null ? "" : ` (${stats.lastDecrease})`}`,
     logLines: lines,
   };
 }
@@ -255,7 +275,15 @@ interface Options {
   readonly templates: number;
   readonly matchEvery: number;
   readonly settings: ClientSettings;
+  /** The settings are those of an empty configuration (`--defaults`). */
+  readonly defaults: boolean;
+  /** Most entries the log answers per `get-entries`. */
+  readonly logMaxBatch: number;
+  /** Alternating certwatch / certspotter runs per log server. */
+  readonly repeat: number;
   readonly commitEvery: number;
+  /** certspotter's `-batch_size`; null: its own default. */
+  readonly certspotterBatchSize: number | null;
   /** Path of the certspotter binary; null: none wanted or found. */
   readonly certspotter: string | null;
   readonly certspotterWanted: boolean;
@@ -270,7 +298,8 @@ interface Options {
 
 const USAGE =
   "usage: run [--entries N | --sizes N1,N2,...] [--protocol rfc6962|static-ct|both] [--domains D] [--templates K] " +
-  "[--match-every M] [--concurrency C] [--batch-size B] [--rps R] [--commit-every E] [--certspotter PATH | --no-certspotter] " +
+  "[--match-every M] [--defaults] [--concurrency C] [--batch-size B] [--rps R] [--max-rps R | --fixed-rate] " +
+  "[--log-max-batch B] [--repeat K] [--commit-every E] [--certspotter PATH | --no-certspotter] " +
   "[--certspotter-timeout S] [--cpu-prof DIR] [--worker-flags FLAGS] [--gzip] [--out file.jsonl] [--keep]";
 
 function parseOptions(): Options {
@@ -287,6 +316,11 @@ function parseOptions(): Options {
         concurrency: { type: "string" },
         "batch-size": { type: "string" },
         rps: { type: "string" },
+        "max-rps": { type: "string" },
+        "fixed-rate": { type: "boolean", default: false },
+        defaults: { type: "boolean", default: false },
+        "log-max-batch": { type: "string" },
+        repeat: { type: "string" },
         "commit-every": { type: "string" },
         certspotter: { type: "string" },
         "no-certspotter": { type: "boolean", default: false },
@@ -315,6 +349,28 @@ function parseOptions(): Options {
   if (protocol !== "rfc6962" && protocol !== "static-ct" && protocol !== "both") {
     throw new UsageError("--protocol must be rfc6962, static-ct or both");
   }
+  const defaults = values.defaults ?? false;
+  // Flat out (the pipeline's speed), or an empty configuration's ct settings (what a user gets).
+  const ct = configFromObject({}, "bench (defaults)").ct;
+  const base = defaults
+    ? {
+        batchSize: ct.batchSize,
+        concurrency: ct.concurrency,
+        requestsPerSecond: ct.requestsPerSecond,
+        adaptive: ct.adaptive,
+        maxRequestsPerSecond: ct.maxRequestsPerSecond,
+        timeoutMs: ct.timeoutMs,
+        maxRetryAfterSeconds: ct.maxRetryAfterSeconds,
+      }
+    : {
+        batchSize: 1000,
+        concurrency: 8,
+        requestsPerSecond: 100_000,
+        adaptive: values["max-rps"] !== undefined,
+        maxRequestsPerSecond: 100_000,
+        timeoutMs: 60_000,
+        maxRetryAfterSeconds: 1,
+      };
   const noCertspotter = values["no-certspotter"] ?? false;
   let certspotter: string | null = null;
   if (!noCertspotter) {
@@ -333,12 +389,22 @@ function parseOptions(): Options {
     templates: int("--templates", values.templates, 300, 1, 100_000),
     matchEvery: int("--match-every", values["match-every"], 100, 1, 1_000_000),
     settings: {
-      batchSize: int("--batch-size", values["batch-size"], 1000, 1, 10_000),
-      concurrency: int("--concurrency", values.concurrency, 8, 1, 64),
-      requestsPerSecond: int("--rps", values.rps, 100_000, 1, 100_000),
-      timeoutMs: 60_000,
-      maxRetryAfterSeconds: 1,
+      batchSize: int("--batch-size", values["batch-size"], base.batchSize, 1, 10_000),
+      concurrency: int("--concurrency", values.concurrency, base.concurrency, 1, 64),
+      requestsPerSecond: int("--rps", values.rps, base.requestsPerSecond, 1, 100_000),
+      adaptive: base.adaptive && !(values["fixed-rate"] ?? false),
+      maxRequestsPerSecond: int("--max-rps", values["max-rps"], base.maxRequestsPerSecond, 1, 100_000),
+      timeoutMs: base.timeoutMs,
+      maxRetryAfterSeconds: base.maxRetryAfterSeconds,
     },
+    defaults,
+    logMaxBatch: int("--log-max-batch", values["log-max-batch"], defaults ? 256 : 1000, 1, 100_000),
+    repeat: int("--repeat", values.repeat, 1, 1, 100),
+    // What the user of each tool gets: certspotter's default -batch_size with --defaults, else certwatch's.
+    certspotterBatchSize:
+      defaults && values["batch-size"] === undefined
+        ? null
+        : int("--batch-size", values["batch-size"], base.batchSize, 1, 10_000),
     commitEvery: int("--commit-every", values["commit-every"], CT_COMMIT_EVERY, 1, 1_000_000),
     certspotter,
     certspotterWanted: !noCertspotter,
@@ -389,6 +455,8 @@ async function startLogServer(n: number, o: Options, cacheFile: string): Promise
     String(o.templates),
     "--match-every",
     String(o.matchEvery),
+    "--max-batch",
+    String(o.logMaxBatch),
     "--template-cache",
     cacheFile,
     ...(o.gzip ? ["--gzip"] : []),
@@ -570,8 +638,7 @@ async function runCertspotter(
     watchlist,
     "-state_dir",
     stateDir,
-    "-batch_size",
-    String(o.settings.batchSize),
+    ...(o.certspotterBatchSize === null ? [] : ["-batch_size", String(o.certspotterBatchSize)]),
     "-stdout",
   ];
   const env = {
@@ -718,6 +785,18 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "?");
 const fmt1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : "?");
 const fmt2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "?");
+const fmtRate = (n: number): string => (n === Infinity ? "none" : fmt1(n));
+
+/** "min–max (median n)" of some figures. */
+function spread(xs: readonly number[], f: (n: number) => string): string {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return "?";
+  const mid =
+    v.length % 2 === 1
+      ? (v[(v.length - 1) / 2] as number)
+      : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
+  return `${f(v[0] as number)}–${f(v[v.length - 1] as number)} (median ${f(mid)}, ${v.length} runs)`;
+}
 
 interface Measured {
   readonly size: number;
@@ -746,8 +825,11 @@ function report(
       `log: synthetic, ${i.templates} template certificates (x509 / precert alternating, RSA-2048 and P-256 keys, 2 issuing CAs), ` +
         `${((i.matchingEntries / i.entries) * 100).toFixed(2)} % of entries naming one of ${i.domains} watched domains; ` +
         `avg leaf_input ${i.avgLeafBytes} B, extra_data ${i.avgExtraBytes} B, TileLeaf ${i.avgTileLeafBytes} B`,
-      `certwatch: runCtOnce, real clients, fresh SQLite store, startAt beginning; batchSize ${o.settings.batchSize}, ` +
-        `concurrency ${o.settings.concurrency}, requestsPerSecond ${o.settings.requestsPerSecond}, commitEvery ${o.commitEvery}` +
+      `certwatch: runCtOnce, real clients, fresh SQLite store, startAt beginning; ` +
+        `${o.defaults ? "the ct settings of an empty configuration: " : ""}batchSize ${o.settings.batchSize}, ` +
+        `concurrency ${o.settings.concurrency}, requestsPerSecond ${o.settings.requestsPerSecond}` +
+        `${o.settings.adaptive === true ? ` (adaptive, up to ${o.settings.maxRequestsPerSecond ?? "?"})` : " (fixed)"}, ` +
+        `commitEvery ${o.commitEvery}; the log answers at most ${o.logMaxBatch} entries per get-entries` +
         `${o.gzip ? "; tiles gzip-encoded" : ""}`,
     );
   }
@@ -773,6 +855,9 @@ function report(
         "heap MB before/after (GC'd)",
         "DB MB",
         "requests",
+        "rate/s end (peak)",
+        "429/503",
+        "decreases",
       ],
       all.flatMap((r) =>
         r.certwatch.map((c) => {
@@ -798,6 +883,9 @@ function report(
             `${fmt1(c.heapBeforeMb)}/${fmt1(c.heapAfterGcMb)}`,
             fmt1(c.dbMb),
             c.requests === null ? "?" : fmtInt(c.requests),
+            c.rate === null ? "?" : `${fmtRate(c.rate)} (${fmtRate(c.peakRate ?? NaN)})`,
+            c.throttled === null ? "?" : fmtInt(c.throttled),
+            c.decreases,
           ];
         }),
       ),
@@ -817,11 +905,12 @@ function report(
     out.push("certspotter: not installed");
   } else {
     out.push(
-      `certspotter: ${o.certspotter} (${csVersion ?? "?"}), -batch_size ${o.settings.batchSize}, -stdout, matches saved to its state dir`,
+      `certspotter: ${o.certspotter} (${csVersion ?? "?"}), -batch_size ${o.certspotterBatchSize ?? "default (1000)"}, -stdout, matches saved to its state dir`,
     );
     for (const r of all)
       if (r.certspotterSkipped !== null) out.push(`  ${fmtInt(r.size)}: ${r.certspotterSkipped}`);
     const rows: string[][] = [];
+    const pairs: { protocol: Protocol; cw: number; cs: number }[] = [];
     for (const r of all) {
       for (const s of r.certspotter) {
         const cw = r.certwatch.find((c) => c.protocol === s.protocol);
@@ -830,6 +919,7 @@ function report(
         const csPerCpu = s.done ? r.size / csCpu : NaN;
         const cwWall = cw ? cw.entriesRead / cw.wallS : NaN;
         const cwPerCpu = cw ? cw.entriesRead / (cw.userS + cw.systemS) : NaN;
+        pairs.push({ protocol: s.protocol, cw: cwWall, cs: csWall });
         rows.push([
           fmtInt(r.size),
           s.protocol,
@@ -874,6 +964,22 @@ function report(
         "ratio = certwatch / certspotter (above 1: certwatch is faster). certspotter's wall time runs from its start to the " +
           "moment its state file shows the whole log verified (polled every 50 ms); its CPU is read from /proc at that moment.",
       );
+      for (const p of o.protocols) {
+        const ps = pairs.filter((x) => x.protocol === p);
+        if (ps.length < 2) continue;
+        out.push(
+          `${p}, entries/s wall: certwatch ${spread(
+            ps.map((x) => x.cw),
+            fmtInt,
+          )}; certspotter ${spread(
+            ps.map((x) => x.cs),
+            fmtInt,
+          )}; ratio run by run ${spread(
+            ps.map((x) => x.cw / x.cs),
+            (n) => `${fmt2(n)}×`,
+          )}`,
+        );
+      }
     }
   }
 
@@ -937,50 +1043,59 @@ async function bench(): Promise<number> {
       `bench: log ready at ${i.url} (templates ${i.templatesMs} ms${i.templatesCached ? ", cached" : ""}, ` +
         `leaf hashes ${i.hashMs} ms, ${i.rssMb} MB)\n`,
     );
-    const measured: Measured = { size, info: i, certwatch: [], certspotter: [], certspotterSkipped: null };
     try {
-      for (const protocol of o.protocols) {
-        process.stderr.write(`bench: certwatch, ${protocol}...\n`);
-        const jobDir = mkdtempSync(join(dir, `${protocol}-`));
-        const r = await runWorker(
-          {
-            protocol,
-            url: i.url,
-            key: i.key,
-            domains: i.watchedDomains,
-            dir: jobDir,
-            settings: o.settings,
-            commitEvery: o.commitEvery,
-            quiet: false,
-          },
-          o,
-        );
-        measured.certwatch.push(r);
-        if (r.outcome !== "ok" || r.position !== size) failed = true;
-        if (!o.keep) rmSync(jobDir, { recursive: true, force: true });
-      }
-      if (o.certspotter !== null) {
-        const protocols = o.protocols.filter((p) => p === "rfc6962" || csTiled);
-        if (o.protocols.includes("static-ct") && !csTiled) {
-          measured.certspotterSkipped =
-            "static-ct: not run, this certspotter does not know tiled logs (no monitoring_url in its log list parser)";
+      for (let run = 0; run < o.repeat; run++) {
+        if (o.repeat > 1) process.stderr.write(`bench: run ${run + 1} of ${o.repeat}\n`);
+        const measured: Measured = {
+          size,
+          info: i,
+          certwatch: [],
+          certspotter: [],
+          certspotterSkipped: null,
+        };
+        for (const protocol of o.protocols) {
+          process.stderr.write(`bench: certwatch, ${protocol}...\n`);
+          const jobDir = mkdtempSync(join(dir, `${protocol}-`));
+          const r = await runWorker(
+            {
+              protocol,
+              url: i.url,
+              key: i.key,
+              domains: i.watchedDomains,
+              dir: jobDir,
+              settings: o.settings,
+              commitEvery: o.commitEvery,
+              quiet: false,
+            },
+            o,
+          );
+          measured.certwatch.push(r);
+          if (r.outcome !== "ok" || r.position !== size) failed = true;
+          if (!o.keep) rmSync(jobDir, { recursive: true, force: true });
         }
-        for (const protocol of protocols) {
-          process.stderr.write(`bench: certspotter, ${protocol}...\n`);
-          const before = await server.usage();
-          const r = await runCertspotter(o.certspotter, i, protocol, o);
-          const after = await server.usage();
-          const serverCpuS =
-            before && after
-              ? (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6
-              : null;
-          measured.certspotter.push({ ...r, serverCpuS });
+        if (o.certspotter !== null) {
+          const protocols = o.protocols.filter((p) => p === "rfc6962" || csTiled);
+          if (o.protocols.includes("static-ct") && !csTiled) {
+            measured.certspotterSkipped =
+              "static-ct: not run, this certspotter does not know tiled logs (no monitoring_url in its log list parser)";
+          }
+          for (const protocol of protocols) {
+            process.stderr.write(`bench: certspotter, ${protocol}...\n`);
+            const before = await server.usage();
+            const r = await runCertspotter(o.certspotter, i, protocol, o);
+            const after = await server.usage();
+            const serverCpuS =
+              before && after
+                ? (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6
+                : null;
+            measured.certspotter.push({ ...r, serverCpuS });
+          }
         }
+        all.push(measured);
       }
     } finally {
       await server.stop();
     }
-    all.push(measured);
   }
   report(m, o, all, csVersion);
   if (o.out !== undefined) {
