@@ -194,6 +194,7 @@ function writeConfig(
     `  crl: ${o.revocation}`,
     `  ocsp: ${o.revocation}`,
     "  timeoutMs: 60000",
+    "  allowPrivateAddresses: true # the farm's CRLs are on loopback",
     `store: ${q(`sqlite:${join(dir, "bench.db")}`)}`,
     "endpoints:",
     ...endpoints.map(
