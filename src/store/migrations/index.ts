@@ -3,7 +3,7 @@
  * The versioned schema, provided in code (no files read at run time) and applied with Kysely's Migrator, under
  * the dialect's migration lock so that processes opening one database at once migrate it one after the other.
  */
-import { Migrator } from "kysely";
+import { Migrator, sql } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { StoreDialect } from "../dialect.js";
 import { initial } from "./001_initial.js";
@@ -38,6 +38,7 @@ class InCodeProvider implements MigrationProvider {
  * is waited for (the dialect's lock); it will usually have done the work.
  */
 export async function migrateToLatest(db: Kysely<unknown>, d: StoreDialect): Promise<void> {
+  if (await isCurrent(db, d)) return;
   await d.withMigrationLock(db, async (conn) => {
     const migrator = new Migrator({
       db: conn,
@@ -53,4 +54,26 @@ export async function migrateToLatest(db: Kysely<unknown>, d: StoreDialect): Pro
       throw new Error(`${what} failed: ${msg}`, { cause: error });
     }
   });
+}
+
+/**
+ * True when exactly the known migrations are applied: then nothing is locked (every start of a process on a
+ * current database, the usual case, takes no write lock). Anything else, including a database too new for this
+ * build, goes to the Migrator, under the lock, which migrates or says what is wrong.
+ */
+async function isCurrent(db: Kysely<unknown>, d: StoreDialect): Promise<boolean> {
+  let applied: string[];
+  try {
+    // Both columns: the table itself is read (`name` alone comes from its primary key's index), so that a damaged
+    // table fails here too and goes to the Migrator, which reports it.
+    const { rows } = await sql<{
+      name: string;
+      timestamp: string;
+    }>`select name, timestamp from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+    applied = rows.map((r) => r.name);
+  } catch {
+    return false; // no migration table yet (a fresh database), or a damaged one: the Migrator says which
+  }
+  const known = Object.keys(migrations(d));
+  return applied.length === known.length && known.every((n) => applied.includes(n));
 }
