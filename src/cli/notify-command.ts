@@ -10,25 +10,20 @@ import { drainOutbox } from "../notify/deliver.js";
 import type { Notifier, NotifierContext } from "../notify/notifier.js";
 import { sampleNotification } from "../notify/sample.js";
 import { readSecret } from "../notify/secrets.js";
-import { loadRootsFile } from "../pki/trust-store.js";
 import { createNotifiers, leaseMsFor } from "../notify/targets.js";
 import { sleep } from "../sources/ct/polite-http.js";
 import { terminalSafe } from "../util/terminal-safe.js";
 import { UsageError } from "./args.js";
 import type { OutboxTargetStatus, Store } from "../store/store.js";
 
-/** What the notifiers need from the configuration and the process (CA roots, secrets, clock). */
-export async function notifierContext(
-  config: ResolvedConfig,
-  log: (m: string) => void,
-): Promise<NotifierContext> {
-  // The same bounded, regular-file-only read as the scan's trust store (a FIFO or /dev/zero is a config error),
-  // and DER files work too: each root is handed to TLS as PEM.
-  const extra = (
-    await Promise.all(config.trust.extraRoots.map((p) => loadRootsFile(p, "trust.extraRoots")))
-  ).flatMap((roots) => roots.map((r) => r.node.toString()));
+/**
+ * What the notifiers need from the configuration and the process (CA roots, secrets, clock). Delivery trusts Node's
+ * bundled roots, or a target's own `tls.caFile` (read by createNotifier): `trust` is scanning's and does not apply.
+ */
+export function notifierContext(config: ResolvedConfig, log: (m: string) => void): NotifierContext {
   return {
-    ca: [...(config.trust.systemRoots ? rootCertificates : []), ...extra],
+    ca: rootCertificates,
+    configDir: config.configDir,
     secret: (ref, field) => readSecret(ref, field, { env: process.env, configDir: config.configDir }),
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl.replace(/\/+$/, "") } : {}),
     log: {
@@ -66,7 +61,7 @@ export async function withNotifiers<T>(
   fn: (notifiers: Notifier[]) => Promise<T>,
   only?: string,
 ): Promise<T> {
-  const notifiers = createNotifiers(config.notify, await notifierContext(config, log), only);
+  const notifiers = createNotifiers(config.notify, notifierContext(config, log), only);
   try {
     return await fn(notifiers);
   } finally {

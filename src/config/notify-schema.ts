@@ -105,6 +105,11 @@ const routing = {
   timeoutMs: int(100, 300_000, 10_000),
   /** Most alerts per request where the target batches (Splunk, Sentinel, syslog, e-mail digest). */
   batchSize: z.int().min(1).max(10_000).optional(),
+  /**
+   * TLS to the target: `caFile` (PEM, relative to the config file) is the only trust anchor when set; otherwise
+   * Node's bundled roots. `trust.extraRoots` is for scanning and never applies here.
+   */
+  tls: strict({ caFile: filePath }).optional(),
 };
 
 const emailTarget = strict({
@@ -127,6 +132,9 @@ const emailTarget = strict({
   if ((t.username === undefined) !== (t.password === undefined)) {
     const missing = t.username === undefined ? "username" : "password";
     ctx.addIssue({ code: "custom", path: [missing], message: "username and password go together" });
+  }
+  if (t.tls !== undefined && t.security === "none") {
+    ctx.addIssue({ code: "custom", path: ["tls"], message: "is only used with security: starttls or tls" });
   }
 });
 
@@ -196,6 +204,10 @@ const syslogTarget = strict({
     .string()
     .regex(/^[!-~]{1,48}$/, "must be 1-48 printable ASCII characters")
     .default("certwatch"),
+}).superRefine((t, ctx) => {
+  if (t.tls !== undefined && t.transport !== "tls") {
+    ctx.addIssue({ code: "custom", path: ["tls"], message: "is only used with transport: tls" });
+  }
 });
 
 const webhookTarget = strict({
@@ -209,6 +221,8 @@ const webhookTarget = strict({
   secret: secretRef.optional(),
   /** Extra request headers; a credential (Authorization, X-Api-Key…) only as { env } or { file }. */
   headers: headers.optional(),
+  /** Requests in flight at once (one notification each); order between notifications is then not kept. */
+  concurrency: int(1, 32, 4),
 }).superRefine((t, ctx) => {
   if (t.preset === "standard" && t.secret === undefined) {
     ctx.addIssue({

@@ -24,7 +24,7 @@ endpoints:
 #    addresses: [203.0.113.7, "2001:db8::7"]  # connect to these instead of resolving the name
 #    serverName: api.contoso.com              # name sent in the TLS handshake (default: the host)
 
-# Which roots a served chain may end at.
+# Which roots a served chain may end at (scanning; delivery uses notify.<target>.tls.caFile).
 #trust:
 #  extraRoots: [./internal-root.pem]  # PEM files trusted beside the system roots
 #  systemRoots: true                  # false: trust only extraRoots
@@ -133,6 +133,7 @@ endpoints:
 #    token: { env: SPLUNK_HEC_TOKEN }
 #    minSeverity: medium           # route by severity...
 #    events: [18, 20, 29, 30]      # ...and by event (ids or names)
+#    tls: { caFile: ./splunk-ca.pem }  # trust only this CA for this target (default: the bundled public roots)
 #  soc-mail:
 #    type: email
 #    host: smtp.contoso.com

@@ -161,6 +161,7 @@ store: postgres://certwatch@db.contoso.com/certwatch
         minSeverity: "info",
         resolved: true,
         timeoutMs: 10_000,
+        concurrency: 4,
       },
     });
     assert.deepEqual(c.delivery, {

@@ -30,6 +30,11 @@ export interface Notifier {
   readonly type: string;
   /** Most notifications per send (1 when the wire format carries one; the worker never sends more). */
   readonly maxBatch: number;
+  /**
+   * Most sends in flight at once (default 1). The worker runs that many, each with its own rows, so the notifier's
+   * `send` must be safe to call concurrently.
+   */
+  readonly concurrency?: number;
   /** Never throws and never rejects: a failure is a `failed` outcome. Bounded in time by the notifier's timeout. */
   send(batch: readonly Notification[]): Promise<SendOutcome>;
   /** Release connections and sockets. */
@@ -112,8 +117,13 @@ export async function withinDeadline(
 
 /** What a notifier factory is given besides its own configuration. */
 export interface NotifierContext {
-  /** Trusted roots for TLS to the target (PEM): Node's bundled roots plus `trust.extraRoots`. */
+  /**
+   * Trusted roots for TLS to the target (PEM). createNotifier gives each target its own: the certificates of its
+   * `tls.caFile` when set, else these (Node's bundled roots). Scanning's `trust.extraRoots` never applies.
+   */
   readonly ca: readonly string[];
+  /** Where relative `tls.caFile` paths start (the configuration file's directory; default the working directory). */
+  readonly configDir?: string;
   /** Reads a secret reference; `field` names it in errors (`notify.<target>.<key>`). Throws SecretError. */
   readonly secret: (ref: SecretRef, field: string) => string;
   /** `publicUrl` of the configuration: links to the dashboard (`<publicUrl>/alerts/<id>`). */

@@ -56,7 +56,8 @@ export function createWebhookNotifier(
       `${field}.secret is only used with preset: standard (Slack and Teams URLs carry their own key)`,
     );
   }
-  const client = new HttpClient({ ca: [...ctx.ca], userAgent: "certwatch" });
+  // One connection per send in flight (the worker runs `concurrency` sends at once).
+  const client = new HttpClient({ ca: [...ctx.ca], userAgent: "certwatch", maxSockets: cfg.concurrency });
   const what = `webhook ${name} (${shown})`;
   // HttpClient's own error texts quote the whole URL: cut it (and any trace of its path) back to `shown`.
   const secretParts = [url.href, `${url.pathname}${url.search}`].filter((p) => p.length > 1);
@@ -80,6 +81,7 @@ export function createWebhookNotifier(
     target: name,
     type: "webhook",
     maxBatch: 1,
+    concurrency: cfg.concurrency,
     async send(batch) {
       if (batch.length === 0) return { kind: "delivered" };
       const [n] = batch;

@@ -25,6 +25,8 @@ import type {
   CrlCacheEntry,
   InventoryCertificate,
   OutboxItem,
+  OutboxNextAttempt,
+  OutboxRenewal,
   OutboxTargetStatus,
   RunRecord,
   Store,
@@ -68,19 +70,23 @@ export class KyselyStore implements Store {
     return outbox.claimOutbox(this.db, this.dialect, target, limit, now, leaseUntil);
   }
 
+  renewOutbox(rowIds: readonly number[], lease: string, leaseUntil: Date): Promise<OutboxRenewal> {
+    return outbox.renewOutbox(this.db, this.dialect, rowIds, lease, leaseUntil);
+  }
+
   completeOutbox(rowIds: readonly number[], now: Date): Promise<void> {
     return outbox.completeOutbox(this.db, this.dialect, rowIds, now);
   }
 
-  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date): Promise<void> {
-    return outbox.failOutbox(this.db, this.dialect, rowIds, error, nextAttemptAt);
+  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date, lease?: string): Promise<void> {
+    return outbox.failOutbox(this.db, this.dialect, rowIds, error, nextAttemptAt, lease);
   }
 
   outboxStatus(): Promise<OutboxTargetStatus[]> {
     return outbox.outboxStatus(this.db);
   }
 
-  outboxNextAttempt(target: string): Promise<string | null> {
+  outboxNextAttempt(target: string): Promise<OutboxNextAttempt | null> {
     return outbox.outboxNextAttempt(this.db, target);
   }
 

@@ -15,7 +15,7 @@ import { reminderDue, routeChange } from "../notify/routing.js";
 import type { StoreDialect } from "./dialect.js";
 import { chunksFor } from "./dialect.js";
 import type { Database } from "./schema.js";
-import type { OutboxItem, OutboxTargetStatus } from "./store.js";
+import type { OutboxItem, OutboxNextAttempt, OutboxRenewal, OutboxTargetStatus } from "./store.js";
 
 type Trx = Transaction<Database>;
 
@@ -119,6 +119,11 @@ async function upsertLast(
 /**
  * Take up to `limit` due rows of a target, oldest first, and lease them until `leaseUntil`. A row is due when it
  * is undelivered, its next attempt time has come and no live lease holds it.
+ *
+ * The lease is its end time as stored (`lease_until`, milliseconds): renewals and failures name it, and touch only
+ * rows whose `lease_until` is still that value. A sender whose lease lapsed (a stalled process) and whose rows were
+ * claimed by another gets nothing back: the other claim wrote another value. (Two claims of one row writing the
+ * same millisecond would need two senders claiming it at the same instant, which the claim's lock prevents.)
  */
 export async function claimOutbox(
   db: Kysely<Database>,
@@ -129,6 +134,7 @@ export async function claimOutbox(
   leaseUntil: Date,
 ): Promise<OutboxItem[]> {
   const at = rfc3339ms(now);
+  const lease = rfc3339ms(leaseUntil);
   return db.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom("outbox")
@@ -144,16 +150,13 @@ export async function claimOutbox(
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     for (const chunk of chunksFor(d, ids, 1)) {
-      await trx
-        .updateTable("outbox")
-        .set({ lease_until: rfc3339ms(leaseUntil) })
-        .where("id", "in", chunk)
-        .execute();
+      await trx.updateTable("outbox").set({ lease_until: lease }).where("id", "in", chunk).execute();
     }
     return rows.map((r) => ({
       rowId: Number(r.id),
       target: r.target,
       attempts: Number(r.attempts),
+      lease,
       notification: {
         id: r.notification_id,
         kind: r.kind as NotificationKind,
@@ -162,6 +165,29 @@ export async function claimOutbox(
       } satisfies Notification,
     }));
   });
+}
+
+/** A live sender's heartbeat: extend the lease of the rows it still holds (undelivered, still under `lease`). */
+export async function renewOutbox(
+  db: Kysely<Database>,
+  d: StoreDialect,
+  rowIds: readonly number[],
+  lease: string,
+  leaseUntil: Date,
+): Promise<OutboxRenewal> {
+  const next = rfc3339ms(leaseUntil);
+  let held = 0;
+  for (const chunk of chunksFor(d, rowIds, 1)) {
+    const r = await db
+      .updateTable("outbox")
+      .set({ lease_until: next })
+      .where("id", "in", chunk)
+      .where("lease_until", "=", lease)
+      .where("delivered_at", "is", null)
+      .executeTakeFirst();
+    held += Number(r.numUpdatedRows);
+  }
+  return { lease: next, held };
 }
 
 export async function completeOutbox(
@@ -185,9 +211,10 @@ export async function failOutbox(
   rowIds: readonly number[],
   error: string,
   nextAttemptAt: Date,
+  lease?: string,
 ): Promise<void> {
   for (const chunk of chunksFor(d, rowIds, 1)) {
-    await db
+    let q = db
       .updateTable("outbox")
       .set((eb) => ({
         attempts: eb("attempts", "+", 1),
@@ -196,7 +223,9 @@ export async function failOutbox(
         last_error: error.slice(0, MAX_ERROR_CHARS),
       }))
       .where("id", "in", chunk)
-      .execute();
+      .where("delivered_at", "is", null);
+    if (lease !== undefined) q = q.where("lease_until", "=", lease);
+    await q.execute();
   }
 }
 
@@ -259,21 +288,33 @@ export async function outboxStatus(db: Kysely<Database>): Promise<OutboxTargetSt
   return [...out.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
 
-/** When the target's earliest undelivered row may be tried (after its back-off and any live lease); null when none. */
-export async function outboxNextAttempt(db: Kysely<Database>, target: string): Promise<string | null> {
+/**
+ * When the target's earliest undelivered row may be tried (after its back-off and any lease), and whether that is
+ * the end of a lease; null when none.
+ */
+export async function outboxNextAttempt(
+  db: Kysely<Database>,
+  target: string,
+): Promise<OutboxNextAttempt | null> {
   const row = await db
     .selectFrom("outbox")
-    .select((eb) =>
+    .select((eb) => [
       eb.fn
         .min(
           sql<string>`case when lease_until is not null and lease_until > next_attempt_at then lease_until else next_attempt_at end`,
         )
         .as("next_at"),
-    )
+      eb.fn
+        .min(
+          sql<string>`case when lease_until is not null and lease_until > next_attempt_at then lease_until end`,
+        )
+        .as("lease_at"),
+    ])
     .where("target", "=", target)
     .where("delivered_at", "is", null)
     .executeTakeFirst();
-  return row?.next_at ?? null;
+  if (row?.next_at === undefined || row.next_at === null) return null;
+  return { at: row.next_at, leased: row.lease_at === row.next_at };
 }
 
 /** Forget delivered rows older than `before`; returns how many. Undelivered rows are never pruned. */

@@ -115,11 +115,56 @@ export function outboxContract(
         const [s] = await store.outboxStatus();
         assert.equal(s?.lastError, "siem answered HTTP 503");
         assert.equal(s?.nextAttemptAt, at(10).toISOString());
-        assert.equal(await store.outboxNextAttempt("siem"), at(10).toISOString());
+        assert.deepEqual(await store.outboxNextAttempt("siem"), { at: at(10).toISOString(), leased: false });
         assert.equal(await store.outboxNextAttempt("nobody"), null);
         const [retry] = await store.claimOutbox("siem", 10, at(10), at(20));
         assert.equal(retry?.attempts, 1);
         assert.equal(retry?.notification.id, item.notification.id);
+      }));
+
+    void it("a live sender renews its lease: the rows stay its own past the first lease end", () =>
+      withStore([all("siem")], async (store) => {
+        await store.recordRun(run(SCOPE, T0, [draft("hsts-missing", "a"), draft("hsts-missing", "b")]));
+        const claimed = await store.claimOutbox("siem", 10, at(1), at(5));
+        assert.equal(claimed.length, 2);
+        const lease = claimed[0]?.lease ?? "";
+        assert.equal(claimed[1]?.lease, lease, "one lease per claim");
+        assert.deepEqual(await store.outboxNextAttempt("siem"), { at: at(5).toISOString(), leased: true });
+        const renewed = await store.renewOutbox(
+          claimed.map((i) => i.rowId),
+          lease,
+          at(9),
+        );
+        assert.equal(renewed.held, 2);
+        assert.notEqual(renewed.lease, lease);
+        assert.deepEqual(await store.claimOutbox("siem", 10, at(6), at(20)), [], "still held after 5");
+        assert.deepEqual(await store.outboxNextAttempt("siem"), { at: at(9).toISOString(), leased: true });
+        // One row delivered: the next heartbeat holds only the other.
+        await store.completeOutbox([claimed[0]?.rowId ?? -1], at(7));
+        const again = await store.renewOutbox(
+          claimed.map((i) => i.rowId),
+          renewed.lease,
+          at(12),
+        );
+        assert.equal(again.held, 1);
+      }));
+
+    void it("a sender whose lease lapsed cannot renew nor fail rows another sender claimed", () =>
+      withStore([all("siem")], async (store) => {
+        await store.recordRun(run(SCOPE, T0, [draft("hsts-missing", "a")]));
+        const [stalled] = await store.claimOutbox("siem", 10, at(1), at(2));
+        assert.ok(stalled);
+        const [taken] = await store.claimOutbox("siem", 10, at(3), at(8));
+        assert.equal(taken?.rowId, stalled.rowId);
+        const late = await store.renewOutbox([stalled.rowId], stalled.lease, at(10));
+        assert.equal(late.held, 0);
+        await store.failOutbox([stalled.rowId], "late failure", at(30), stalled.lease);
+        const [s] = await store.outboxStatus();
+        assert.equal(s?.lastError, null, "the stalled sender's failure did not touch the row");
+        assert.deepEqual(await store.outboxNextAttempt("siem"), { at: at(8).toISOString(), leased: true });
+        // The new holder's own failure applies.
+        await store.failOutbox([stalled.rowId], "HTTP 503", at(30), taken?.lease);
+        assert.deepEqual(await store.outboxNextAttempt("siem"), { at: at(30).toISOString(), leased: false });
       }));
 
     void it("a reminder goes out once renotifyAfterDays have passed since the target last heard", () =>

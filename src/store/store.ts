@@ -85,6 +85,26 @@ export interface OutboxItem {
   /** Failed attempts so far. */
   readonly attempts: number;
   readonly notification: Notification;
+  /**
+   * The lease this claim holds (opaque: the rows' lease end as stored). renewOutbox and failOutbox act only on rows
+   * still held under it, so a sender whose lease lapsed never takes back, nor clears, another sender's claim.
+   */
+  readonly lease: string;
+}
+
+/** What renewOutbox kept: the rows still held, under their new lease. */
+export interface OutboxRenewal {
+  readonly lease: string;
+  /** How many of the rows were still held (the others were delivered, or claimed by another sender). */
+  readonly held: number;
+}
+
+/** When a target's earliest undelivered notification may be tried. */
+export interface OutboxNextAttempt {
+  /** RFC 3339 (milliseconds). */
+  readonly at: string;
+  /** True when that time is the end of a lease (another sender holds the row), not a back-off. */
+  readonly leased: boolean;
 }
 
 export interface OutboxTargetStatus {
@@ -159,13 +179,18 @@ export interface Store {
 
   /** Lease up to `limit` due notifications of a target until `leaseUntil`, oldest first. */
   claimOutbox(target: string, limit: number, now: Date, leaseUntil: Date): Promise<OutboxItem[]>;
+  /** Extend the lease of the rows still held under `lease` (and undelivered) until `leaseUntil`: a live sender's heartbeat. */
+  renewOutbox(rowIds: readonly number[], lease: string, leaseUntil: Date): Promise<OutboxRenewal>;
   /** The target accepted these rows. */
   completeOutbox(rowIds: readonly number[], now: Date): Promise<void>;
-  /** The target did not accept them: count the attempt, keep the error, try again at `nextAttemptAt`. */
-  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date): Promise<void>;
+  /**
+   * The target did not accept them: count the attempt, keep the error, try again at `nextAttemptAt`. With `lease`,
+   * only the rows still held under it (another sender may have claimed the others after the lease lapsed).
+   */
+  failOutbox(rowIds: readonly number[], error: string, nextAttemptAt: Date, lease?: string): Promise<void>;
   outboxStatus(): Promise<OutboxTargetStatus[]>;
   /** When the target's earliest undelivered notification may be tried (back-off and leases); null when none. */
-  outboxNextAttempt(target: string): Promise<string | null>;
+  outboxNextAttempt(target: string): Promise<OutboxNextAttempt | null>;
   /** Forget delivered rows older than `before` (never an undelivered one); returns how many. */
   pruneOutbox(before: Date): Promise<number>;
 }

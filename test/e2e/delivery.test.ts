@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { SplunkTargetConfig } from "../../src/config/notify-schema.js";
@@ -23,6 +26,7 @@ import type { Store } from "../../src/store/store.js";
 import { startSplunkHecReceiver } from "../helpers/splunk-hec-receiver.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 import { deps, hookConfig, SECRET, storeFor, tempDbPath } from "./delivery-world.js";
+import { certwatch } from "./run-cli.js";
 
 const SCOPE = "tls:www.contoso.com:443";
 const soon = (ms: number) => ({ deadline: new Date(Date.now() + ms) });
@@ -147,15 +151,24 @@ void describe("delivery through the outbox to a real webhook receiver", () => {
     }
   });
 
-  void it("a worker killed mid-send: a restart delivers the rest, and the notification it was sending, once", async () => {
+  void it("a worker killed mid-send: `certwatch notify send` with the default drain delivers every row, once", async () => {
     const receiver = await startWebhookReceiver({ secret: SECRET });
-    const path = tempDbPath();
+    const dir = mkdtempSync(join(tmpdir(), "certwatch-crash-"));
+    const path = join(dir, "certwatch.db");
+    const keys = ["a", "b", "c", "d", "e", "f"];
     try {
-      const cfg = hookConfig(receiver.url, { timeoutMs: 1000 });
+      // The default timeout (10 s), concurrency (4) and drain (30 s): what a team runs.
+      const cfg = hookConfig(receiver.url, { timeoutMs: 10_000 });
       const store = await storeFor(path, cfg);
-      await record(store, ["a", "b", "c"]);
+      await record(store, keys);
+      const queued = (await store.claimOutbox("hook", 100, new Date(), new Date())).map(
+        (i) => i.notification.id,
+      );
       await store.close();
-      receiver.fail(1, { delayMs: 30_000 });
+      assert.equal(queued.length, keys.length);
+
+      // The worker's requests hang at the receiver; it is killed while they are in flight.
+      receiver.fail(cfg.concurrency, { delayMs: 120_000 });
       const child = spawn(
         process.execPath,
         [
@@ -164,30 +177,117 @@ void describe("delivery through the outbox to a real webhook receiver", () => {
           fileURLToPath(new URL("./delivery-child.ts", import.meta.url)),
           path,
           receiver.url,
+          String(cfg.timeoutMs),
         ],
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      await new Promise<void>((r) => child.stdout.once("data", () => r()));
-      // Killed while its first request hangs at the receiver (its timeout is 1 s).
-      await new Promise((r) => setTimeout(r, 400));
+      const waitUntil = Date.now() + 60_000;
+      while (receiver.inFlight < cfg.concurrency && Date.now() < waitUntil) await sleep(20);
+      assert.equal(receiver.inFlight, cfg.concurrency, "the worker's sends are in flight");
       child.kill("SIGKILL");
       await exited;
       assert.equal(receiver.received.length, 0, "nothing was accepted before the kill");
 
-      const again = await storeFor(path, cfg);
-      // The row it was sending is still leased to it: a claim now (leasing for no time) gets only the other two.
-      const free = await again.claimOutbox("hook", 10, new Date(), new Date());
-      assert.equal(free.length, 2);
-      await again.close();
-
-      const restarted = await storeFor(path, cfg);
-      const report = await drainOutbox(deps(restarted, cfg), soon(15_000));
-      assert.equal(report.targets[0]?.delivered, 3);
-      assert.equal(await pending(restarted), 0);
-      assert.equal(receiver.received.length, 3);
+      process.env.CW_TEST_HOOK_SECRET = SECRET;
+      writeFileSync(
+        join(dir, "certwatch.yaml"),
+        `notify:\n  hook: { type: webhook, url: "${receiver.url}", secret: { env: CW_TEST_HOOK_SECRET } }\n`,
+      );
+      const sent = await certwatch(["notify", "send"], dir);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.match(sent.stderr, /notify hook: waiting .* leased by another sender/);
+      assert.match(sent.stderr, /notify hook: 6 delivered/);
       assert.equal(receiver.duplicates, 0);
-      await restarted.close();
+      assert.deepEqual(
+        receiver.received.map((r) => r.id).sort(),
+        [...queued].sort(),
+        "each row once, same ids",
+      );
+      const after = await storeFor(path, cfg);
+      assert.equal(await pending(after), 0);
+      await after.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("a live sender keeps its rows past the lease: the heartbeat renews it while the send is in flight", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    const path = tempDbPath();
+    try {
+      receiver.fail(1, { delayMs: 2000 });
+      const cfg = hookConfig(receiver.url, { timeoutMs: 5000 });
+      const store = await storeFor(path, cfg);
+      await record(store, ["www"]);
+      const other = await storeFor(path, cfg); // another sender's connection to the file
+      // A lease of 600 ms, four times shorter than the send.
+      const draining = drainOutbox({ ...deps(store, cfg), leaseMs: () => 600 }, soon(10_000));
+      const stolen: number[] = [];
+      while (receiver.inFlight === 0) await sleep(10);
+      while (receiver.inFlight > 0) {
+        stolen.push(...(await other.claimOutbox("hook", 10, new Date(), new Date())).map((i) => i.rowId));
+        await sleep(50);
+      }
+      const report = await draining;
+      assert.deepEqual(stolen, [], "no other sender could claim the row while it was being sent");
+      assert.equal(report.targets[0]?.delivered, 1);
+      assert.equal(receiver.received.length, 1);
+      await other.close();
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("a webhook with concurrency 4 has several requests in flight, never more than 4; each row once", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      receiver.fail(40, { delayMs: 200 });
+      const cfg = hookConfig(receiver.url, { concurrency: 4, timeoutMs: 5000 });
+      const store = await storeFor(tempDbPath(), cfg);
+      await record(
+        store,
+        Array.from({ length: 40 }, (_, i) => `k${i}`),
+      );
+      const report = await drainOutbox(deps(store, cfg), soon(60_000));
+      assert.equal(report.targets[0]?.delivered, 40);
+      assert.equal(receiver.received.length, 40);
+      assert.equal(receiver.duplicates, 0);
+      assert.ok(receiver.maxInFlight > 1, `max in flight ${receiver.maxInFlight}`);
+      assert.ok(receiver.maxInFlight <= 4, `max in flight ${receiver.maxInFlight}`);
+      assert.equal(await pending(store), 0);
+      await store.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  void it("concurrency 4: a 429 pauses the whole target, not only its own send; every row delivered once", async () => {
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    try {
+      // The first request to arrive is refused with Retry-After: 1; the three beside it are answered after 300 ms,
+      // when the target is paused: their senders wait for the end of the pause instead of sending the rest.
+      receiver.fail(1, { status: 429, headers: { "retry-after": "1" } });
+      receiver.fail(3, { delayMs: 300 });
+      const cfg = hookConfig(receiver.url, { concurrency: 4, timeoutMs: 5000 });
+      const store = await storeFor(tempDbPath(), cfg);
+      await record(
+        store,
+        Array.from({ length: 12 }, (_, i) => `k${i}`),
+      );
+      const report = await drainOutbox(deps(store, cfg), soon(15_000));
+      assert.equal(report.targets[0]?.delivered, 12);
+      assert.equal(report.targets[0]?.failedAttempts, 1);
+      assert.equal(receiver.received.length, 12);
+      assert.equal(receiver.duplicates, 0);
+      // Requests are listed as answered. The refused notification is the oldest due one when the pause ends, so it
+      // goes out with the first sends after it (were only its own sender paused, it would be sent last, after the
+      // other eight).
+      const refused = receiver.requests.find((r) => r.status === 429)?.id;
+      const retried = receiver.requests.findIndex((r) => r.id === refused && r.status === 200);
+      assert.ok(retried >= 4 && retried <= 8, `the refused notification was answered ${retried}th`);
+      await store.close();
     } finally {
       await receiver.close();
     }

@@ -47,7 +47,8 @@ describe("certwatch delivery from the command line", () => {
         "scan: { connectTimeoutMs: 1000, handshakeTimeoutMs: 1500, httpTimeoutMs: 1500, legacyProtocols: false }",
         "revocation: { crl: false, ocsp: false }",
         "notify:",
-        `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_HOOK_SECRET }, timeoutMs: 2000 }`,
+        // One request at a time: the refusal below then holds back the other notification too.
+        `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_HOOK_SECRET }, timeoutMs: 2000, concurrency: 1 }`,
         `  siem: { type: syslog, host: 127.0.0.1, port: ${syslog.port}, minSeverity: critical, timeoutMs: 2000 }`,
         "delivery: { drainTimeoutSeconds: 1, retryDelaySeconds: 0.2 }",
         "",

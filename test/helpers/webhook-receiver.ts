@@ -73,6 +73,10 @@ export interface WebhookReceiver {
   readonly received: readonly ReceivedWebhook[];
   /** Accepted deliveries whose id had already been accepted (at-least-once delivery shows up here). */
   readonly duplicates: number;
+  /** Requests being handled now (read, and not yet answered or abandoned by the client). */
+  readonly inFlight: number;
+  /** The most requests that were in flight at once. */
+  readonly maxInFlight: number;
   /** Apply `fault` to the next `count` requests (after faults already queued). */
   fail(count: number, fault: WebhookFault): void;
   /** Resolves once `count` distinct deliveries were accepted; rejects after `timeoutMs` (default 5 s). */
@@ -252,6 +256,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
   const received: ReceivedWebhook[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const faults = new FaultQueue<WebhookFault>();
   const kit = httpReceiverKit();
 
@@ -305,6 +311,9 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
     const gone = kit.gone(res);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once("close", () => inFlight--);
     const fault = faults.take();
     const text = body.toString("utf8");
     const parsed = parseJson(text);
@@ -378,6 +387,12 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     received,
     get duplicates() {
       return duplicates;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
     },
     fail(count, fault) {
       faults.add(count, fault);
