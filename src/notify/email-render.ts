@@ -8,6 +8,7 @@ import type { Alert } from "../domain/alert.js";
 import { endpointLabel } from "../domain/endpoint.js";
 import { SEVERITIES, severityRank } from "../events.js";
 import type { Notification } from "./notification.js";
+import { replaceUnsafe, visibleEscape } from "../util/terminal-safe.js";
 import { kindLabel } from "./notification.js";
 
 export interface RenderOptions {
@@ -34,8 +35,10 @@ const MAX_DETAIL_CHARS = 10_000;
 
 /** CR, LF and every other control or line-separator character become one space: no header can be injected. */
 export function oneLine(s: string): string {
+  // Line breaks and other controls become a space (no header injection); bidi overrides and other format
+  // characters, which would let a certificate name reorder the Subject a reader sees, a visible escape.
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+  return replaceUnsafe(s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " "), visibleEscape).trim();
 }
 
 export function escapeHtml(s: string): string {

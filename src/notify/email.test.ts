@@ -477,6 +477,19 @@ describe("e-mail notifier: content", () => {
     });
   });
 
+  it("shows bidi overrides and other format characters in the Subject as visible escapes", async () => {
+    await withReceiver({}, async (r, track) => {
+      const n = track(createEmailNotifier("mail", config(r, { subjectPrefix: "[cw]" }), context(r.caPem)));
+      const spoof = "gpj.\u202eexe.contoso.com\u2066x\u200b";
+      assert.deepEqual(await n.send([notification("domain-takeover", spoof)]), { kind: "delivered" });
+      const [m] = await r.waitFor(1);
+      assert.equal(
+        m?.parsed.subject,
+        "[cw] CRITICAL domain-takeover: gpj.\\u202eexe.contoso.com\\u2066x\\u200b",
+      );
+    });
+  });
+
   it("links to the dashboard only when publicUrl is set", async () => {
     await withReceiver({}, async (r, track) => {
       const plain = track(createEmailNotifier("mail", config(r), context(r.caPem)));
