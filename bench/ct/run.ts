@@ -113,9 +113,9 @@ interface WorkerResult {
   readonly dbMb: number;
   readonly requests: number | null;
   readonly retries: number | null;
-  /** The request rate at the end and the highest reached (per second), and 429/503 answers. */
-  readonly rate: number | null;
-  readonly peakRate: number | null;
+  /** The request rate at the end and the highest reached (per second), as text (IPC drops Infinity). */
+  readonly rate: string;
+  /** 429/503 answers. */
   readonly throttled: number | null;
   /** Times the adaptive rate went down, and why the last time. */
   readonly decreases: string;
@@ -224,8 +224,7 @@ async function worker(job: Job): Promise<WorkerResult> {
     dbMb,
     requests: stats?.requests ?? null,
     retries: stats?.retries ?? null,
-    rate: stats?.rate ?? null,
-    peakRate: stats?.peakRate ?? null,
+    rate: stats === undefined ? "?" : `${fmtRate(stats.rate)} (${fmtRate(stats.peakRate)})`,
     throttled: stats?.throttled ?? null,
     decreases:
       stats === undefined
@@ -883,7 +882,7 @@ function report(
             `${fmt1(c.heapBeforeMb)}/${fmt1(c.heapAfterGcMb)}`,
             fmt1(c.dbMb),
             c.requests === null ? "?" : fmtInt(c.requests),
-            c.rate === null ? "?" : `${fmtRate(c.rate)} (${fmtRate(c.peakRate ?? NaN)})`,
+            c.rate,
             c.throttled === null ? "?" : fmtInt(c.throttled),
             c.decreases,
           ];
