@@ -78,7 +78,7 @@ describe("adaptive politeness against a log that rate-limits", () => {
     return { windows: windows.filter((n) => n !== undefined), refused };
   }
 
-  it("slows down, reads every entry, and stays within one request per window of the limit", async () => {
+  it("slows down, reads every entry, and stays within a margin of the limit after the first 429", async () => {
     log.arrivals.length = 0;
     const { entries, rate } = await readAll({ requestsPerSecond: 20, maxRequestsPerSecond: 200 });
     assert.equal(entries.length, ENTRIES);
