@@ -1,0 +1,103 @@
+/**
+ * @module server/listen
+ * Binds the HTTP application to a socket: plain HTTP on 127.0.0.1:8080 by default, HTTPS when `server.tls`
+ * names a certificate and key. The node server is hardened for a process that faces a network: headers must
+ * arrive within `headersTimeoutSeconds` and the whole request within `requestTimeoutSeconds` (slowloris), header
+ * size is capped, idle keep-alive sockets are closed, and request bodies are capped by the application
+ * (server/app.ts). `close` stops accepting, lets requests in flight finish for a bounded time, then cuts
+ * whatever remains.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import { readBoundedFile } from "../util/read-bounded-file.js";
+
+export interface ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests); the bound one is in the result. */
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface RunningHttpServer {
+  /** e.g. `http://127.0.0.1:8080` (IPv6 hosts in brackets). */
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting; wait up to `graceMs` for requests in flight, then destroy the remaining sockets. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** A PEM certificate chain or key is a few KiB; this leaves room for long chains and refuses a wrong file. */
+const MAX_PEM_BYTES = 1024 * 1024;
+/** Request headers, all together (Node's default is 16 KiB). */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** An idle keep-alive connection is closed after this. */
+const KEEP_ALIVE_MS = 5000;
+
+/** A Hono app's fetch: it gets the node request and response as its env (client address for conninfo). */
+type FetchCallback = Parameters<typeof getRequestListener>[0];
+
+export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): Promise<RunningHttpServer> {
+  const listener = getRequestListener(app.fetch, { hostname: o.host });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // The listener answers errors itself; a failure past that point can only drop the connection.
+    listener(req, res).catch(() => res.destroy());
+  };
+  const common = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
+    keepAliveTimeout: KEEP_ALIVE_MS,
+  };
+  let server: Server;
+  if (o.tls) {
+    const [cert, key] = await Promise.all([
+      readBoundedFile(o.tls.certFile, { field: "server.tls.certFile", maxBytes: MAX_PEM_BYTES }),
+      readBoundedFile(o.tls.keyFile, { field: "server.tls.keyFile", maxBytes: MAX_PEM_BYTES }),
+    ]);
+    server = createHttpsServer({ ...common, cert, key, minVersion: "TLSv1.2" }, handle);
+  } else {
+    server = createHttpServer(common, handle);
+  }
+  // Node checks the timeouts on this period; the default (30 s) would let a slow client hold on much longer.
+  server.setTimeout(o.requestTimeoutMs + KEEP_ALIVE_MS);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once("error", onError);
+    server.listen(o.port, o.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = o.host.includes(":") ? `[${o.host}]` : o.host;
+  return {
+    url: `${o.tls ? "https" : "http"}://${shownHost}:${port}`,
+    port,
+    close: (graceMs) => closeServer(server, graceMs),
+  };
+}
+
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([closed, late]);
+  clearTimeout(timer);
+  server.closeAllConnections();
+  await closed;
+}
