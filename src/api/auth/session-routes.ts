@@ -1,0 +1,231 @@
+/**
+ * @module api/auth/session-routes
+ * `POST /session` (login with a name and a password), `GET /session` (who am I, and the CSRF token),
+ * `DELETE /session` (logout). Login is throttled per user name and per address before any hashing, costs the same
+ * for unknown names, SSO-only and disabled users as for a wrong password, answers all of them alike, and is
+ * audited either way.
+ */
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { csrfCookie, CSRF_COOKIE, cookieName, readCookie, sessionCookie } from "../../auth/cookies.js";
+import {
+  dummyVerify,
+  hashPassword,
+  needsRehash,
+  PASSWORD_PARAMS,
+  verifyPassword,
+} from "../../auth/password.js";
+import { LoginThrottle } from "../../auth/rate-limit.js";
+import { ROLES } from "../../auth/roles.js";
+import { newSession, SESSION_POLICY, verifyCsrf } from "../../auth/session.js";
+import { parseUserName } from "../../auth/user-name.js";
+import { rfc3339 } from "../../domain/alert.js";
+import type { AuditContext, AuditDetails } from "../../store/auth-records.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiError } from "../errors.js";
+import { apiRoute } from "../route.js";
+import { clearSessionCookies } from "./guard.js";
+import { principalOf, type ApiEnv } from "./principal.js";
+
+const LoginRequest = z
+  .object({
+    name: z.string().min(1).max(256).openapi({ example: "alice" }),
+    password: z.string().min(1).max(4096),
+  })
+  .openapi("LoginRequest");
+
+const SessionInfo = z
+  .object({
+    user: z.object({ name: z.string(), role: z.enum(ROLES) }),
+    via: z.enum(["session", "token"]),
+    csrfToken: z
+      .string()
+      .nullable()
+      .openapi({ description: "Echo it in the X-CSRF-Token header of every request that changes state." }),
+    expiresAt: z.string().nullable().openapi({ description: "The session's absolute end (RFC 3339)." }),
+    idleTimeoutSeconds: z.number().int().nullable(),
+  })
+  .openapi("Session");
+
+/** What a failed login was, for the audit log only (the client always hears the same). */
+type FailureReason = "unknown-user" | "no-password" | "wrong-password" | "disabled";
+
+export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const policy = deps.session ?? SESSION_POLICY;
+  const params = deps.passwordParams ?? PASSWORD_PARAMS;
+  const throttle = new LoginThrottle({ now: () => deps.now().getTime() });
+  const maxAge = Math.floor(policy.absoluteMs / 1000);
+  const { store, secure } = deps;
+
+  app.openapi(
+    apiRoute(
+      {
+        method: "post",
+        path: "/session",
+        tags: ["session"],
+        summary: "Sign in with a user name and password",
+        description:
+          "Sets the session cookie (HttpOnly, SameSite=Strict; Secure and `__Host-` over TLS) and the CSRF cookie, " +
+          "and returns the CSRF token. Failed logins are throttled per user name (5 in 15 minutes) and per address " +
+          "(20): then 429 with Retry-After.",
+        access: "public",
+        errors: ["INVALID_CREDENTIALS", "RATE_LIMITED", "UNSUPPORTED_MEDIA_TYPE", "BUSY"],
+        request: { body: { required: true, content: { "application/json": { schema: LoginRequest } } } },
+        responses: {
+          200: { description: "Signed in", content: { "application/json": { schema: SessionInfo } } },
+        },
+      },
+      secure,
+    ),
+    async (c) => {
+      const { name: typed, password } = c.req.valid("json");
+      const ip = c.get("clientIp");
+      const parsed = parseUserName(typed);
+      const key = parsed.ok ? parsed.name : typed;
+      const verdict = throttle.check(key, ip ?? "unknown");
+      if (!verdict.allowed) {
+        throw new ApiError("RATE_LIMITED", "too many failed logins: retry later", {
+          "Retry-After": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
+        });
+      }
+      const user = parsed.ok ? await store.auth.getUser(parsed.name) : undefined;
+      let reason: FailureReason | undefined;
+      if (user === undefined || user.passwordHash === null) {
+        // The same work as a verification: timing does not tell unknown or SSO-only names from wrong passwords.
+        await dummyVerify(password, params);
+        reason = user === undefined ? "unknown-user" : "no-password";
+      } else if (!(await verifyPassword(password, user.passwordHash))) {
+        reason = "wrong-password";
+      } else if (user.disabled) {
+        reason = "disabled"; // verified anyway, so a disabled account answers in the same time
+      }
+      const now = deps.now();
+      if (reason !== undefined || user === undefined) {
+        throttle.failed(key, ip ?? "unknown");
+        const details: AuditDetails = {
+          reason: reason ?? "unknown-user",
+          locked: !throttle.check(key, ip ?? "unknown").allowed,
+        };
+        // An unknown name is not recorded: people type their password into the name field.
+        await store.auth.appendAudit(
+          { actor: { kind: "system" }, at: now, ip },
+          { action: "session.login-failed", target: user?.name ?? null, details },
+        );
+        throw new ApiError("INVALID_CREDENTIALS", "wrong user name or password");
+      }
+      throttle.succeeded(key);
+      const system: AuditContext = { actor: { kind: "system" }, at: now, ip };
+      if (user.passwordHash !== null && needsRehash(user.passwordHash, params)) {
+        // Parameters were raised since this hash was made: store a stronger one now that we have the password.
+        await store.auth.updateUser(
+          user.name,
+          { passwordHash: await hashPassword(password, params) },
+          system,
+        );
+      }
+      // A session cookie from before (another account, or a stale one) is ended: one browser, one session.
+      const before = c.get("auth");
+      if (before.kind === "authenticated" && before.principal.via === "session") {
+        await store.auth.deleteSession(before.principal.idHash);
+      }
+      await store.auth.pruneSessions(now, new Date(now.getTime() - policy.idleMs));
+      const session = newSession(now, policy);
+      await store.auth.createSession({
+        idHash: session.idHash,
+        userName: user.name,
+        createdAt: session.createdAt,
+        expiresAt: session.expiresAt,
+        csrfHash: session.csrfHash,
+        ip,
+        userAgent: c.req.header("user-agent") ?? null,
+      });
+      await store.auth.appendAudit(
+        { actor: { kind: "user", name: user.name }, at: now, ip },
+        { action: "session.login", target: user.name, details: { method: "password" } },
+      );
+      c.header("Set-Cookie", sessionCookie(session.id, secure, maxAge), { append: true });
+      c.header("Set-Cookie", csrfCookie(session.csrfToken, secure, maxAge), { append: true });
+      return c.json(
+        {
+          user: { name: user.name, role: user.role },
+          via: "session" as const,
+          csrfToken: session.csrfToken,
+          expiresAt: rfc3339(session.expiresAt),
+          idleTimeoutSeconds: Math.floor(policy.idleMs / 1000),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: "get",
+        path: "/session",
+        tags: ["session"],
+        summary: "Who am I",
+        description:
+          "The caller's name and role. For a session, also its CSRF token (read back from the CSRF cookie; " +
+          "null when that cookie is missing).",
+        access: "signed-in",
+        responses: {
+          200: { description: "The caller", content: { "application/json": { schema: SessionInfo } } },
+        },
+      },
+      secure,
+    ),
+    (c) => {
+      const p = principalOf(c);
+      if (p.via === "token") {
+        return c.json(
+          {
+            user: { name: p.user, role: p.role },
+            via: "token" as const,
+            csrfToken: null,
+            expiresAt: null,
+            idleTimeoutSeconds: null,
+          },
+          200,
+        );
+      }
+      const presented = readCookie(c.req.header("cookie"), cookieName(CSRF_COOKIE, secure));
+      return c.json(
+        {
+          user: { name: p.user, role: p.role },
+          via: "session" as const,
+          csrfToken: presented !== undefined && verifyCsrf(presented, p.csrfHash) ? presented : null,
+          expiresAt: p.expiresAt,
+          idleTimeoutSeconds: Math.floor(policy.idleMs / 1000),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: "delete",
+        path: "/session",
+        tags: ["session"],
+        summary: "Sign out",
+        description: "Ends the session and deletes its cookies.",
+        access: "signed-in",
+        sessionOnly: true,
+        responses: { 204: { description: "Signed out" } },
+      },
+      secure,
+    ),
+    async (c) => {
+      const p = principalOf(c);
+      if (p.via !== "session") throw new ApiError("SESSION_REQUIRED", "only a session can sign out");
+      await store.auth.deleteSession(p.idHash);
+      await store.auth.appendAudit(
+        { actor: { kind: "user", name: p.user }, at: deps.now(), ip: c.get("clientIp") },
+        { action: "session.logout", target: p.user },
+      );
+      for (const cookie of clearSessionCookies(secure)) c.header("Set-Cookie", cookie, { append: true });
+      return c.body(null, 204);
+    },
+  );
+}
