@@ -24,15 +24,16 @@ import { parseCli, USAGE, UsageError, type CliArgs } from "./cli/args.js";
 import { progressFor } from "./cli/progress-bar.js";
 import { summaryLine } from "./cli/scan-summary.js";
 import { ConfigError, defaultConfigPath, loadConfig } from "./config/load.js";
+import { CertwatchError, EXIT_STORE, EXIT_USAGE } from "./errors.js";
 import { writeSampleConfig } from "./config/sample.js";
 import type { ResolvedConfig } from "./config/schema.js";
 import type { Alert } from "./domain/alert.js";
 import { severityRank } from "./events.js";
-import { loadTrustStore, TrustFileError } from "./pki/trust-store.js";
+import { loadTrustStore } from "./pki/trust-store.js";
 import { createDnsClient } from "./sources/dns/resolver.js";
 import { RevocationSource } from "./sources/revocation/revocation-source.js";
 import { probeEndpoint } from "./sources/tls/prober.js";
-import { openStore, StoreCorruptError, StoreOpenError } from "./store/open.js";
+import { openStore } from "./store/open.js";
 import { compareAlerts } from "./store/kysely-store.js";
 import { runDomains } from "./app/domains/run.js";
 import {
@@ -43,7 +44,6 @@ import {
   zoneFileNames,
 } from "./cli/domains-command.js";
 import { gatherDelegation } from "./sources/dns/delegation.js";
-import { ZoneFileError } from "./sources/dns/zone-file.js";
 import type { Store } from "./store/store.js";
 import {
   deliveryDeps,
@@ -55,9 +55,8 @@ import {
 import { followOutbox } from "./notify/deliver.js";
 import type { Notifier } from "./notify/notifier.js";
 import { routesFromConfig } from "./notify/routing.js";
-import { SecretError } from "./notify/secrets.js";
 import { terminalSafe, terminalSafeJson } from "./util/terminal-safe.js";
-import { ConfigFileError, FileReadError } from "./util/read-bounded-file.js";
+import { FileReadError } from "./util/read-bounded-file.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { columns?: number };
@@ -74,9 +73,6 @@ function say(io: Io, line: string): void {
 
 const EXIT_OK = 0;
 const EXIT_FINDINGS = 1;
-const EXIT_USAGE = 2;
-/** The store cannot be used: its database file is corrupt, not a database, or cannot be opened or written. */
-const EXIT_STORE = 3;
 
 export async function main(
   argv: readonly string[],
@@ -95,24 +91,14 @@ export async function main(
   try {
     return await run(args, io);
   } catch (e) {
-    if (e instanceof StoreCorruptError || (e instanceof StoreOpenError && e.code === "STORE_OPEN_FAILED")) {
-      io.stderr.write(`certwatch: ${terminalSafe(e.message)}\n`);
-      return EXIT_STORE;
-    }
-    if (
-      e instanceof ConfigError ||
-      e instanceof TrustFileError ||
-      e instanceof StoreOpenError ||
-      e instanceof ZoneFileError ||
-      e instanceof SecretError ||
-      e instanceof ConfigFileError ||
-      e instanceof UsageError
-    ) {
-      // A config error is one line per issue; each may quote the file's content. A zone file problem names its
-      // field like the other files the configuration names.
-      const message = e instanceof ZoneFileError ? `zoneFiles: ${e.message}` : e.message;
-      io.stderr.write(`certwatch: ${terminalSafe(message, { keepNewlines: true })}\n`);
-      return EXIT_USAGE;
+    if (e instanceof CertwatchError) {
+      // The catalogue (src/errors.ts) gives the exit status. A config error is one line per issue, each may
+      // quote the file's content; a store error is one line, whatever SQLite said kept on it. A zone file
+      // problem names its field like the other files the configuration names.
+      const exit = e.info.exit ?? EXIT_USAGE;
+      const message = e.code === "ZONE_FILE_INVALID" ? `zoneFiles: ${e.message}` : e.message;
+      io.stderr.write(`certwatch: ${terminalSafe(message, { keepNewlines: exit !== EXIT_STORE })}\n`);
+      return exit;
     }
     io.stderr.write(`certwatch: ${terminalSafe((e as Error).stack ?? String(e), { keepNewlines: true })}\n`);
     return EXIT_USAGE;

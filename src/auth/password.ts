@@ -4,6 +4,7 @@
  * `$scrypt$ln=17,r=8,p=1$<salt>$<hash>`, verified in constant time; a dummy verification for unknown users.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { CertwatchError } from "../errors.js";
 import { Limiter } from "../util/concurrency.js";
 
 /** scrypt cost: N = 2^ln, block size r, parallelism p. */
@@ -32,7 +33,8 @@ export const MAX_CONCURRENT_HASHES = 2;
 export const MAX_QUEUED_HASHES = 64;
 
 /** Too many logins at once: the caller answers "busy, retry later" (HTTP 503). */
-export class PasswordBusyError extends Error {
+export class PasswordBusyError extends CertwatchError {
+  readonly code = "BUSY";
   constructor() {
     super("too many password verifications in progress; retry later");
     this.name = "PasswordBusyError";
@@ -40,7 +42,8 @@ export class PasswordBusyError extends Error {
 }
 
 /** The password cannot be hashed (empty, or longer than MAX_PASSWORD_BYTES). The password is never in the message. */
-export class PasswordPolicyError extends Error {
+export class PasswordPolicyError extends CertwatchError {
+  readonly code = "PASSWORD_POLICY";
   constructor(message: string) {
     super(message);
     this.name = "PasswordPolicyError";

@@ -4,9 +4,13 @@
  * (exit 2) that says what was wrong.
  */
 import { parseArgs } from "node:util";
+import { CertwatchError } from "../errors.js";
 import { isSeverity, SEVERITIES, type Severity } from "../events.js";
 
-export class UsageError extends Error {}
+/** A bad command line (exit 2): the message says what was wrong, the usage text follows it. */
+export class UsageError extends CertwatchError {
+  readonly code = "USAGE";
+}
 
 export const USAGE = `Usage: certwatch <command> [--config FILE] [options]
 

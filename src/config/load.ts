@@ -8,6 +8,7 @@ import { dirname, extname, isAbsolute, relative, resolve } from "node:path";
 import type { CST, Document, Node } from "yaml";
 import { Composer, Lexer, LineCounter, Parser, YAMLParseError, isMap, isScalar, isSeq } from "yaml";
 import type { z } from "zod";
+import { CertwatchError } from "../errors.js";
 import { checkJson, lineColumn } from "./json-check.js";
 import type { Config, ResolvedConfig } from "./schema.js";
 import { configSchema, quote } from "./schema.js";
@@ -32,7 +33,7 @@ export interface ConfigIssue {
 }
 
 /** What a CLI prints (one line per issue) before exiting with status 2. */
-export class ConfigError extends Error {
+export class ConfigError extends CertwatchError {
   override readonly name = "ConfigError";
   constructor(
     readonly code: ConfigErrorCode,

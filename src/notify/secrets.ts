@@ -5,11 +5,13 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { SecretRef } from "../config/notify-schema.js";
+import { CertwatchError } from "../errors.js";
 import { FileReadError, readBoundedFileSync } from "../util/read-bounded-file.js";
 
 const MAX_SECRET_BYTES = 64 * 1024;
 
-export class SecretError extends Error {
+export class SecretError extends CertwatchError {
+  readonly code = "SECRET_INVALID";
   constructor(
     /** The configuration field, e.g. `notify.splunk.token`. */
     readonly field: string,

@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
+import { CertwatchError } from "../errors.js";
 import { FileReadError, readBoundedFile } from "../util/read-bounded-file.js";
 import { parseCertificate, type ParsedCertificate } from "./certificate.js";
 
@@ -63,8 +64,9 @@ export function bundledRoots(): ParsedCertificate[] {
 }
 
 /** A root file named by the configuration cannot be used: `field: file: problem` (the CLI exits 2). */
-export class TrustFileError extends Error {
+export class TrustFileError extends CertwatchError {
   override name = "TrustFileError";
+  readonly code = "TRUST_FILE_INVALID";
   constructor(
     readonly file: string,
     message: string,

@@ -5,6 +5,7 @@
  * tokens arrive already hashed, and audit details are typed (and checked) so that none can be written there.
  */
 import type { Role } from "../auth/roles.js";
+import { CertwatchError } from "../errors.js";
 
 /** An account as listed: nothing secret, not even the password hash. */
 export interface UserInfo {
@@ -162,7 +163,7 @@ export type AuthStoreErrorCode =
   "USER_EXISTS" | "NO_SUCH_USER" | "LAST_ADMIN" | "TOKEN_EXISTS" | "AUDIT_DETAILS_REFUSED";
 
 /** A refused change; `code` says which rule (the HTTP layer maps it to 409, 404, 400). */
-export class AuthStoreError extends Error {
+export class AuthStoreError extends CertwatchError {
   constructor(
     readonly code: AuthStoreErrorCode,
     message: string,

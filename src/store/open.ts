@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
+import { CertwatchError } from "../errors.js";
 import { openSqliteStore, StoreCorruptError } from "./sqlite.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import type { Store } from "./store.js";
@@ -15,7 +16,7 @@ export { StoreCorruptError } from "./sqlite.js";
  * An error opening the store; `code` tells a bad URL (a configuration error) from an unusable database. A
  * damaged database file is a StoreCorruptError instead, whenever it is found.
  */
-export class StoreOpenError extends Error {
+export class StoreOpenError extends CertwatchError {
   constructor(
     readonly code: "STORE_URL_INVALID" | "STORE_UNSUPPORTED" | "STORE_OPEN_FAILED",
     message: string,

@@ -13,6 +13,7 @@ import type {
   SqliteDialectConfig,
   SqliteStatement,
 } from "kysely";
+import { CertwatchError } from "../errors.js";
 import { sqliteDialect } from "./dialect.js";
 import { KyselyStore } from "./kysely-store.js";
 import type { DeliveryRoute } from "../notify/routing.js";
@@ -22,7 +23,8 @@ import type { Database as Schema } from "./schema.js";
  * The database file is damaged (SQLITE_CORRUPT…) or is not a database (SQLITE_NOTADB): nothing certwatch can
  * retry or repair. The message names the file and what to do, on one line; whichever query hit it.
  */
-export class StoreCorruptError extends Error {
+export class StoreCorruptError extends CertwatchError {
+  readonly code = "STORE_CORRUPT";
   constructor(
     /** The database file. */
     readonly file: string,

@@ -14,10 +14,12 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { open } from "node:fs/promises";
+import { CertwatchError } from "../errors.js";
 
 /** A file named by the configuration could not be used: `field: detail`. The CLI exits 2 with the message. */
-export class ConfigFileError extends Error {
+export class ConfigFileError extends CertwatchError {
   override name = "ConfigFileError";
+  readonly code: "CONFIG_FILE_UNUSABLE" | "CONFIG_FILE_UNREADABLE" = "CONFIG_FILE_UNUSABLE";
   constructor(
     /** The configuration field that names the file, e.g. `trust.extraRoots`. */
     readonly field: string,
@@ -32,6 +34,7 @@ export type FileReadProblem = "missing" | "not-a-file" | "too-large" | "unreadab
 /** The file could not be read: `field: path: problem`. */
 export class FileReadError extends ConfigFileError {
   override name = "FileReadError";
+  override readonly code = "CONFIG_FILE_UNREADABLE";
   constructor(
     field: string,
     readonly path: string,

@@ -6,6 +6,7 @@
 import { promises as fs } from "node:fs";
 import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { isIPv4, isIPv6 } from "node:net";
+import { CertwatchError } from "../../errors.js";
 import { FileReadError, readBoundedFile } from "../../util/read-bounded-file.js";
 
 /*
@@ -84,8 +85,9 @@ export interface IncludeSite {
   readonly line: number;
 }
 
-export class ZoneFileError extends Error {
+export class ZoneFileError extends CertwatchError {
   override readonly name = "ZoneFileError";
+  readonly code = "ZONE_FILE_INVALID";
   readonly file: string;
   /** 1-based; null for a problem with the file as a whole (unreadable, too large). */
   readonly line: number | null;
