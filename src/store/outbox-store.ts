@@ -9,9 +9,9 @@ import type { AlertChange } from "../alerts/reconcile.js";
 import type { Alert } from "../domain/alert.js";
 import { rfc3339 } from "../domain/alert.js";
 import type { Notification, NotificationKind } from "../notify/notification.js";
-import { notificationId } from "../notify/notification.js";
+import type { PlannedNotification } from "../notify/outbox-plan.js";
+import { planOutbox, reminderClocksNeeded } from "../notify/outbox-plan.js";
 import type { DeliveryRoute } from "../notify/routing.js";
-import { reminderDue, routeChange } from "../notify/routing.js";
 import type { StoreDialect } from "./dialect.js";
 import { chunksFor } from "./dialect.js";
 import type { Database } from "./schema.js";
@@ -21,7 +21,10 @@ type Trx = Transaction<Database>;
 
 const MAX_ERROR_CHARS = 500;
 
-/** Outbox rows for the changes of one reconcile, one per route that takes them. */
+/**
+ * Outbox rows for the changes of one reconcile, inside its transaction: the plan (`notify/outbox-plan.ts`) says
+ * which; the store reads the reminder clocks the plan needs and writes what it returns.
+ */
 export async function enqueueNotifications(
   trx: Trx,
   d: StoreDialect,
@@ -30,40 +33,32 @@ export async function enqueueNotifications(
   now: Date,
 ): Promise<void> {
   if (routes.length === 0 || changes.length === 0) return;
+  const needed = reminderClocksNeeded(routes, changes);
+  const last = needed.length === 0 ? new Map<string, string>() : await lastNotified(trx, d, needed);
+  const plan = planOutbox(routes, changes, now, (p) => last.get(`${p.alertId}\n${p.target}`));
+  await insertOutbox(trx, d, plan.notifications, now);
   const at = rfc3339(now);
-  const rows: { change: AlertChange; target: string; kind: NotificationKind }[] = [];
-  const maybeRemind: { change: AlertChange; route: DeliveryRoute }[] = [];
-  for (const change of changes) {
-    for (const route of routes) {
-      const k = routeChange(route, change);
-      if (k === "remind?") maybeRemind.push({ change, route });
-      else if (k !== null) rows.push({ change, target: route.target, kind: k });
-    }
-  }
-  if (maybeRemind.length > 0) {
-    const last = await lastNotified(
-      trx,
-      d,
-      maybeRemind.map((m) => m.change.alert.id),
-    );
-    const fresh: { alert_id: string; target: string; notified_at: string }[] = [];
-    for (const { change, route } of maybeRemind) {
-      const when = last.get(`${change.alert.id}\n${route.target}`);
-      // No record (the target was added after the alert opened): the reminder clock starts now.
-      if (when === undefined)
-        fresh.push({ alert_id: change.alert.id, target: route.target, notified_at: at });
-      else if (reminderDue(route, when, now)) rows.push({ change, target: route.target, kind: "reminder" });
-    }
-    await upsertLast(trx, d, fresh);
-  }
-  if (rows.length === 0) return;
-  const values = rows.map(({ change, target, kind }) => ({
-    notification_id: notificationId(change.alert.id, kind, at),
-    target,
-    alert_id: change.alert.id,
-    kind,
-    payload: JSON.stringify(change.alert),
-    created_at: at,
+  await upsertLast(
+    trx,
+    d,
+    plan.notified.map((p) => ({ alert_id: p.alertId, target: p.target, notified_at: at })),
+  );
+}
+
+/** The plan's notifications as undelivered rows, due now; a row already written (same id, target) is kept. */
+async function insertOutbox(
+  trx: Trx,
+  d: StoreDialect,
+  notifications: readonly PlannedNotification[],
+  now: Date,
+): Promise<void> {
+  const values = notifications.map((n) => ({
+    notification_id: n.notificationId,
+    target: n.target,
+    alert_id: n.alert.id,
+    kind: n.kind,
+    payload: JSON.stringify(n.alert),
+    created_at: rfc3339(now),
     attempts: 0,
     next_attempt_at: rfc3339ms(now),
     lease_until: null,
@@ -77,11 +72,6 @@ export async function enqueueNotifications(
       .onConflict((oc) => oc.columns(["target", "notification_id"]).doNothing())
       .execute();
   }
-  await upsertLast(
-    trx,
-    d,
-    rows.map((r) => ({ alert_id: r.change.alert.id, target: r.target, notified_at: at })),
-  );
 }
 
 async function lastNotified(
