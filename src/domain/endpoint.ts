@@ -18,6 +18,8 @@ export interface Target {
   readonly addresses?: readonly string[];
   /** Server name sent in the TLS handshake (defaults to host; IP hosts send none). */
   readonly serverName?: string;
+  /** How often the daemon scans it, in minutes (default schedule.scanIntervalMinutes). */
+  readonly scanIntervalMinutes?: number;
 }
 
 export function endpointLabel(e: Endpoint): string {

@@ -38,12 +38,15 @@ import type { DeliveryRoute } from "../notify/routing.js";
 import * as outbox from "./outbox-store.js";
 import type { AuthStore } from "./auth-records.js";
 import { authStoreOver } from "./auth-store.js";
+import type { ScheduleStore } from "./schedule-records.js";
+import { scheduleStoreOver } from "./schedule-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
 export class KyselyStore implements Store {
   #closed = false;
   #auth: AuthStore | undefined;
+  #schedule: ScheduleStore | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -58,6 +61,10 @@ export class KyselyStore implements Store {
 
   get auth(): AuthStore {
     return (this.#auth ??= authStoreOver(this.db, this.dialect));
+  }
+
+  get schedule(): ScheduleStore {
+    return (this.#schedule ??= scheduleStoreOver(this.db));
   }
 
   async close(): Promise<void> {

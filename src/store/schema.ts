@@ -216,6 +216,27 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
+/** When a scheduled job (a scan target, the domain checks) last ran. */
+export interface ScheduleRunsTable {
+  job: string;
+  last_run_at: string;
+  duration_ms: number;
+  error: string | null;
+}
+
+/** An endpoint scanned beside the configured ones (API, CT discovery). */
+export interface ManagedEndpointsTable {
+  host: string;
+  port: number;
+  /** JSON array of IP addresses, or null. */
+  addresses: string | null;
+  server_name: string | null;
+  scan_interval_minutes: number | null;
+  origin: string;
+  created_at: string;
+  created_by: string | null;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -235,4 +256,6 @@ export interface Database {
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
   audit_log: AuditLogTable;
+  schedule_runs: ScheduleRunsTable;
+  managed_endpoints: ManagedEndpointsTable;
 }

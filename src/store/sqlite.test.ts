@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { at, certificate, draft, endpoint, observation, run, T0 } from "./contract-fixtures.js";
-import { MIGRATION_TABLE } from "./migrations/index.js";
+import { sqliteDialect } from "./dialect.js";
+import { MIGRATION_TABLE, migrations } from "./migrations/index.js";
 import { openStore, sqlitePathOf, StoreCorruptError, StoreOpenError } from "./open.js";
 import { storeContract } from "./store.contract.js";
 import { ctStoreContract } from "./ct-store.contract.js";
 import { outboxContract } from "./outbox.contract.js";
 import { authStoreContract } from "./auth-store.contract.js";
+import { scheduleStoreContract } from "./schedule-store.contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certwatch-store-"));
 let n = 0;
@@ -26,6 +28,7 @@ storeContract("SQLite in memory", () => openStore("sqlite::memory:"));
 ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 authStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
+scheduleStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 
 /** A store file with 400 alerts whose details fill a few hundred pages, closed and checkpointed. */
 async function filledDb(): Promise<string> {
@@ -76,7 +79,16 @@ void describe("SQLite store", () => {
     const db = new Database(path, { readonly: true });
     try {
       const names = db.prepare(`select name from ${MIGRATION_TABLE} order by name`).pluck().all();
-      assert.deepEqual(names, ["001_initial", "002_crl_cache", "003_ct", "004_outbox", "005_auth"]);
+      // Every migration this build knows, each recorded once, in the order they apply.
+      const known = Object.keys(migrations(sqliteDialect));
+      assert.deepEqual(names, [...known].sort());
+      assert.deepEqual(known.slice(0, 5), [
+        "001_initial",
+        "002_crl_cache",
+        "003_ct",
+        "004_outbox",
+        "005_auth",
+      ]);
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     } finally {
       db.close();

@@ -10,6 +10,7 @@ import type { AlertChange, AlertDraft } from "../alerts/reconcile.js";
 import type { Notification } from "../notify/notification.js";
 import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
 import type { AuthStore } from "./auth-records.js";
+import type { ScheduleStore } from "./schedule-records.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
@@ -126,6 +127,8 @@ export interface Store {
   close(): Promise<void>;
   /** Users, API tokens, sessions and the audit log of the daemon (auth-records.ts). */
   readonly auth: AuthStore;
+  /** The daemon's schedule: jobs' last runs and the managed endpoints (schedule-records.ts). */
+  readonly schedule: ScheduleStore;
 
   /**
    * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and
