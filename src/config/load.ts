@@ -210,6 +210,12 @@ export function resolveConfig(config: Config, configPath: string): ResolvedConfi
     ct: { ...ct, logList: logList === "google" || logList === "none" ? logList : abs(logList) },
     zoneFiles: config.zoneFiles.map(abs),
     allowedRoots: config.allowedRoots.map(abs),
+    server: {
+      ...config.server,
+      ...(config.server.tls
+        ? { tls: { certFile: abs(config.server.tls.certFile), keyFile: abs(config.server.tls.keyFile) } }
+        : {}),
+    },
     store:
       store.kind === "sqlite" && store.path !== ":memory:"
         ? { kind: "sqlite", path: abs(store.path) }

@@ -23,6 +23,7 @@ endpoints:
 #  - url: https://api.contoso.com:8443
 #    addresses: [203.0.113.7, "2001:db8::7"]  # connect to these instead of resolving the name
 #    serverName: api.contoso.com              # name sent in the TLS handshake (default: the host)
+#    scanIntervalMinutes: 15                  # certwatch serve scans it this often (default schedule's)
 
 # Which roots a served chain may end at (scanning; delivery uses notify.<target>.tls.caFile).
 #trust:
@@ -123,6 +124,22 @@ endpoints:
 
 # Base URL of the dashboard, for links in e-mails and webhooks.
 #publicUrl: https://certwatch.contoso.com/
+
+# certwatch serve: where the dashboard, REST API, /metrics, /healthz and /readyz answer.
+#server:
+#  host: 127.0.0.1              # loopback only; 0.0.0.0 or :: for every interface
+#  port: 8080
+#  tls: { certFile: ./tls.crt, keyFile: ./tls.key }  # HTTPS (default: plain HTTP)
+#  headersTimeoutSeconds: 10
+#  requestTimeoutSeconds: 60
+
+# certwatch serve: how often each check runs (CT and delivery run continuously).
+#schedule:
+#  scanIntervalMinutes: 60      # each endpoint; endpoints[].scanIntervalMinutes overrides it
+#  domainsIntervalHours: 24     # takeover and lookalike checks
+#  startSpreadSeconds: 300      # first scans start at random within this, not all at once
+#  shutdownTimeoutSeconds: 30   # on SIGTERM, time given to work in progress
+#  scanDiscoveredHosts: false   # true: hosts first seen in CT under a watched domain are scanned too
 
 # Where alerts are delivered: e-mail, Sentinel, Splunk, syslog, webhooks (docs/siem.md). Every alert that
 # opens, reopens or resolves is queued for each target in the same transaction, and sent before the command

@@ -9,6 +9,7 @@ import type { Target } from "../domain/endpoint.js";
 import type { EventName, Severity } from "../events.js";
 import { SEVERITIES, isSeverity } from "../events.js";
 import { deliverySchema, notifySchema } from "./notify-schema.js";
+import { endpointScanInterval, scheduleSchema, serverSchema } from "./daemon-schema.js";
 import type { Parsed } from "./schema-kit.js";
 import { eventName, filePath, int, parseHttpUrl, parsedString, quote, strict } from "./schema-kit.js";
 
@@ -160,13 +161,16 @@ const endpointObject = strict({
   url: endpointString,
   addresses: z.array(ipAddress).min(1).optional(),
   serverName: hostname.optional(),
-}).transform(({ url, addresses, serverName }): Target => ({
+  scanIntervalMinutes: endpointScanInterval,
+}).transform(({ url, addresses, serverName, scanIntervalMinutes }): Target => ({
   ...url,
   ...(addresses === undefined ? {} : { addresses: [...new Set(addresses)] }),
   ...(serverName === undefined ? {} : { serverName }),
+  ...(scanIntervalMinutes === undefined ? {} : { scanIntervalMinutes }),
 }));
 const endpoint = z.union([endpointString, endpointObject], {
-  error: "must be an https:// URL, or an object with url (and optional addresses, serverName)",
+  error:
+    "must be an https:// URL, or an object with url (and optional addresses, serverName, scanIntervalMinutes)",
 });
 
 const ctLog = strict({
@@ -351,6 +355,8 @@ export const configSchema = strict({
   caa: strict({ issuers: caaIssuers.default({}) }).prefault({}),
   allowedRoots: z.array(filePath).default([]),
   publicUrl: parsedString(parseHttpUrl).optional(),
+  server: serverSchema,
+  schedule: scheduleSchema,
   notify: notifySchema.default({}),
   delivery: deliverySchema,
   store: parsedString(parseStore).default({ kind: "sqlite", path: "./certwatch.db" }),
