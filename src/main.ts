@@ -23,6 +23,7 @@ import { alertTable, jsonLines } from "./cli/alert-output.js";
 import { parseCli, USAGE, UsageError, type CliArgs } from "./cli/args.js";
 import { progressFor } from "./cli/progress-bar.js";
 import { summaryLine } from "./cli/scan-summary.js";
+import { runUserCommand } from "./cli/user-command.js";
 import { ConfigError, defaultConfigPath, loadConfig } from "./config/load.js";
 import { CertwatchError, EXIT_STORE, EXIT_USAGE } from "./errors.js";
 import { writeSampleConfig } from "./config/sample.js";
@@ -146,6 +147,14 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       );
     case "notify":
       return runNotify(args, await loadConfig(configPath), io);
+    case "user":
+    case "token": {
+      const command = args.userCommand;
+      if (command === undefined) throw new UsageError(`${args.command} needs an action`);
+      return withStore(await loadConfig(configPath), (_config, store) =>
+        runUserCommand(command, store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
+      );
+    }
     case "serve":
       throw new UsageError(`"${args.command}" is not available in this release yet`);
   }

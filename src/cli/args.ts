@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { CertwatchError } from "../errors.js";
 import { isSeverity, SEVERITIES, type Severity } from "../events.js";
+import { isUserCommandLine, parseUserCommand, type UserCommand } from "./user-command.js";
 
 /** A bad command line (exit 2): the message says what was wrong, the usage text follows it. */
 export class UsageError extends CertwatchError {
@@ -26,6 +27,13 @@ Commands:
                                              exit 1 when one failed
   notify status [--json]                     the outbox per target: pending, delivered, next try, last error
   notify send                                deliver what the outbox holds (as every command does before it exits)
+  user add NAME --role viewer|operator|admin [--password-file FILE]
+                                             create a user; the password is prompted for (no echo), read from
+                                             stdin or from FILE, never given on the command line
+  user list [--json] | user passwd NAME [--password-file FILE] | user disable NAME | user enable NAME
+  token create --user NAME --name LABEL [--expires-days N]
+                                             create an API token, printed once on stdout
+  token list [--user NAME] [--json] | token revoke ID
   serve                                      the daemon and dashboard (coming in a later release)
 
 Options:
@@ -38,7 +46,8 @@ Options:
 Exit status: 0 the command ran; 1 findings at or above --fail-on; 2 bad command line or configuration.
 `;
 
-export type Command = "scan" | "alerts" | "init" | "ct" | "domains" | "notify" | "serve" | "help" | "version";
+export type Command =
+  "scan" | "alerts" | "init" | "ct" | "domains" | "notify" | "serve" | "user" | "token" | "help" | "version";
 
 export type NotifyAction = "test" | "status" | "send";
 
@@ -53,6 +62,8 @@ export interface CliArgs {
   /** `notify` only. */
   readonly notifyAction?: NotifyAction;
   readonly target?: string;
+  /** `user` and `token` (cli/user-command.ts parses their own options). */
+  readonly userCommand?: UserCommand;
 }
 
 const COMMANDS: readonly Command[] = ["scan", "alerts", "init", "ct", "domains", "notify", "serve"];
@@ -82,6 +93,12 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 export function parseCli(argv: readonly string[]): CliArgs {
+  if (isUserCommandLine(argv) && !argv.includes("--help") && !argv.includes("-h")) {
+    const { command, config } = parseUserCommand(argv);
+    const group = command.action.startsWith("token") ? "token" : "user";
+    const none = { json: false, failOn: undefined, status: "open", force: false, once: false } as const;
+    return { ...none, command: group, config, userCommand: command };
+  }
   let parsed;
   try {
     parsed = parseArgs({

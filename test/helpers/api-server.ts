@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   readonly session?: SessionPolicy;
   readonly start?: Date;
   readonly extra?: Partial<Pick<ApiDeps, "scanNow" | "testDelivery" | "publicUrl">>;
+  /** Serve this SQLite file (the CLI's store) instead of a fresh one in a temp directory. */
+  readonly sqlitePath?: string;
 }
 
 export class ApiServer {
@@ -67,7 +69,7 @@ export class ApiServer {
 
   static async start(options: ApiServerOptions = {}): Promise<ApiServer> {
     const dir = mkdtempSync(join(tmpdir(), "certwatch-api-"));
-    const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
+    const store = await openStore(`sqlite:${options.sqlitePath ?? join(dir, "certwatch.db")}`);
     const ref: { self?: ApiServer } = {};
     const deps: ApiDeps = {
       store,
