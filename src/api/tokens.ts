@@ -74,10 +74,10 @@ export function info(t: ApiTokenInfo): z.infer<typeof TokenInfo> {
   };
 }
 
-/** A user name from a request, canonical; 404 (not 400) when it cannot be one, as for a name that does not exist. */
+/** A user name from a request, canonical; 404 NO_SUCH_USER (not 400) when it cannot be one, as for a name that does not exist. */
 function canonicalUser(input: string): string {
   const r = parseUserName(input);
-  if (!r.ok) throw new ApiError("NOT_FOUND", "no such user");
+  if (!r.ok) throw new ApiError("NO_SUCH_USER", "no such user");
   return r.name;
 }
 
@@ -129,7 +129,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
           "token cannot create tokens. A token acts with its user's current role.",
         access: "tokens.own",
         sessionOnly: true,
-        errors: ["NOT_FOUND", "UNSUPPORTED_MEDIA_TYPE"],
+        errors: ["NO_SUCH_USER", "UNSUPPORTED_MEDIA_TYPE"],
         request: { body: { required: true, content: { "application/json": { schema: CreateToken } } } },
         responses: {
           201: { description: "Created", content: { "application/json": { schema: CreatedToken } } },
@@ -164,8 +164,6 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         } catch (e) {
           // 50 random bits of id: a collision is rare, and another draw settles it.
           if (e instanceof AuthStoreError && e.code === "TOKEN_EXISTS" && attempt < 3) continue;
-          if (e instanceof AuthStoreError && e.code === "NO_SUCH_USER")
-            throw new ApiError("NOT_FOUND", "no such user");
           throw e;
         }
         const stored = await store.auth.getApiToken(t.id);

@@ -60,7 +60,7 @@ function userOf(u: UserInfo): z.infer<typeof User> {
 
 function canonical(name: string): string {
   const r = parseUserName(name);
-  if (!r.ok) throw new ApiError("NOT_FOUND", "no such user");
+  if (!r.ok) throw new ApiError("NO_SUCH_USER", "no such user");
   return r.name;
 }
 
@@ -70,7 +70,7 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
 
   async function current(name: string): Promise<z.infer<typeof User>> {
     const u = await store.auth.getUser(name);
-    if (u === undefined) throw new ApiError("NOT_FOUND", "no such user");
+    if (u === undefined) throw new ApiError("NO_SUCH_USER", "no such user");
     return userOf(u);
   }
 
@@ -132,7 +132,7 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
           "A new password or disabling ends the user's sessions. Refused (409 LAST_ADMIN) when no enabled admin " +
           "would remain.",
         access: "users.manage",
-        errors: ["NOT_FOUND", "LAST_ADMIN", "PASSWORD_POLICY", "UNSUPPORTED_MEDIA_TYPE"],
+        errors: ["NO_SUCH_USER", "LAST_ADMIN", "PASSWORD_POLICY", "UNSUPPORTED_MEDIA_TYPE"],
         request: {
           params: UserName,
           body: { required: true, content: { "application/json": { schema: ChangeUser } } },
@@ -149,7 +149,7 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       if (body.disabled !== undefined) change.disabled = body.disabled;
       if (body.password !== undefined) change.passwordHash = await hashPassword(body.password, params);
       const found = await store.auth.updateUser(name, change, auditContextOf(c, deps.now()));
-      if (!found) throw new ApiError("NOT_FOUND", "no such user");
+      if (!found) throw new ApiError("NO_SUCH_USER", "no such user");
       return c.json(await current(name), 200);
     },
   );
@@ -163,7 +163,7 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         summary: "Delete a user, with their API tokens and sessions",
         description: "The audit log keeps their name. Refused (409 LAST_ADMIN) for the last enabled admin.",
         access: "users.manage",
-        errors: ["NOT_FOUND", "LAST_ADMIN"],
+        errors: ["NO_SUCH_USER", "LAST_ADMIN"],
         request: { params: UserName },
         responses: { 204: { description: "Deleted" } },
       },
@@ -172,7 +172,7 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     async (c) => {
       const name = canonical(c.req.valid("param").name);
       if (!(await store.auth.deleteUser(name, auditContextOf(c, deps.now())))) {
-        throw new ApiError("NOT_FOUND", "no such user");
+        throw new ApiError("NO_SUCH_USER", "no such user");
       }
       return c.body(null, 204);
     },

@@ -336,11 +336,11 @@ void describe("REST API authentication over HTTP", () => {
     assert.equal((await server.client().login("newbie", "changed-password-2")).status, 200);
 
     assert.equal(codeOf(await admin.patch("/users/newbie", {})), "VALIDATION_FAILED");
-    assert.equal(codeOf(await admin.patch("/users/ghost", { role: "admin" })), "NOT_FOUND");
+    assert.equal(codeOf(await admin.patch("/users/ghost", { role: "admin" })), "NO_SUCH_USER");
     assert.equal(codeOf(await admin.patch("/users/root", { role: "viewer" })), "LAST_ADMIN");
     assert.equal(codeOf(await admin.delete("/users/root")), "LAST_ADMIN");
     assert.equal((await admin.delete("/users/newbie")).status, 204);
-    assert.equal(codeOf(await admin.delete("/users/newbie")), "NOT_FOUND");
+    assert.equal(codeOf(await admin.delete("/users/newbie")), "NO_SUCH_USER");
     const users = (await admin.get("/users")).json as { items: { name: string }[] };
     assert.ok(!users.items.some((u) => u.name === "newbie"));
     assert.ok(!JSON.stringify(users).includes("passwordHash"));
