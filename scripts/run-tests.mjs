@@ -28,7 +28,7 @@ const r = spawnSync(
     "--test",
     "--test-reporter=spec",
     "--test-concurrency=2",
-    "--test-timeout=120000",
+    "--test-timeout=240000",
     ...files,
   ],
   { stdio: "inherit" },
