@@ -1,63 +1,32 @@
 /**
  * @module main
- * The composition root: the only place that picks concrete adapters (SQLite store, node:dns client,
- * TLS prober, trust store) and hands them to the use cases behind each command.
+ * The command line: parses the arguments, runs each command's use case through the app context (app/context.ts
+ * builds the adapters from the configuration) and prints the outcome; `serve` hands over to the daemon.
  */
 import { readFileSync } from "node:fs";
-import { scan } from "./app/scan.js";
-import { cachedCaaPolicy } from "./app/ct/caa-cache.js";
-import { selectLogs } from "./app/ct/log-sources.js";
-import { followCt, runCtOnce, type CtRunDeps } from "./app/ct/run.js";
-import { logTargets } from "./app/ct/targets.js";
-import { draftFromFinding, type AlertChange } from "./alerts/reconcile.js";
-import { ctProgressLine, logSummaryLine } from "./cli/ct-progress.js";
-import { WatchedDomains } from "./domain/watched-domains.js";
-import { CaaIdentifierTable } from "./pki/ca-identifiers.js";
-import { loadRootsFile } from "./pki/trust-store.js";
-import { findCaaPolicy } from "./sources/dns/caa.js";
-import { diffLogSelections, type CtLogDescriptor } from "./sources/ct/log-list.js";
-import { sleep } from "./sources/ct/polite-http.js";
-import { HttpClient } from "./util/http-get.js";
+import type { AlertChange } from "./alerts/reconcile.js";
+import { AppContext } from "./app/context.js";
+import { followCt, runCtOnce } from "./app/ct/run.js";
+import { runDomains } from "./app/domains/run.js";
 import type { Logger } from "./app/progress.js";
+import { scan } from "./app/scan.js";
 import { alertTable, jsonLines } from "./cli/alert-output.js";
 import { parseCli, USAGE, UsageError, type CliArgs } from "./cli/args.js";
+import { ctProgressLine, logSummaryLine } from "./cli/ct-progress.js";
+import { notifyTest, statusTable } from "./cli/notify-command.js";
 import { progressFor } from "./cli/progress-bar.js";
 import { summaryLine } from "./cli/scan-summary.js";
 import { runUserCommand } from "./cli/user-command.js";
 import { ConfigError, defaultConfigPath, loadConfig } from "./config/load.js";
-import { CertwatchError, EXIT_STORE, EXIT_USAGE } from "./errors.js";
 import { writeSampleConfig } from "./config/sample.js";
 import type { ResolvedConfig } from "./config/schema.js";
 import type { Alert } from "./domain/alert.js";
+import { CertwatchError, EXIT_STORE, EXIT_USAGE } from "./errors.js";
 import { severityRank } from "./events.js";
-import { loadTrustStore } from "./pki/trust-store.js";
-import { createDnsClient } from "./sources/dns/resolver.js";
-import { RevocationSource } from "./sources/revocation/revocation-source.js";
-import { probeEndpoint } from "./sources/tls/prober.js";
-import { openStore } from "./store/open.js";
-import { compareAlerts } from "./store/kysely-store.js";
-import { runDomains } from "./app/domains/run.js";
-import {
-  candidatesFor,
-  httpFingerprint,
-  lookalikeExclusions,
-  lookalikeMatcher,
-  zoneFileNames,
-} from "./cli/domains-command.js";
-import { gatherDelegation } from "./sources/dns/delegation.js";
-import type { Store } from "./store/store.js";
-import {
-  deliveryDeps,
-  drainBeforeExit,
-  notifyTest,
-  statusTable,
-  withNotifiers,
-} from "./cli/notify-command.js";
 import { followOutbox } from "./notify/deliver.js";
-import type { Notifier } from "./notify/notifier.js";
-import { routesFromConfig } from "./notify/routing.js";
+import { sleep } from "./sources/ct/polite-http.js";
+import { compareAlerts } from "./store/kysely-store.js";
 import { terminalSafe, terminalSafeJson } from "./util/terminal-safe.js";
-import { FileReadError } from "./util/read-bounded-file.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { columns?: number };
@@ -127,23 +96,16 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       io.stderr.write(`wrote ${configPath}: edit it, then run \`certwatch scan\`\n`);
       return EXIT_OK;
     case "scan":
-      return withStore(await loadConfig(configPath), (config, store) => runScan(args, config, store, io), io);
+      return withContext(await loadConfig(configPath), io, DELIVER, (ctx) => runScan(args, ctx, io));
     case "alerts":
-      return withStore(await loadConfig(configPath), async (_config, store) => {
-        const alerts = await store.listAlerts({ status: args.status });
-        return printAlerts(alerts, args, io);
-      });
-    case "ct":
-      return withStore(
-        await loadConfig(configPath),
-        (config, store, notifiers) => runCt(args, config, store, notifiers, io),
-        io,
+      return withContext(await loadConfig(configPath), io, READ_ONLY, async (ctx) =>
+        printAlerts(await ctx.store.listAlerts({ status: args.status }), args, io),
       );
+    case "ct":
+      return withContext(await loadConfig(configPath), io, DELIVER, (ctx) => runCt(args, ctx, io));
     case "domains":
-      return withStore(
-        await loadConfig(configPath),
-        (config, store) => runDomainsCommand(args, config, store, io),
-        io,
+      return withContext(await loadConfig(configPath), io, DELIVER, (ctx) =>
+        runDomainsCommand(args, ctx, io),
       );
     case "notify":
       return runNotify(args, await loadConfig(configPath), io);
@@ -151,8 +113,8 @@ async function run(args: CliArgs, io: Io): Promise<number> {
     case "token": {
       const command = args.userCommand;
       if (command === undefined) throw new UsageError(`${args.command} needs an action`);
-      return withStore(await loadConfig(configPath), (_config, store) =>
-        runUserCommand(command, store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
+      return withContext(await loadConfig(configPath), io, READ_ONLY, (ctx) =>
+        runUserCommand(command, ctx.store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
       );
     }
     case "serve":
@@ -160,190 +122,88 @@ async function run(args: CliArgs, io: Io): Promise<number> {
   }
 }
 
+/** Commands that deliver build the notifiers first and drain the outbox before they exit. */
+const DELIVER = { deliver: true } as const;
+/** Commands that only read the store (alerts, notify status) need no notifier. */
+const READ_ONLY = { deliver: false } as const;
+
 /**
- * Open the store with the configured delivery routes, run the command, and — when `io` is given — deliver the
- * outbox before closing (what the command raised, and whatever earlier runs could not deliver).
+ * Build the app context (notifiers, then the store), run the command, and — for the commands that deliver —
+ * deliver the outbox before closing (what the command raised, and whatever earlier runs could not deliver).
  */
-async function withStore<T>(
+async function withContext<T>(
   config: ResolvedConfig,
-  fn: (config: ResolvedConfig, store: Store, notifiers: readonly Notifier[]) => Promise<T>,
-  io?: Io,
+  io: Io,
+  o: { readonly deliver: boolean },
+  fn: (ctx: AppContext) => Promise<T>,
 ): Promise<T> {
-  const log = (m: string) => {
-    if (io !== undefined) say(io, m);
-  };
-  const run = async (notifiers: readonly Notifier[]): Promise<T> => {
-    const store = await openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
-    try {
-      const result = await fn(config, store, notifiers);
-      if (io !== undefined) await drainBeforeExit(config, store, notifiers, log);
-      return result;
-    } finally {
-      await store.close();
-    }
-  };
-  // Built first, once, for the commands that deliver: a missing secret or a bad target is a configuration
-  // error before any work is done. Commands that only read the store (alerts, notify status) need none.
-  return io === undefined ? run([]) : withNotifiers(config, log, run);
+  const ctx = await AppContext.open(config, { logLine: (m) => say(io, m), notifiers: o.deliver });
+  try {
+    const result = await fn(ctx);
+    if (o.deliver) await ctx.drain();
+    return result;
+  } finally {
+    await ctx.close();
+  }
 }
 
 async function runNotify(args: CliArgs, config: ResolvedConfig, io: Io): Promise<number> {
-  const log = (m: string) => say(io, m);
   switch (args.notifyAction) {
     case "test":
-      return (await notifyTest(config, args.target, (l) => io.stdout.write(`${l}\n`), log))
+      return (await notifyTest(
+        config,
+        args.target,
+        (l) => io.stdout.write(`${l}\n`),
+        (m) => say(io, m),
+      ))
         ? EXIT_OK
         : EXIT_FINDINGS;
     case "status":
-      return withStore(config, async (_c, store) => {
-        const rows = await store.outboxStatus();
+      return withContext(config, io, READ_ONLY, async (ctx) => {
+        const rows = await ctx.store.outboxStatus();
         io.stdout.write(args.json ? rows.map((r) => `${terminalSafeJson(r)}\n`).join("") : statusTable(rows));
         return EXIT_OK;
       });
     default:
       // "send": what every command does before it exits, on its own.
-      return withStore(config, () => Promise.resolve(EXIT_OK), io);
+      return withContext(config, io, DELIVER, () => Promise.resolve(EXIT_OK));
   }
 }
 
-function storeUrl(config: ResolvedConfig): string {
-  return config.store.kind === "sqlite" ? `sqlite:${config.store.path}` : config.store.url;
-}
-
-async function runScan(args: CliArgs, config: ResolvedConfig, store: Store, io: Io): Promise<number> {
-  const trust = await loadTrustStore({
-    systemRoots: config.trust.systemRoots,
-    extraRoots: config.trust.extraRoots,
-  });
-  const dns = createDnsClient({
-    servers: config.dns.servers,
-    timeoutMs: config.dns.timeoutMs,
-    tries: config.dns.tries,
-  });
-  const s = config.scan;
-  if (config.endpoints.length === 0) say(io, `${config.configPath}: endpoints: nothing to scan`);
+async function runScan(args: CliArgs, ctx: AppContext, io: Io): Promise<number> {
+  const config = ctx.config;
   const progress = progressFor(io.stderr);
-  const report = await scan(
-    {
-      store,
-      trust,
-      resolveAddresses: (host) => dns.resolveAddresses(host),
-      probe: (endpoint, serverName) => probeEndpoint(endpoint, serverName, s),
-      now: () => new Date(),
-      ...(config.revocation.crl || config.revocation.ocsp
-        ? { revocation: () => new RevocationSource(store, () => new Date(), config.revocation) }
-        : {}),
-      ...(progress ? { progress } : {}),
-      log: stderrLogger(io),
-    },
-    {
-      targets: config.endpoints,
-      concurrency: s.concurrency,
-      thresholds: config.thresholds,
-      severityOverrides: config.severity,
-    },
-  );
+  const deps = await ctx.scanDeps({ ...(progress ? { progress } : {}), log: stderrLogger(io) });
+  if (config.endpoints.length === 0) say(io, `${config.configPath}: endpoints: nothing to scan`);
+  const report = await scan(deps, ctx.scanOptions(config.endpoints));
   io.stderr.write(`${summaryLine(report)}\n`);
-  const alerts = await store.listAlerts({ status: "open", scopes: report.scopes, source: "tls" });
+  const alerts = await ctx.store.listAlerts({ status: "open", scopes: report.scopes, source: "tls" });
   return printAlerts(alerts, args, io);
 }
 
-/** Entries per store transaction: large enough to amortise the commit, small enough to lose little on a crash. */
-const CT_COMMIT_EVERY = 4096;
-
-async function runCt(
-  args: CliArgs,
-  config: ResolvedConfig,
-  store: Store,
-  notifiers: readonly Notifier[],
-  io: Io,
-): Promise<number> {
-  const c = config.ct;
-  const trust = await loadTrustStore({
-    systemRoots: config.trust.systemRoots,
-    extraRoots: config.trust.extraRoots,
+async function runCt(args: CliArgs, ctx: AppContext, io: Io): Promise<number> {
+  const config = ctx.config;
+  const progress = ctProgressLine(io.stderr);
+  const deps = await ctx.ctDeps({
+    logLine: (m) => io.stderr.write(`${progress ? "\r\x1b[2K" : ""}${terminalSafe(m)}\n`),
+    ...(progress ? { progress } : {}),
   });
-  const allowed = (
-    await Promise.all(config.allowedRoots.map((f) => loadRootsFile(f, "allowedRoots")))
-  ).flat();
-  const dns = createDnsClient({
-    servers: config.dns.servers,
-    timeoutMs: config.dns.timeoutMs,
-    tries: config.dns.tries,
-  });
-  const watched = new WatchedDomains(config.domains);
-  const lookalikes = watched.size === 0 ? undefined : lookalikeMatcher(config);
-  if (watched.size === 0) {
+  if (ctx.watched.size === 0) {
     say(io, `${config.configPath}: domains: nothing is watched; logs are read and verified only`);
   }
-  const http = new HttpClient();
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const progress = ctProgressLine(io.stderr);
-  const deps: CtRunDeps = {
-    store,
-    trust,
-    caaTable: new CaaIdentifierTable(config.caa.issuers),
-    caaPolicy: cachedCaaPolicy((name) => findCaaPolicy(dns, name), c.caaCacheSeconds * 1000),
-    allowedRoots: new Set(allowed.map((r) => r.spkiSha256)),
-    draft: (f) => draftFromFinding(f, config.severity),
-    logLine: (m) => io.stderr.write(`${progress ? "\r\x1b[2K" : ""}${terminalSafe(m)}\n`),
-    startAt: c.startAt,
-    now: () => new Date(),
-    commitEvery: CT_COMMIT_EVERY,
-    ...(progress ? { progress } : {}),
-    watched,
-    thresholds: config.thresholds,
-    logConcurrency: c.logConcurrency,
-  };
-  let following: CtLogDescriptor[] | null = null;
-  const targets = async () => {
-    let selection;
-    try {
-      selection = await selectLogs({
-        store,
-        logList: c.logList,
-        inline: c.logs,
-        get: (url, maxBytes) => http.get(url, { timeoutMs: c.timeoutMs, maxBytes, signal: abort.signal }),
-        now: () => new Date(),
-      });
-    } catch (e) {
-      // An unreadable ct.logList file stops the command at start (exit 2); in follow mode, a file that went
-      // bad since then is a warning and the logs followed so far are kept.
-      if (following === null || !(e instanceof FileReadError)) throw e;
-      say(io, `warning: ${e.message}; still following the ${following.length} logs selected before`);
-      selection = { logs: following, warnings: [] };
-    }
-    for (const w of selection.warnings) say(io, `warning: ${w}`);
-    if (selection.logs.length === 0) io.stderr.write("ct: no log to follow (see ct.logList and ct.logs)\n");
-    if (following !== null) {
-      // Follow mode picks up list changes: say which logs came and went.
-      const diff = diffLogSelections(following, selection.logs);
-      for (const l of diff.added) say(io, `ct: now following ${l.description} (${l.url})`);
-      for (const l of diff.removed) say(io, `ct: no longer following ${l.description} (${l.url})`);
-      for (const l of diff.changed)
-        say(io, `ct: ${l.description} changed in the log list (${l.state ?? "inline"})`);
-    }
-    following = selection.logs;
-    return logTargets(selection.logs, { watched, lookalikes }, http, c, abort.signal);
-  };
+  const targets = ctx.ctTargets(abort.signal);
   try {
     if (!args.once) {
-      // Follow mode (what the daemon will run): new alerts are printed as they are raised and delivered as
-      // they are written.
+      // Follow mode: new alerts are printed as they are raised and delivered as they are written.
       const delivery =
-        notifiers.length === 0
-          ? Promise.resolve()
-          : followOutbox(
-              deliveryDeps(config, store, notifiers, (m) => say(io, m)),
-              1000,
-              abort.signal,
-            );
+        ctx.notifiers.length === 0 ? Promise.resolve() : followOutbox(ctx.deliveryDeps(), 1000, abort.signal);
       await followCt(deps, {
-        pollMs: c.pollSeconds * 1000,
-        refreshLogsMs: c.logListRefreshMinutes * 60_000,
+        pollMs: config.ct.pollSeconds * 1000,
+        refreshLogsMs: config.ct.logListRefreshMinutes * 60_000,
         targets,
         signal: abort.signal,
         sleep: (ms, signal) => sleep(ms, signal),
@@ -365,73 +225,21 @@ async function runCt(
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     abort.abort(); // ends follow-mode delivery too, also when following failed
-    http.destroy();
   }
 }
 
-async function runDomainsCommand(
-  args: CliArgs,
-  config: ResolvedConfig,
-  store: Store,
-  io: Io,
-): Promise<number> {
-  const dns = createDnsClient({
-    servers: config.dns.servers,
-    timeoutMs: config.dns.timeoutMs,
-    tries: config.dns.tries,
-  });
-  const zones = await zoneFileNames(config.zoneFiles);
-  for (const w of zones.warnings) say(io, `warning: ${w}`);
-  if (config.domains.length === 0 && config.names.length === 0 && zones.names.length === 0) {
-    say(io, `${config.configPath}: domains, names, zoneFiles: nothing to check`);
-  }
-  const http = new HttpClient();
-  const t = config.takeover;
-  const matcher = config.domains.length === 0 ? null : lookalikeMatcher(config);
-  try {
-    const report = await runDomains(
-      {
-        store,
-        takeover: {
-          dns,
-          delegation: (zone, nameservers) =>
-            gatherDelegation(dns, zone, {
-              ...(nameservers === undefined ? {} : { nameservers }),
-              tries: t.tries,
-              timeoutMs: config.dns.timeoutMs,
-            }),
-          ...(t.http ? { http: httpFingerprint(http, t.httpTimeoutMs) } : {}),
-        },
-        lookalikes: {
-          dns,
-          candidates: candidatesFor(config),
-          verdict: (domain) => matcher?.match(domain) ?? null,
-          logLine: (m) => say(io, m),
-        },
-        now: () => new Date(),
-        draft: (f) => draftFromFinding(f, config.severity),
-        logLine: (m) => say(io, m),
-      },
-      {
-        watched: config.domains,
-        names: [...config.names, ...zones.names],
-        delegations: zones.delegations,
-        exclude: lookalikeExclusions(config),
-        tries: t.tries,
-        takeoverConcurrency: t.concurrency,
-        lookalikeConcurrency: config.lookalikes.concurrency,
-      },
-    );
-    const l = report.lookalikes;
-    io.stderr.write(
-      `domains: ${report.takeover.checked} names checked for takeover (${report.takeover.findings.length} dangling, ${report.takeover.inconclusive.length} inconclusive); ` +
-        `${l.candidates} lookalike candidates in ${l.registrableDomains} domains, ${l.registered} registered, ${l.inconclusive} inconclusive\n`,
-    );
-    const alerts = await store.listAlerts({ status: "open", scopes: report.scopes });
-    return printAlerts(alerts, args, io);
-  } finally {
-    http.destroy();
-  }
+async function runDomainsCommand(args: CliArgs, ctx: AppContext, io: Io): Promise<number> {
+  const d = await ctx.domains();
+  for (const w of d.warnings) say(io, `warning: ${w}`);
+  if (d.nothing) say(io, `${ctx.config.configPath}: domains, names, zoneFiles: nothing to check`);
+  const report = await runDomains(d.deps, d.options);
+  const l = report.lookalikes;
+  io.stderr.write(
+    `domains: ${report.takeover.checked} names checked for takeover (${report.takeover.findings.length} dangling, ${report.takeover.inconclusive.length} inconclusive); ` +
+      `${l.candidates} lookalike candidates in ${l.registrableDomains} domains, ${l.registered} registered, ${l.inconclusive} inconclusive\n`,
+  );
+  const alerts = await ctx.store.listAlerts({ status: "open", scopes: report.scopes });
+  return printAlerts(alerts, args, io);
 }
 
 /** The alerts a run raised or found still holding (opened, reopened, touched), latest state, no duplicates. */
