@@ -18,6 +18,7 @@ import { progressFor } from "./cli/progress-bar.js";
 import { summaryLine } from "./cli/scan-summary.js";
 import { runUserCommand } from "./cli/user-command.js";
 import { ConfigError, defaultConfigPath, loadConfig } from "./config/load.js";
+import { serve } from "./daemon/serve.js";
 import { writeSampleConfig } from "./config/sample.js";
 import type { ResolvedConfig } from "./config/schema.js";
 import type { Alert } from "./domain/alert.js";
@@ -117,10 +118,17 @@ async function run(args: CliArgs, io: Io): Promise<number> {
         runUserCommand(command, ctx.store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
       );
     }
-    case "serve":
-      throw new UsageError(`"${args.command}" is not available in this release yet`);
+    case "serve": {
+      const code = await serve({ configPath, stderr: io.stderr });
+      // Stopped: a socket or timer of work cut short by the shutdown bound must not keep the process alive.
+      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+      return code;
+    }
   }
 }
+
+/** After `serve` stops, the process exits within this time even if something still holds the event loop. */
+const EXIT_GRACE_MS = 3000;
 
 /** Commands that deliver build the notifiers first and drain the outbox before they exit. */
 const DELIVER = { deliver: true } as const;

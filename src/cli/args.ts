@@ -34,7 +34,9 @@ Commands:
   token create --user NAME --name LABEL [--expires-days N]
                                              create an API token, printed once on stdout
   token list [--user NAME] [--json] | token revoke ID
-  serve                                      the daemon and dashboard (coming in a later release)
+  serve                                      the daemon: scheduled scans, CT, domain checks and delivery, with
+                                             /healthz, /readyz, /metrics and the REST API (127.0.0.1:8080);
+                                             JSON logs on stderr; SIGHUP reloads the config, SIGTERM stops
 
 Options:
   --config FILE   configuration file (default ./certwatch.yaml)

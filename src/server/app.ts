@@ -6,10 +6,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { register } from "prom-client";
+import { API_BASE_PATH, apiApp, type ApiDeps } from "../api/index.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
 
-/** The largest request body any route accepts (the API's JSON bodies are small); bigger is 413. */
+/** The largest request body any route accepts (the API's JSON bodies are smaller still); bigger is 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createHttpApp(deps: ServerDeps): OpenAPIHono {
@@ -26,12 +27,14 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono {
     c.header("x-content-type-options", "nosniff");
   });
   mountHealth(app, deps);
-  // Metrics: the metrics module's handler replaces this placeholder (prom-client's default registry).
+  const metrics = deps.metrics ?? defaultMetrics;
   app.get("/metrics", async (c) => {
-    c.header("content-type", register.contentType);
-    return c.body(await register.metrics());
+    const m = await metrics();
+    c.header("content-type", m.contentType);
+    c.header("cache-control", "no-store");
+    return c.body(m.body);
   });
-  // REST API mount point: app.route("/api/v1", apiApp(deps)) once src/api/index.ts exists.
+  app.route(API_BASE_PATH, apiApp(apiDeps(deps)));
   app.notFound((c) => c.json({ error: "not found" }, 404));
   app.onError((err, c) => {
     // The message may quote a request; the log line escapes it. The client learns nothing of the internals.
@@ -39,4 +42,46 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono {
     return c.json({ error: "internal error" }, 500);
   });
   return app;
+}
+
+async function defaultMetrics(): Promise<{ body: string; contentType: string }> {
+  return { body: await register.metrics(), contentType: register.contentType };
+}
+
+/**
+ * What the API gets. Cookies are `Secure` when the daemon serves TLS itself or is reached through an https://
+ * publicUrl (a TLS-terminating proxy). Read at start: `server` and `publicUrl` changes need a restart.
+ */
+export function apiDeps(deps: ServerDeps): ApiDeps {
+  const config = deps.config();
+  const scans = deps.scans;
+  return {
+    store: deps.store,
+    now: deps.now,
+    log: deps.log,
+    secure: config.server.tls !== undefined || (config.publicUrl?.startsWith("https:") ?? false),
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
+    ...(scans
+      ? {
+          scanNow: (target: string) => {
+            const hp = splitTarget(target);
+            const accepted = hp !== null && scans.scanNow(hp.host, hp.port);
+            return Promise.resolve({
+              accepted,
+              message: accepted ? `scan of ${target} queued` : `${target} is not a scanned endpoint`,
+            });
+          },
+        }
+      : {}),
+    ...(deps.testDelivery ? { testDelivery: deps.testDelivery } : {}),
+  };
+}
+
+/** `host:port` or `[v6]:port` → host (lower case, no brackets) and port; null when malformed. */
+export function splitTarget(target: string): { host: string; port: number } | null {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(target.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (host === undefined || !(port >= 1 && port <= 65_535)) return null;
+  return { host: host.toLowerCase(), port };
 }

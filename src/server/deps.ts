@@ -5,6 +5,7 @@
  * handles on the running daemon (readiness, the scan scheduler). Route modules read these and call the
  * application layer; they never build adapters themselves.
  */
+import type { DeliveryTestResult } from "../api/deps.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { JsonLog } from "../daemon/json-log.js";
 import type { Store } from "../store/store.js";
@@ -51,4 +52,8 @@ export interface ServerDeps {
   readonly readiness: () => Promise<readonly ReadyCheck[]>;
   /** Absent when the HTTP app runs without the scheduler (tests of the routes alone). */
   readonly scans?: ScanControl;
+  /** Sends the sample notification to one delivery target (the API's delivery test). */
+  readonly testDelivery?: (target: string) => Promise<DeliveryTestResult>;
+  /** The `/metrics` exposition; absent: prom-client's default registry. */
+  readonly metrics?: () => Promise<{ readonly body: string; readonly contentType: string }>;
 }

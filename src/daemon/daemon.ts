@@ -1,0 +1,275 @@
+/**
+ * @module daemon/daemon
+ * The running daemon: the HTTP server, the store, and the generation of loops for the configuration in force.
+ * It starts them in order (listen, open and migrate the store, schedule), reloads the configuration on request
+ * (a bad one is logged and the running one kept), and stops them in order (loops to a safe point within the
+ * shutdown bound, then the server, then the store).
+ */
+import { isDeepStrictEqual } from "node:util";
+import { AppContext, openConfiguredStore, storeUrl } from "../app/context.js";
+import type { DeliveryTestResult } from "../api/deps.js";
+import { loadConfig } from "../config/load.js";
+import type { ResolvedConfig } from "../config/schema.js";
+import { sampleNotification } from "../notify/sample.js";
+import { createHttpApp } from "../server/app.js";
+import type { ReadyCheck, ScanControl, ServerDeps } from "../server/deps.js";
+import { listen, type RunningHttpServer } from "../server/listen.js";
+import type { Store } from "../store/store.js";
+import type { Clock } from "./clock.js";
+import { Generation } from "./generation.js";
+import type { JsonLog } from "./json-log.js";
+import { swappableStore, type SwappableStore } from "./swappable-store.js";
+
+/** Requests in flight get this long to finish when the daemon stops. */
+const HTTP_GRACE_MS = 2000;
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly config: ResolvedConfig;
+  readonly log: JsonLog;
+  readonly clock: Clock;
+  /** The `/metrics` exposition (the metrics module); prom-client's default registry otherwise. */
+  readonly metrics?: ServerDeps["metrics"];
+}
+
+export class Daemon {
+  readonly #o: DaemonOptions;
+  readonly #log: JsonLog;
+  #config: ResolvedConfig;
+  readonly #swap: SwappableStore;
+  #storeOpen = false;
+  #server: RunningHttpServer | null = null;
+  #gen: Generation | null = null;
+  /** Reloads and the stop run one after the other. */
+  #ops: Promise<void> = Promise.resolve();
+  #stopping = false;
+  readonly #hurry = new AbortController();
+
+  constructor(o: DaemonOptions) {
+    this.#o = o;
+    this.#log = o.log;
+    this.#config = o.config;
+    this.#swap = swappableStore(notOpenStore());
+  }
+
+  get url(): string | null {
+    return this.#server?.url ?? null;
+  }
+
+  /** Listens, opens the store (migrating it), then schedules everything. On failure, closes what it opened. */
+  start(): Promise<void> {
+    const started = this.#start();
+    // A SIGHUP during the start is applied after it.
+    this.#ops = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(): Promise<void> {
+    const config = this.#config;
+    const app = createHttpApp(this.#serverDeps());
+    this.#server = await listen(app, {
+      host: config.server.host,
+      port: config.server.port,
+      ...(config.server.tls ? { tls: config.server.tls } : {}),
+      headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
+    });
+    this.#log.info("listening", { component: "http", url: this.#server.url });
+    try {
+      const store = await openConfiguredStore(config);
+      this.#swap.swap(store);
+      this.#storeOpen = true;
+      this.#gen = await this.#prepare(config, store);
+      await this.#gen.start();
+    } catch (e) {
+      await this.#closeAfterFailedStart();
+      throw e;
+    }
+    this.#log.info("started", {
+      config: this.#o.configPath,
+      endpoints: config.endpoints.length,
+      domains: config.domains.length,
+      notifyTargets: Object.keys(config.notify).length,
+    });
+  }
+
+  /** Reads the configuration file again and applies it; a configuration that does not load changes nothing. */
+  reload(): Promise<void> {
+    this.#ops = this.#ops.then(
+      () => this.#reload(),
+      () => this.#reload(),
+    );
+    return this.#ops;
+  }
+
+  /** Cut the shutdown bound short: a second SIGTERM/SIGINT. */
+  hurry(): void {
+    this.#hurry.abort();
+  }
+
+  /**
+   * Stops every loop at a safe point (within schedule.shutdownTimeoutSeconds), then the server, then the store.
+   * Returns false when the bound ran out with work still running (the store is then left for the process exit
+   * to release: closing it under a transaction would lose more than it saves).
+   */
+  async stop(): Promise<boolean> {
+    this.#stopping = true;
+    await this.#ops.catch(() => undefined);
+    const bound = this.#config.schedule.shutdownTimeoutSeconds * 1000;
+    const finished = this.#gen ? await this.#gen.stop(bound, this.#hurry.signal) : true;
+    if (!finished) {
+      this.#log.warn("shutdown bound reached with work in progress; it resumes at the next start", {
+        boundSeconds: bound / 1000,
+      });
+    }
+    await this.#server?.close(finished ? HTTP_GRACE_MS : 0);
+    if (finished) {
+      await this.#gen?.ctx.close();
+      if (this.#storeOpen) await this.#swap.current().close();
+    }
+    this.#log.info("stopped", { clean: finished });
+    return finished;
+  }
+
+  async #prepare(config: ResolvedConfig, store: Store): Promise<Generation> {
+    const ctx = await AppContext.open(config, {
+      logLine: (m) => this.#log.line(m),
+      notifiers: true,
+      store,
+      now: () => new Date(this.#o.clock.now()),
+    });
+    try {
+      return await Generation.prepare({ ctx, log: this.#log, clock: this.#o.clock });
+    } catch (e) {
+      await ctx.close();
+      throw e;
+    }
+  }
+
+  async #reload(): Promise<void> {
+    const old = this.#gen;
+    if (this.#stopping || old === null) return;
+    const before = this.#config;
+    let config: ResolvedConfig;
+    try {
+      config = await loadConfig(this.#o.configPath);
+    } catch (e) {
+      this.#log.error("configuration not reloaded; the running one stays in force", { error: messageOf(e) });
+      return;
+    }
+    if (!isDeepStrictEqual(config.server, before.server)) {
+      this.#log.warn("server settings changed: they apply at the next start");
+    }
+    // The store is opened with the delivery routes: another store, or other routes, need it opened again.
+    const sameStore =
+      storeUrl(config) === storeUrl(before) && isDeepStrictEqual(config.notify, before.notify);
+    let store: Store | null = sameStore ? this.#swap.current() : null;
+    let next: Generation;
+    try {
+      store ??= await openConfiguredStore(config);
+      next = await this.#prepare(config, store);
+    } catch (e) {
+      if (!sameStore) await store?.close().catch(() => undefined);
+      this.#log.error("configuration not reloaded; the running one stays in force", { error: messageOf(e) });
+      return;
+    }
+    const finished = await old.stop(config.schedule.shutdownTimeoutSeconds * 1000, this.#hurry.signal);
+    if (!finished)
+      this.#log.warn("work of the previous configuration is still running; starting the new one");
+    await old.ctx.close();
+    this.#config = config;
+    const replaced = sameStore ? null : this.#swap.swap(store);
+    this.#gen = next;
+    try {
+      await next.start();
+    } catch (e) {
+      this.#log.error("the scheduler could not start", { error: messageOf(e) });
+    }
+    // A store still used by work that outlived the bound is left open rather than closed under it.
+    if (replaced !== null && finished) await replaced.close().catch(() => undefined);
+    this.#log.info("configuration reloaded", {
+      endpoints: config.endpoints.length,
+      domains: config.domains.length,
+      notifyTargets: Object.keys(config.notify).length,
+    });
+  }
+
+  async #closeAfterFailedStart(): Promise<void> {
+    await this.#gen?.ctx.close().catch(() => undefined);
+    if (this.#storeOpen)
+      await this.#swap
+        .current()
+        .close()
+        .catch(() => undefined);
+    await this.#server?.close(0);
+  }
+
+  #serverDeps(): ServerDeps {
+    const scans: ScanControl = {
+      scanNow: (host, port) => this.#gen?.scanNow(host, port) ?? false,
+      targets: () => this.#gen?.targets() ?? [],
+      refreshTargets: async () => {
+        await this.#gen?.refreshTargets();
+      },
+    };
+    return {
+      store: this.#swap.store,
+      config: () => this.#config,
+      now: () => new Date(this.#o.clock.now()),
+      log: this.#log.child({ component: "http" }),
+      readiness: () => this.#readiness(),
+      scans,
+      testDelivery: (target) => this.#testDelivery(target),
+      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+    };
+  }
+
+  async #readiness(): Promise<ReadyCheck[]> {
+    const checks: ReadyCheck[] = [];
+    if (!this.#storeOpen) {
+      checks.push({ name: "store", ok: false, detail: "not open yet" });
+      checks.push({ name: "migrations", ok: false, detail: "not applied yet" });
+    } else {
+      try {
+        // A primary-key read: the database answers, whatever it holds.
+        await this.#swap.current().getAlert("readyz");
+        checks.push({ name: "store", ok: true });
+      } catch (e) {
+        checks.push({ name: "store", ok: false, detail: messageOf(e) });
+      }
+      // The store is open only once its migrations are applied (openStore migrates).
+      checks.push({ name: "migrations", ok: true });
+    }
+    const running = !this.#stopping && (this.#gen?.running ?? false);
+    checks.push({
+      name: "scheduler",
+      ok: running,
+      ...(running ? {} : { detail: this.#stopping ? "stopping" : "not running" }),
+    });
+    return checks;
+  }
+
+  async #testDelivery(target: string): Promise<DeliveryTestResult> {
+    const notifier = this.#gen?.ctx.notifiers.find((n) => n.target === target);
+    if (!notifier) return { found: false, delivered: false, error: null };
+    const outcome = await notifier.send([sampleNotification(new Date(this.#o.clock.now()))]);
+    return outcome.kind === "delivered"
+      ? { found: true, delivered: true, error: null }
+      : { found: true, delivered: false, error: outcome.error };
+  }
+}
+
+/** Stands in for the store until it is open: every call fails (the window is the store's migration). */
+function notOpenStore(): Store {
+  const fail = () => Promise.reject(new Error("the store is not open yet"));
+  const proxy: unknown = new Proxy(() => undefined, {
+    // `then` stays undefined: the stand-in must not look like a promise to `await`.
+    get: (_t, prop) => (prop === "then" ? undefined : proxy),
+    apply: fail,
+  });
+  return proxy as Store;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
