@@ -40,6 +40,8 @@ import type { AuthStore } from "./auth-records.js";
 import { authStoreOver } from "./auth-store.js";
 import type { ScheduleStore } from "./schedule-records.js";
 import { scheduleStoreOver } from "./schedule-store.js";
+import type { TriageStore } from "./triage-records.js";
+import { triageStoreOver } from "./triage-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -47,6 +49,7 @@ export class KyselyStore implements Store {
   #closed = false;
   #auth: AuthStore | undefined;
   #schedule: ScheduleStore | undefined;
+  #triage: TriageStore | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -65,6 +68,10 @@ export class KyselyStore implements Store {
 
   get schedule(): ScheduleStore {
     return (this.#schedule ??= scheduleStoreOver(this.db));
+  }
+
+  get triage(): TriageStore {
+    return (this.#triage ??= triageStoreOver(this.db, this.dialect));
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import type { DeliveryRoute } from "../notify/routing.js";
 import type { StoreDialect } from "./dialect.js";
 import { enqueueNotifications } from "./outbox-store.js";
 import { chunksFor } from "./dialect.js";
+import { recordLifecycle } from "./triage-store.js";
 import { alertFromRow, alertRow, certificateNames, certificateRow, observationRow } from "./rows.js";
 import type { Database } from "./schema.js";
 import type { CertificateRecord, ObservationRecord, RunRecord } from "./store.js";
@@ -196,6 +197,8 @@ export async function reconcileScope(
     plan.changes.map((c) => c.alert),
     run.scope,
   );
+  // Alert history, and the triage state a resolve or a reopen ends (triage-records.ts).
+  await recordLifecycle(trx, d, plan.changes, run.now, run.scope);
   const newHolds = plan.holdIds
     .filter((id) => !held.has(id))
     .map((alert_id) => ({ alert_id, scope: run.scope }));

@@ -66,6 +66,27 @@ export interface AlertsTable {
   resolved_at: string | null;
   /** The scope of the last run that wrote the alert: lists resolved alerts (which hold no scope). */
   last_scope: string;
+  /** Triage (migration 006, triage-records.ts); cleared when a check resolves or reopens the alert. */
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  snoozed_until: string | null;
+  snoozed_by: string | null;
+  resolved_by: string | null;
+  triage_note: string | null;
+}
+
+/** Lifecycle changes (by checks: actor null) and triage actions of each alert. */
+export interface AlertHistoryTable {
+  id: Generated<number>;
+  alert_id: string;
+  at: string;
+  kind: string;
+  actor: string | null;
+  /** check | user | token | system */
+  actor_kind: string;
+  scope: string | null;
+  note: string | null;
+  until: string | null;
 }
 
 /** Which scopes currently raise an alert; it resolves when the last one releases it. */
@@ -244,6 +265,7 @@ export interface Database {
   observations: ObservationsTable;
   alerts: AlertsTable;
   alert_scopes: AlertScopesTable;
+  alert_history: AlertHistoryTable;
   crl_cache: CrlCacheTable;
   ct_logs: CtLogsTable;
   ct_inventory: CtInventoryTable;

@@ -16,6 +16,7 @@ import { storeContract } from "./store.contract.js";
 import { ctStoreContract } from "./ct-store.contract.js";
 import { outboxContract } from "./outbox.contract.js";
 import { authStoreContract } from "./auth-store.contract.js";
+import { triageContract } from "./triage.contract.js";
 import { scheduleStoreContract } from "./schedule-store.contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certwatch-store-"));
@@ -28,6 +29,7 @@ storeContract("SQLite in memory", () => openStore("sqlite::memory:"));
 ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 authStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
+triageContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 scheduleStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 
 /** A store file with 400 alerts whose details fill a few hundred pages, closed and checkpointed. */

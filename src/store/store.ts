@@ -11,6 +11,7 @@ import type { Notification } from "../notify/notification.js";
 import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.js";
 import type { AuthStore } from "./auth-records.js";
 import type { ScheduleStore } from "./schedule-records.js";
+import type { TriageStore } from "./triage-records.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
@@ -129,6 +130,8 @@ export interface Store {
   readonly auth: AuthStore;
   /** The daemon's schedule: jobs' last runs and the managed endpoints (schedule-records.ts). */
   readonly schedule: ScheduleStore;
+  /** Alert triage, history and the API's paged listing (triage-records.ts). */
+  readonly triage: TriageStore;
 
   /**
    * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and

@@ -11,6 +11,7 @@ import { crlCache } from "./002_crl_cache.js";
 import { ct } from "./003_ct.js";
 import { outbox } from "./004_outbox.js";
 import { auth } from "./005_auth.js";
+import { triage } from "./006_triage.js";
 import { schedule } from "./007_schedule.js";
 
 /** Where Kysely records the applied migrations. */
@@ -24,6 +25,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     "003_ct": ct(d),
     "004_outbox": outbox(d),
     "005_auth": auth(d),
+    "006_triage": triage(d),
     "007_schedule": schedule(),
   };
 }

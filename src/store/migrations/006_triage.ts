@@ -1,0 +1,59 @@
+/**
+ * @module store/migrations/006_triage
+ * Alert triage (issue 12): the triage state on each alert (acknowledged, snoozed, resolved by hand, the last note),
+ * the alert_history table (lifecycle changes and triage actions), and the (first_seen, id) index the API pages on.
+ * Existing alerts get their history so far: opened at first_seen, resolved at resolved_at.
+ */
+import { sql, type Kysely, type Migration } from "kysely";
+import type { StoreDialect } from "../dialect.js";
+
+const TRIAGE_COLUMNS = [
+  "acknowledged_at",
+  "acknowledged_by",
+  "snoozed_until",
+  "snoozed_by",
+  "resolved_by",
+  "triage_note",
+] as const;
+
+export function triage(d: StoreDialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      for (const column of TRIAGE_COLUMNS) {
+        await db.schema.alterTable("alerts").addColumn(column, "text").execute();
+      }
+      await db.schema
+        .createIndex("alerts_first_seen_id")
+        .on("alerts")
+        .columns(["first_seen", "id"])
+        .execute();
+
+      await db.schema
+        .createTable("alert_history")
+        .addColumn("id", d.idType, (c) => d.idColumn(c))
+        .addColumn("alert_id", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("actor_kind", "text", (c) => c.notNull())
+        .addColumn("scope", "text")
+        .addColumn("note", "text")
+        .addColumn("until", "text")
+        .execute();
+      await db.schema
+        .createIndex("alert_history_alert")
+        .on("alert_history")
+        .columns(["alert_id", "id"])
+        .execute();
+
+      await sql`insert into alert_history (alert_id, at, kind, actor, actor_kind, scope)
+        select id, first_seen, 'opened', null, 'check', last_scope from alerts order by first_seen, id`.execute(
+        db,
+      );
+      await sql`insert into alert_history (alert_id, at, kind, actor, actor_kind, scope)
+        select id, resolved_at, 'resolved', null, 'check', last_scope from alerts
+        where status = 'resolved' and resolved_at is not null order by resolved_at, id`.execute(db);
+    },
+  };
+}
