@@ -42,6 +42,7 @@ import type { ScheduleStore } from "./schedule-records.js";
 import { scheduleStoreOver } from "./schedule-store.js";
 import type { TriageStore } from "./triage-records.js";
 import { triageStoreOver } from "./triage-store.js";
+import { metricsQueriesOver, type MetricsQueries } from "./metrics-queries.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -50,6 +51,7 @@ export class KyselyStore implements Store {
   #auth: AuthStore | undefined;
   #schedule: ScheduleStore | undefined;
   #triage: TriageStore | undefined;
+  #metrics: MetricsQueries | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -72,6 +74,10 @@ export class KyselyStore implements Store {
 
   get triage(): TriageStore {
     return (this.#triage ??= triageStoreOver(this.db, this.dialect));
+  }
+
+  get metrics(): MetricsQueries {
+    return (this.#metrics ??= metricsQueriesOver(this.db, this.dialect));
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,7 @@ import { outboxContract } from "./outbox.contract.js";
 import { authStoreContract } from "./auth-store.contract.js";
 import { triageContract } from "./triage.contract.js";
 import { scheduleStoreContract } from "./schedule-store.contract.js";
+import { metricsQueriesContract } from "./metrics-queries.contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certwatch-store-"));
 let n = 0;
@@ -31,6 +32,7 @@ outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { rout
 authStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 triageContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 scheduleStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
+metricsQueriesContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 
 /** A store file with 400 alerts whose details fill a few hundred pages, closed and checkpointed. */
 async function filledDb(): Promise<string> {

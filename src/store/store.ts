@@ -12,6 +12,7 @@ import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.
 import type { AuthStore } from "./auth-records.js";
 import type { ScheduleStore } from "./schedule-records.js";
 import type { TriageStore } from "./triage-records.js";
+import type { MetricsQueries } from "./metrics-queries.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
@@ -132,6 +133,8 @@ export interface Store {
   readonly schedule: ScheduleStore;
   /** Alert triage, history and the API's paged listing (triage-records.ts). */
   readonly triage: TriageStore;
+  /** What `/metrics` reads at each scrape (metrics-queries.ts). */
+  readonly metrics: MetricsQueries;
 
   /**
    * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and
