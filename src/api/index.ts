@@ -6,7 +6,10 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { alertRoutes } from "./alerts.js";
+import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
+import { eventRoutes } from "./events.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { ApiEnv } from "./auth/principal.js";
 import { sessionRoutes } from "./auth/session-routes.js";
@@ -55,6 +58,10 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   tokenRoutes(app, deps);
   userRoutes(app, deps);
   auditRoutes(app, deps);
+  // The CSV export before /alerts/{id}: a fixed path is matched first.
+  alertsCsvRoute(app, deps);
+  alertRoutes(app, deps);
+  eventRoutes(app, deps);
   openApiRoute(app, deps);
 
   // Last: anything no route answered (an unknown path, or a method the path does not take).

@@ -25,6 +25,8 @@ export interface ApiAnswer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
+  /** The body's bytes as sent (text has a byte order mark removed). */
+  readonly bytes: Uint8Array;
   /** The body as JSON (undefined when empty or not JSON). */
   readonly json: unknown;
 }
@@ -170,14 +172,15 @@ export class ApiClient {
       if (/Max-Age=0/.test(line)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
     let json: unknown;
     try {
       json = text === "" ? undefined : JSON.parse(text);
     } catch {
       json = undefined;
     }
-    const answer = { status: res.status, headers: res.headers, text, json };
+    const answer = { status: res.status, headers: res.headers, text, bytes, json };
     this.server.answers.push({ method, path, answer });
     return answer;
   }
