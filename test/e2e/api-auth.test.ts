@@ -282,6 +282,7 @@ void describe("REST API authentication over HTTP", () => {
     const admin = await signedIn(server, "root");
     const all = (await admin.get("/tokens?all=true")).json as { items: { id: string; userName: string }[] };
     assert.ok(all.items.some((t) => t.id === mine.id && t.userName === "vic"));
+    server.advance(1000); // a later createdAt: the list is newest first
     const forVic = await createToken(admin, { name: "made-by-admin", user: "VIC" });
     tokensSeen.push(forVic.token);
     assert.equal((await admin.delete(`/tokens/${mine.id}`)).status, 204);
