@@ -36,8 +36,7 @@ export class Daemon {
   readonly #o: DaemonOptions;
   readonly #log: JsonLog;
   #config: ResolvedConfig;
-  readonly #swap: SwappableStore;
-  #storeOpen = false;
+  #swap: SwappableStore | null = null;
   #server: RunningHttpServer | null = null;
   #gen: Generation | null = null;
   /** Reloads and the stop run one after the other. */
@@ -49,14 +48,13 @@ export class Daemon {
     this.#o = o;
     this.#log = o.log;
     this.#config = o.config;
-    this.#swap = swappableStore(notOpenStore());
   }
 
   get url(): string | null {
     return this.#server?.url ?? null;
   }
 
-  /** Listens, opens the store (migrating it), then schedules everything. On failure, closes what it opened. */
+  /** Opens the store (migrating it), listens, then schedules everything. On failure, closes what it opened. */
   start(): Promise<void> {
     const started = this.#start();
     // A SIGHUP during the start is applied after it.
@@ -66,19 +64,18 @@ export class Daemon {
 
   async #start(): Promise<void> {
     const config = this.#config;
-    const app = createHttpApp(this.#serverDeps());
-    this.#server = await listen(app, {
-      host: config.server.host,
-      port: config.server.port,
-      ...(config.server.tls ? { tls: config.server.tls } : {}),
-      headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
-      requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
-    });
-    this.#log.info("listening", { component: "http", url: this.#server.url });
+    const store = await openConfiguredStore(config);
+    const swap = swappableStore(store);
+    this.#swap = swap;
     try {
-      const store = await openConfiguredStore(config);
-      this.#swap.swap(store);
-      this.#storeOpen = true;
+      this.#server = await listen(createHttpApp(this.#serverDeps(swap)), {
+        host: config.server.host,
+        port: config.server.port,
+        ...(config.server.tls ? { tls: config.server.tls } : {}),
+        headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
+        requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
+      });
+      this.#log.info("listening", { component: "http", url: this.#server.url });
       this.#gen = await this.#prepare(config, store);
       await this.#gen.start();
     } catch (e) {
@@ -125,7 +122,7 @@ export class Daemon {
     await this.#server?.close(finished ? HTTP_GRACE_MS : 0);
     if (finished) {
       await this.#gen?.ctx.close();
-      if (this.#storeOpen) await this.#swap.current().close();
+      await this.#swap?.current().close();
     }
     this.#log.info("stopped", { clean: finished });
     return finished;
@@ -148,7 +145,8 @@ export class Daemon {
 
   async #reload(): Promise<void> {
     const old = this.#gen;
-    if (this.#stopping || old === null) return;
+    const swap = this.#swap;
+    if (this.#stopping || old === null || swap === null) return;
     const before = this.#config;
     let config: ResolvedConfig;
     try {
@@ -163,7 +161,7 @@ export class Daemon {
     // The store is opened with the delivery routes: another store, or other routes, need it opened again.
     const sameStore =
       storeUrl(config) === storeUrl(before) && isDeepStrictEqual(config.notify, before.notify);
-    let store: Store | null = sameStore ? this.#swap.current() : null;
+    let store: Store | null = sameStore ? swap.current() : null;
     let next: Generation;
     try {
       store ??= await openConfiguredStore(config);
@@ -178,7 +176,7 @@ export class Daemon {
       this.#log.warn("work of the previous configuration is still running; starting the new one");
     await old.ctx.close();
     this.#config = config;
-    const replaced = sameStore ? null : this.#swap.swap(store);
+    const replaced = sameStore ? null : swap.swap(store);
     this.#gen = next;
     try {
       await next.start();
@@ -196,15 +194,14 @@ export class Daemon {
 
   async #closeAfterFailedStart(): Promise<void> {
     await this.#gen?.ctx.close().catch(() => undefined);
-    if (this.#storeOpen)
-      await this.#swap
-        .current()
-        .close()
-        .catch(() => undefined);
+    await this.#swap
+      ?.current()
+      .close()
+      .catch(() => undefined);
     await this.#server?.close(0);
   }
 
-  #serverDeps(): ServerDeps {
+  #serverDeps(swap: SwappableStore): ServerDeps {
     const scans: ScanControl = {
       scanNow: (host, port) => this.#gen?.scanNow(host, port) ?? false,
       targets: () => this.#gen?.targets() ?? [],
@@ -213,7 +210,7 @@ export class Daemon {
       },
     };
     return {
-      store: this.#swap.store,
+      store: swap.store,
       config: () => this.#config,
       now: () => new Date(this.#o.clock.now()),
       log: this.#log.child({ component: "http" }),
@@ -226,20 +223,20 @@ export class Daemon {
 
   async #readiness(): Promise<ReadyCheck[]> {
     const checks: ReadyCheck[] = [];
-    if (!this.#storeOpen) {
+    const store = this.#swap?.current();
+    if (store === undefined) {
       checks.push({ name: "store", ok: false, detail: "not open yet" });
-      checks.push({ name: "migrations", ok: false, detail: "not applied yet" });
     } else {
       try {
         // A primary-key read: the database answers, whatever it holds.
-        await this.#swap.current().getAlert("readyz");
+        await store.getAlert("readyz");
         checks.push({ name: "store", ok: true });
       } catch (e) {
         checks.push({ name: "store", ok: false, detail: messageOf(e) });
       }
-      // The store is open only once its migrations are applied (openStore migrates).
-      checks.push({ name: "migrations", ok: true });
     }
+    // openStore applies the migrations before it returns a store; a reload's new store is swapped in only then.
+    checks.push({ name: "migrations", ok: store !== undefined });
     const running = !this.#stopping && (this.#gen?.running ?? false);
     checks.push({
       name: "scheduler",
@@ -257,17 +254,6 @@ export class Daemon {
       ? { found: true, delivered: true, error: null }
       : { found: true, delivered: false, error: outcome.error };
   }
-}
-
-/** Stands in for the store until it is open: every call fails (the window is the store's migration). */
-function notOpenStore(): Store {
-  const fail = () => Promise.reject(new Error("the store is not open yet"));
-  const proxy: unknown = new Proxy(() => undefined, {
-    // `then` stays undefined: the stand-in must not look like a promise to `await`.
-    get: (_t, prop) => (prop === "then" ? undefined : proxy),
-    apply: fail,
-  });
-  return proxy as Store;
 }
 
 function messageOf(e: unknown): string {

@@ -125,6 +125,7 @@ export class Generation {
     const schedule = this.ctx.config.schedule;
     const lastRuns = await this.#lastRuns();
     await this.#loadTargets(lastRuns);
+    this.#logSchedule();
     this.#housekeeping.setJobs(
       [
         { key: DOMAINS_JOB, intervalMs: schedule.domainsIntervalHours * 3_600_000 },
@@ -182,6 +183,18 @@ export class Generation {
     timer.abort();
     hurry?.removeEventListener("abort", cut);
     return finished;
+  }
+
+  /** What the scan schedule looks like at start: how many targets resume from a stored last run, the next run. */
+  #logSchedule(): void {
+    const jobs = this.#scans.status();
+    const next = Math.min(...jobs.map((j) => j.nextRunAt));
+    this.#log.info("scans scheduled", {
+      component: "scan",
+      targets: jobs.length,
+      resumed: jobs.filter((j) => j.lastRunAt !== null).length,
+      nextRunAt: Number.isFinite(next) ? rfc3339(new Date(next)) : null,
+    });
   }
 
   async #lastRuns(): Promise<Map<string, number>> {

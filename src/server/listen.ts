@@ -41,6 +41,7 @@ const MAX_PEM_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
 /** An idle keep-alive connection is closed after this. */
 const KEEP_ALIVE_MS = 5000;
+const CHECK_TIMEOUTS_EVERY_MS = 1000;
 
 /** A Hono app's fetch: it gets the node request and response as its env (client address for conninfo). */
 type FetchCallback = Parameters<typeof getRequestListener>[0];
@@ -56,6 +57,9 @@ export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): P
     requestTimeout: o.requestTimeoutMs,
     headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
     keepAliveTimeout: KEEP_ALIVE_MS,
+    // How often Node looks for requests past those timeouts (its default, 30 s, would let a slow client hold
+    // a connection up to 30 s longer than configured).
+    connectionsCheckingInterval: CHECK_TIMEOUTS_EVERY_MS,
   };
   let server: Server;
   if (o.tls) {
@@ -67,7 +71,7 @@ export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): P
   } else {
     server = createHttpServer(common, handle);
   }
-  // Node checks the timeouts on this period; the default (30 s) would let a slow client hold on much longer.
+  // A socket silent for longer than a whole request may take is closed, whatever state it is in.
   server.setTimeout(o.requestTimeoutMs + KEEP_ALIVE_MS);
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error) => reject(e);

@@ -1,0 +1,252 @@
+/**
+ * `certwatch serve` as an operator runs it: a child process on a config with local TLS endpoints and a webhook,
+ * waited on through /readyz, scanning on its schedule, delivering as it goes, reloading its configuration on
+ * SIGHUP (a broken file changes nothing; a new endpoint gets scanned), stopping on SIGTERM with exit 0 and
+ * nothing lost, and resuming its schedule after a restart.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Alert } from "../../src/domain/alert.js";
+import { openStore } from "../../src/store/open.js";
+import type { Store } from "../../src/store/store.js";
+import { createRootCa, issueIntermediate, issueLeaf } from "../helpers/pki.js";
+import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
+import { startCli, type CliRun } from "./run-cli.js";
+
+const SECRET = "whsec_c2VydmUtdGVzdC1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=";
+
+type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+/** A running daemon: its JSON log lines as they come, and the process. */
+class Daemon {
+  readonly lines: LogLine[] = [];
+  readonly raw: string[] = [];
+  private buffer = "";
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly done: Promise<CliRun>,
+  ) {
+    child.stderr?.on("data", (d: Buffer) => {
+      this.buffer += d.toString();
+      let nl: number;
+      while ((nl = this.buffer.indexOf("\n")) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        this.raw.push(line);
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.lines.push({ level: "not-json", msg: line });
+        }
+        for (const w of this.waiters.splice(0)) w();
+      }
+    });
+  }
+
+  /** The first line (from `from` on) that matches, waiting for it; fails with the log so far. */
+  async line(match: (l: LogLine) => boolean, from = 0, timeoutMs = 60_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).find(match);
+      if (found) return found;
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        assert.fail(`no such log line; the log:\n${this.raw.join("\n")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 250);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async url(): Promise<string> {
+    return String((await this.line((l) => l.msg === "listening")).url);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    assert.ok(this.child.kill(sig), `sent ${sig}`);
+  }
+}
+
+function startDaemon(dir: string): Daemon {
+  const { child, done } = startCli(["serve"], dir);
+  return new Daemon(child, done);
+}
+
+async function waitReady(url: string, timeoutMs = 60_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const r = await fetch(`${url}/readyz`).catch((e: unknown) => e as Error);
+    if (!(r instanceof Error)) {
+      const body: unknown = await r.json();
+      if (r.status === 200) return body;
+      last = JSON.stringify(body);
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return assert.fail(`not ready: ${last}`);
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+const scanned = (target: string) => (l: LogLine) => l.msg === "scanned" && l.target === target;
+
+describe("certwatch serve", () => {
+  let dir: string;
+  let store: Store;
+  let hook: WebhookReceiver;
+  const servers: RunningServer[] = [];
+  let a: string;
+  let b: string;
+  let daemon: Daemon | undefined;
+
+  const config = (endpoints: string[]) =>
+    [
+      "endpoints:",
+      ...endpoints.map((e) => `  - { url: "https://${e}", addresses: [127.0.0.1] }`),
+      "trust: { extraRoots: [./root.pem] }",
+      "scan: { connectTimeoutMs: 2000, handshakeTimeoutMs: 3000, httpTimeoutMs: 3000, legacyProtocols: false }",
+      "revocation: { crl: false, ocsp: false }",
+      "ct: { logList: none }",
+      "server: { port: 0 }",
+      "schedule: { scanIntervalMinutes: 60, startSpreadSeconds: 0, shutdownTimeoutSeconds: 20 }",
+      "notify:",
+      `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_SERVE_SECRET }, timeoutMs: 2000, concurrency: 1 }`,
+      "delivery: { retryDelaySeconds: 0.2 }",
+      "",
+    ].join("\n");
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "certwatch-serve-"));
+    const root = await createRootCa({ subject: "CN=Serve Test Root", freshKey: true });
+    const int = await issueIntermediate(root, { freshKey: true });
+    for (const name of ["a.test", "b.test"]) {
+      const leaf = await issueLeaf(int, { dnsNames: [name] });
+      servers.push(await startTlsServer({ chain: [leaf, int], key: leaf, hsts: null }));
+    }
+    a = `a.test:${servers[0]?.port}`;
+    b = `b.test:${servers[1]?.port}`;
+    hook = await startWebhookReceiver({ secret: SECRET });
+    process.env.CW_TEST_SERVE_SECRET = SECRET;
+    writeFileSync(join(dir, "root.pem"), root.certPem);
+    writeFileSync(join(dir, "certwatch.yaml"), config([a]));
+    store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
+  });
+
+  after(async () => {
+    if (daemon && daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
+    await store?.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await hook?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const openAlerts = async (): Promise<Alert[]> => store.listAlerts({ status: "open" });
+
+  it("becomes ready, scans its endpoint on schedule and delivers the alert as it is raised", async () => {
+    daemon = startDaemon(dir);
+    const url = await daemon.url();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    const ready = await waitReady(url);
+    assert.deepEqual(ready, {
+      status: "ready",
+      checks: [
+        { name: "store", ok: true },
+        { name: "migrations", ok: true },
+        { name: "scheduler", ok: true },
+      ],
+    });
+    await daemon.line(scanned(a));
+    const alerts = await openAlerts();
+    assert.deepEqual(
+      alerts.map((x) => [x.name, x.subject]),
+      [["hsts-missing", "a.test"]],
+    );
+    const [got] = await hook.waitFor(1, 30_000);
+    assert.ok(got?.verified);
+    assert.equal((got?.parsed as { data: { alert: { subject: string } } }).data.alert.subject, "a.test");
+    for (const l of daemon.lines) assert.notEqual(l.level, "not-json", `every stderr line is JSON: ${l.msg}`);
+  });
+
+  it("SIGHUP with a broken configuration changes nothing; with a new endpoint, scans it (and not the others again)", async () => {
+    assert.ok(daemon);
+    const url = await daemon.url();
+    writeFileSync(join(dir, "certwatch.yaml"), "endpoints: [ftp://nope\n");
+    let from = daemon.lines.length;
+    daemon.signal("SIGHUP");
+    const refused = await daemon.line((l) => l.msg.startsWith("configuration not reloaded"), from);
+    assert.equal(refused.level, "error");
+    assert.match(String(refused.error), /certwatch\.yaml/);
+    await waitReady(url);
+
+    // b.test's alert is refused by the receiver for a long while: it must stay in the outbox.
+    hook.fail(1, { status: 503, headers: { "retry-after": "3600" } });
+    writeFileSync(join(dir, "certwatch.yaml"), config([a, b]));
+    from = daemon.lines.length;
+    daemon.signal("SIGHUP");
+    await daemon.line((l) => l.msg === "configuration reloaded", from);
+    const schedule = await daemon.line((l) => l.msg === "scans scheduled", from);
+    assert.equal(schedule.targets, 2);
+    assert.equal(schedule.resumed, 1, "a.test resumes from its last run");
+    await daemon.line(scanned(b), from);
+    assert.equal(
+      daemon.lines.filter(scanned(a)).length,
+      1,
+      "a.test is not scanned again before its interval",
+    );
+    assert.deepEqual((await openAlerts()).map((x) => x.subject).sort(), ["a.test", "b.test"]);
+    await waitReady(url);
+  });
+
+  it("SIGTERM stops it with exit 0 within the bound, leaving undelivered notifications in the outbox", async () => {
+    assert.ok(daemon);
+    await until(() => hook.requests.length >= 2, "the receiver refused b.test's alert");
+    const from = daemon.lines.length;
+    daemon.signal("SIGTERM");
+    const run = await daemon.done;
+    assert.equal(run.code, 0, run.stderr);
+    const stopped = await daemon.line((l) => l.msg === "stopped", from);
+    assert.equal(stopped.clean, true);
+    const [status] = await store.outboxStatus();
+    assert.equal(status?.target, "hook");
+    assert.equal(status?.pending, 1, "b.test's alert waits for the next start");
+    assert.equal(status?.delivered, 1);
+  });
+
+  it("a restart resumes the schedule instead of scanning everything again", async () => {
+    daemon = startDaemon(dir);
+    const url = await daemon.url();
+    await waitReady(url);
+    const schedule = await daemon.line((l) => l.msg === "scans scheduled");
+    assert.equal(schedule.targets, 2);
+    assert.equal(schedule.resumed, 2);
+    const next = Date.parse(String(schedule.nextRunAt));
+    assert.ok(
+      next - Date.now() > 30 * 60_000,
+      `next scan in about an hour, not now (${String(schedule.nextRunAt)})`,
+    );
+    daemon.signal("SIGINT");
+    const run = await daemon.done;
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(daemon.lines.filter((l) => l.msg === "scanned").length, 0);
+  });
+});
