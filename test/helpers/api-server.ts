@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { apiApp, API_BASE_PATH, type ApiDeps } from "../../src/api/index.js";
+import type { ApiEnv } from "../../src/api/auth/principal.js";
 import { hashPassword, type ScryptParams } from "../../src/auth/password.js";
 import type { Role } from "../../src/auth/roles.js";
 import type { SessionPolicy } from "../../src/auth/session.js";
@@ -60,6 +61,8 @@ export class ApiServer {
 
   private constructor(
     readonly store: Store,
+    /** The API app as mounted (its routes, its OpenAPI registry). */
+    readonly app: OpenAPIHono<ApiEnv>,
     readonly server: ServerType,
     /** http://127.0.0.1:port */
     readonly origin: string,
@@ -86,13 +89,21 @@ export class ApiServer {
       ...(options.session !== undefined && { session: options.session }),
       ...options.extra,
     };
+    const app = apiApp(deps);
     const root = new OpenAPIHono();
-    root.route(API_BASE_PATH, apiApp(deps));
+    root.route(API_BASE_PATH, app);
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: root.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
     });
     const { port } = server.address() as AddressInfo;
-    const self = new ApiServer(store, server, `http://127.0.0.1:${port}`, dir, options.start ?? new Date());
+    const self = new ApiServer(
+      store,
+      app,
+      server,
+      `http://127.0.0.1:${port}`,
+      dir,
+      options.start ?? new Date(),
+    );
     ref.self = self;
     return self;
   }
