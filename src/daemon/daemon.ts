@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { AppContext, openConfiguredStore, storeUrl } from "../app/context.js";
 import type { DeliveryTestResult } from "../api/deps.js";
 import { loadConfig } from "../config/load.js";
+import { metricsHandler, metricsRegistry, type CertwatchMetrics } from "../metrics/index.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import { sampleNotification } from "../notify/sample.js";
 import { createHttpApp } from "../server/app.js";
@@ -28,8 +29,6 @@ export interface DaemonOptions {
   readonly config: ResolvedConfig;
   readonly log: JsonLog;
   readonly clock: Clock;
-  /** The `/metrics` exposition (the metrics module); prom-client's default registry otherwise. */
-  readonly metrics?: ServerDeps["metrics"];
 }
 
 export class Daemon {
@@ -39,6 +38,7 @@ export class Daemon {
   #swap: SwappableStore | null = null;
   #server: RunningHttpServer | null = null;
   #gen: Generation | null = null;
+  #metrics: CertwatchMetrics | null = null;
   /** Reloads and the stop run one after the other. */
   #ops: Promise<void> = Promise.resolve();
   #stopping = false;
@@ -67,6 +67,13 @@ export class Daemon {
     const store = await openConfiguredStore(config);
     const swap = swappableStore(store);
     this.#swap = swap;
+    this.#metrics = metricsRegistry({
+      store: swap.store,
+      now: () => new Date(this.#o.clock.now()),
+      notifyTargets: () => Object.keys(this.#config.notify),
+      onStoreError: (e) =>
+        this.#log.warn("metrics could not read the store", { component: "metrics", error: messageOf(e) }),
+    });
     try {
       this.#server = await listen(createHttpApp(this.#serverDeps(swap)), {
         host: config.server.host,
@@ -136,7 +143,13 @@ export class Daemon {
       now: () => new Date(this.#o.clock.now()),
     });
     try {
-      return await Generation.prepare({ ctx, log: this.#log, clock: this.#o.clock });
+      const metrics = this.#metrics;
+      return await Generation.prepare({
+        ctx,
+        log: this.#log,
+        clock: this.#o.clock,
+        ...(metrics ? { observeScanDuration: (s: number) => metrics.observeScanDuration(s) } : {}),
+      });
     } catch (e) {
       await ctx.close();
       throw e;
@@ -217,7 +230,7 @@ export class Daemon {
       readiness: () => this.#readiness(),
       scans,
       testDelivery: (target) => this.#testDelivery(target),
-      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+      ...(this.#metrics ? { metrics: metricsHandler(this.#metrics) } : {}),
     };
   }
 

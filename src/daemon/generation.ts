@@ -54,6 +54,8 @@ export interface GenerationOptions {
   readonly log: JsonLog;
   readonly clock: Clock;
   readonly random?: () => number;
+  /** Each target's scan duration, for /metrics. */
+  readonly observeScanDuration?: (seconds: number) => void;
 }
 
 export class Generation {
@@ -65,6 +67,7 @@ export class Generation {
   readonly #scans: Scheduler;
   readonly #housekeeping: Scheduler;
   readonly #scanDeps: ScanDeps;
+  readonly #observeScan: (seconds: number) => void;
   #targets = new Map<string, ScheduledTarget>();
   #discovering: Promise<void> = Promise.resolve();
   #started = false;
@@ -74,6 +77,7 @@ export class Generation {
     this.#log = o.log;
     this.#clock = o.clock;
     this.#scanDeps = scanDeps;
+    this.#observeScan = o.observeScanDuration ?? (() => undefined);
     const spread = o.ctx.config.schedule.startSpreadSeconds * 1000;
     const common = {
       clock: o.clock,
@@ -253,6 +257,7 @@ export class Generation {
     if (!scheduled) return; // dropped by a refresh after it was due
     const { target } = scheduled;
     const report = await scan(this.#scanDeps, this.ctx.scanOptions([target]));
+    this.#observeScan(report.durationMs / 1000);
     const count = (kind: string) => report.changes.filter((c) => c.kind === kind).length;
     this.#log.info("scanned", {
       component: "scan",

@@ -1,6 +1,6 @@
 /**
  * `certwatch serve` as an operator runs it: a child process on a config with local TLS endpoints and a webhook,
- * waited on through /readyz, scanning on its schedule, delivering as it goes, reloading its configuration on
+ * waited on through /readyz, scanning on its schedule (seen in /metrics), delivering as it goes, reloading its configuration on
  * SIGHUP (a broken file changes nothing; a new endpoint gets scanned), stopping on SIGTERM with exit 0 and
  * nothing lost, and resuming its schedule after a restart.
  */
@@ -181,6 +181,9 @@ describe("certwatch serve", () => {
       alerts.map((x) => [x.name, x.subject]),
       [["hsts-missing", "a.test"]],
     );
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^certwatch_scan_duration_seconds_count 1$/m, "the scan's duration is observed");
+    assert.match(metrics, /^probe_ssl_earliest_cert_expiry\{[^}]*instance="a\.test:\d+"/m);
     const [got] = await hook.waitFor(1, 30_000);
     assert.ok(got?.verified);
     assert.equal((got?.parsed as { data: { alert: { subject: string } } }).data.alert.subject, "a.test");
