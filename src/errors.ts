@@ -91,6 +91,12 @@ export const ERROR_CODES = {
     http: null,
     summary: "the store URL is not `sqlite:<absolute path>` or `sqlite::memory:`",
   },
+  SERVER_LISTEN_FAILED: {
+    exit: EXIT_USAGE,
+    http: null,
+    summary:
+      "`certwatch serve` cannot listen on `server.host`:`server.port` (in use, not an address here, not allowed)",
+  },
   STORE_UNSUPPORTED: {
     exit: EXIT_USAGE,
     http: null,

@@ -16,7 +16,14 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
+import { CertwatchError } from "../errors.js";
 import { readBoundedFile } from "../util/read-bounded-file.js";
+
+/** The socket could not be bound: the address is in use, not one of this machine's, or not allowed. */
+export class ListenError extends CertwatchError {
+  readonly code = "SERVER_LISTEN_FAILED";
+  override name = "ListenError";
+}
 
 export interface ListenOptions {
   readonly host: string;
@@ -42,6 +49,13 @@ const MAX_HEADER_BYTES = 16 * 1024;
 /** An idle keep-alive connection is closed after this. */
 const KEEP_ALIVE_MS = 5000;
 const CHECK_TIMEOUTS_EVERY_MS = 1000;
+
+const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "the port is in use (another certwatch serve?); set server.port",
+  EADDRNOTAVAIL: "the address is not one of this machine's; set server.host",
+  EACCES: "not allowed (ports below 1024 need privileges); set server.port",
+  ENOTFOUND: "the host name does not resolve; set server.host",
+};
 
 /** A Hono app's fetch: it gets the node request and response as its env (client address for conninfo). */
 type FetchCallback = Parameters<typeof getRequestListener>[0];
@@ -74,7 +88,13 @@ export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): P
   // A socket silent for longer than a whole request may take is closed, whatever state it is in.
   server.setTimeout(o.requestTimeoutMs + KEEP_ALIVE_MS);
   await new Promise<void>((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
+    const onError = (e: NodeJS.ErrnoException) =>
+      reject(
+        new ListenError(
+          `server: cannot listen on ${o.host}:${o.port}: ${LISTEN_PROBLEMS[e.code ?? ""] ?? e.message}`,
+          { cause: e },
+        ),
+      );
     server.once("error", onError);
     server.listen(o.port, o.host, () => {
       server.off("error", onError);

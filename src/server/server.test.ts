@@ -17,7 +17,7 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { createHttpApp, MAX_BODY_BYTES, splitTarget } from "./app.js";
 import type { ReadyCheck, ServerDeps } from "./deps.js";
-import { listen, type RunningHttpServer } from "./listen.js";
+import { listen, ListenError, type RunningHttpServer } from "./listen.js";
 
 describe("HTTP server", () => {
   let store: Store;
@@ -139,6 +139,25 @@ describe("HTTP server", () => {
       assert.match(answer, /^HTTP\/1\.1 408/);
     } finally {
       await server?.close(0);
+    }
+  });
+
+  it("a port in use is a SERVER_LISTEN_FAILED error that says which setting to change", async () => {
+    const opts = { host: "127.0.0.1", port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 5000 };
+    const first = await listen(createHttpApp(deps()), opts);
+    try {
+      await assert.rejects(listen(createHttpApp(deps()), { ...opts, port: first.port }), (e: unknown) => {
+        assert.ok(e instanceof ListenError);
+        assert.equal(e.code, "SERVER_LISTEN_FAILED");
+        assert.equal(e.info.exit, 2);
+        assert.match(
+          e.message,
+          /^server: cannot listen on 127\.0\.0\.1:\d+: the port is in use .*server\.port$/,
+        );
+        return true;
+      });
+    } finally {
+      await first.close(0);
     }
   });
 
