@@ -141,6 +141,11 @@ endpoints:
 #  shutdownTimeoutSeconds: 30   # on SIGTERM, time given to work in progress
 #  scanDiscoveredHosts: false   # true: hosts first seen in CT under a watched domain are scanned too
 
+# certwatch serve: sign-in sessions of the dashboard and REST API (users: certwatch user add NAME --role admin).
+#auth:
+#  sessionIdleMinutes: 30       # signed out after this long without a request (1..1440)
+#  sessionMaxHours: 12          # and this long after signing in, however active (1..720)
+
 # Where alerts are delivered: e-mail, Sentinel, Splunk, syslog, webhooks (docs/siem.md). Every alert that
 # opens, reopens or resolves is queued for each target in the same transaction, and sent before the command
 # exits. Secrets are { env: NAME } or { file: ./path }, never written here.

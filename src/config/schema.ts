@@ -10,6 +10,7 @@ import type { EventName, Severity } from "../events.js";
 import { SEVERITIES, isSeverity } from "../events.js";
 import { deliverySchema, notifySchema } from "./notify-schema.js";
 import { endpointScanInterval, scheduleSchema, serverSchema } from "./daemon-schema.js";
+import { authSchema } from "./auth-schema.js";
 import type { Parsed } from "./schema-kit.js";
 import { eventName, filePath, int, parseHttpUrl, parsedString, quote, strict } from "./schema-kit.js";
 
@@ -357,6 +358,7 @@ export const configSchema = strict({
   publicUrl: parsedString(parseHttpUrl).optional(),
   server: serverSchema,
   schedule: scheduleSchema,
+  auth: authSchema,
   notify: notifySchema.default({}),
   delivery: deliverySchema,
   store: parsedString(parseStore).default({ kind: "sqlite", path: "./certwatch.db" }),

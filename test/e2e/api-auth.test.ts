@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { sessionPolicyOf } from "../../src/config/auth-schema.js";
 import { ApiServer, codeOf, type ApiAnswer, type ApiClient } from "../helpers/api-server.js";
 
 const MIN = 60_000;
@@ -445,5 +446,43 @@ void describe("REST API authentication over HTTP", () => {
     assert.equal(real.status, 429, "the address is locked for every name");
     server.advance(MIN);
     assert.equal((await server.client().login("vic", PASSWORDS.vic)).status, 200);
+  });
+});
+
+void describe("REST API sessions served over TLS, with the configured lifetimes", () => {
+  void it("__Host- cookies with Secure, Max-Age from auth.sessionMaxHours, idle end from auth.sessionIdleMinutes", async () => {
+    const server = await ApiServer.start({
+      secure: true,
+      session: sessionPolicyOf({ sessionIdleMinutes: 5, sessionMaxHours: 1 }),
+    });
+    try {
+      await server.addUser("root", "admin", PASSWORDS.root);
+      const client = server.client();
+      const login = await client.login("root", PASSWORDS.root);
+      assert.equal(login.status, 200, login.text);
+      const cookies = login.headers.getSetCookie();
+      assert.match(
+        cookies[0] ?? "",
+        /^__Host-cw_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict; Secure$/,
+      );
+      assert.match(
+        cookies[1] ?? "",
+        /^__Host-cw_csrf=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; SameSite=Strict; Secure$/,
+      );
+      assert.equal((login.json as { idleTimeoutSeconds: number }).idleTimeoutSeconds, 300);
+      assert.equal((await client.get("/session")).status, 200);
+
+      // Over TLS only the __Host- cookie counts: one without the prefix could have been set by another host.
+      const planted = server.client();
+      planted.cookies.set("cw_session", client.cookies.get("__Host-cw_session") ?? "");
+      assert.equal(codeOf(await planted.get("/session")), "UNAUTHENTICATED");
+
+      server.advance(5 * MIN);
+      assert.equal(codeOf(await client.get("/session")), "SESSION_EXPIRED");
+      const logout = await server.client().call("DELETE", "/session");
+      assert.equal(codeOf(logout), "UNAUTHENTICATED");
+    } finally {
+      await server.close();
+    }
   });
 });
