@@ -5,7 +5,6 @@
  * nothing lost, and resuming its schedule after a restart.
  */
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,97 +15,9 @@ import type { Store } from "../../src/store/store.js";
 import { createRootCa, issueIntermediate, issueLeaf } from "../helpers/pki.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
-import { startCli, type CliRun } from "./run-cli.js";
+import { scanned, startDaemon, until, waitReady, type Daemon } from "./serve-kit.js";
 
 const SECRET = "whsec_c2VydmUtdGVzdC1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=";
-
-type LogLine = Record<string, unknown> & { level: string; msg: string };
-
-/** A running daemon: its JSON log lines as they come, and the process. */
-class Daemon {
-  readonly lines: LogLine[] = [];
-  readonly raw: string[] = [];
-  private buffer = "";
-  private waiters: (() => void)[] = [];
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly done: Promise<CliRun>,
-  ) {
-    child.stderr?.on("data", (d: Buffer) => {
-      this.buffer += d.toString();
-      let nl: number;
-      while ((nl = this.buffer.indexOf("\n")) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        this.raw.push(line);
-        try {
-          this.lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.lines.push({ level: "not-json", msg: line });
-        }
-        for (const w of this.waiters.splice(0)) w();
-      }
-    });
-  }
-
-  /** The first line (from `from` on) that matches, waiting for it; fails with the log so far. */
-  async line(match: (l: LogLine) => boolean, from = 0, timeoutMs = 60_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.slice(from).find(match);
-      if (found) return found;
-      if (Date.now() > deadline || this.child.exitCode !== null) {
-        assert.fail(`no such log line; the log:\n${this.raw.join("\n")}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 250);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  async url(): Promise<string> {
-    return String((await this.line((l) => l.msg === "listening")).url);
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    assert.ok(this.child.kill(sig), `sent ${sig}`);
-  }
-}
-
-function startDaemon(dir: string): Daemon {
-  const { child, done } = startCli(["serve"], dir);
-  return new Daemon(child, done);
-}
-
-async function waitReady(url: string, timeoutMs = 60_000): Promise<unknown> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    const r = await fetch(`${url}/readyz`).catch((e: unknown) => e as Error);
-    if (!(r instanceof Error)) {
-      const body: unknown = await r.json();
-      if (r.status === 200) return body;
-      last = JSON.stringify(body);
-    }
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  return assert.fail(`not ready: ${last}`);
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
-
-const scanned = (target: string) => (l: LogLine) => l.msg === "scanned" && l.target === target;
 
 describe("certwatch serve", () => {
   let dir: string;
