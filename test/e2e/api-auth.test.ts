@@ -388,6 +388,7 @@ void describe("REST API authentication over HTTP", () => {
     const unknown = await admin.get("/no-such-thing");
     assert.equal(unknown.status, 404);
     assert.equal(codeOf(unknown), "NOT_FOUND");
+    assert.equal(unknown.headers.get("cache-control"), "no-store", "error answers are not cached either");
     assert.equal(codeOf(await admin.call("PUT", "/session")), "NOT_FOUND");
     const bad = await admin.call("POST", "/users", {
       raw: { contentType: "application/json", data: "{nope" },
