@@ -30,6 +30,19 @@ export interface DeliveryTestResult {
   readonly error: string | null;
 }
 
+/** A scheduled scan target (the daemon's scheduler's view). */
+export interface ScanTargetInfo {
+  readonly host: string;
+  readonly port: number;
+  /** `config` (certwatch.yaml, read-only through the API) or `managed` (the store). */
+  readonly origin: "config" | "managed";
+  readonly intervalMinutes: number;
+  /** RFC 3339; null when never scanned by the daemon. */
+  readonly lastRunAt: string | null;
+  readonly nextRunAt: string | null;
+  readonly running: boolean;
+}
+
 export interface ApiDeps {
   readonly store: Store;
   /** The clock: session expiry, token expiry, snoozes, audit times. Tests move it. */
@@ -46,6 +59,8 @@ export interface ApiDeps {
   readonly session?: SessionPolicy;
   /** Start a scan of one configured target (`host:port`); absent: the API answers 501. */
   readonly scanNow?: (target: string) => Promise<ScanNowResult>;
+  /** The scheduled scan targets, for `GET /endpoints`; absent: the API answers 501. */
+  readonly scanTargets?: () => readonly ScanTargetInfo[];
   /** Send the sample notification to one delivery target; absent: the API answers 501. */
   readonly testDelivery?: (target: string) => Promise<DeliveryTestResult>;
   /**

@@ -10,6 +10,7 @@ import { alertRoutes } from "./alerts.js";
 import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
 import { eventRoutes } from "./events.js";
+import { statusRoutes } from "./status.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { ApiEnv } from "./auth/principal.js";
 import { sessionRoutes } from "./auth/session-routes.js";
@@ -19,7 +20,7 @@ import { openApiRoute, registerSecuritySchemes } from "./openapi.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 
-export type { ApiDeps, ApiLogger, DeliveryTestResult, ScanNowResult } from "./deps.js";
+export type { ApiDeps, ApiLogger, DeliveryTestResult, ScanNowResult, ScanTargetInfo } from "./deps.js";
 export { API_BASE_PATH } from "./openapi.js";
 
 /** The largest request body accepted: every body of this API is a small JSON object. */
@@ -62,6 +63,7 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   alertsCsvRoute(app, deps);
   alertRoutes(app, deps);
   eventRoutes(app, deps);
+  statusRoutes(app, deps);
   openApiRoute(app, deps);
 
   // Last: anything no route answered (an unknown path, or a method the path does not take).

@@ -16,6 +16,7 @@ import type { ApiEnv } from "../../src/api/auth/principal.js";
 import { hashPassword, type ScryptParams } from "../../src/auth/password.js";
 import type { Role } from "../../src/auth/roles.js";
 import type { SessionPolicy } from "../../src/auth/session.js";
+import type { DeliveryRoute } from "../../src/notify/routing.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 
@@ -48,9 +49,11 @@ export interface ApiServerOptions {
   readonly secure?: boolean;
   readonly session?: SessionPolicy;
   readonly start?: Date;
-  readonly extra?: Partial<Pick<ApiDeps, "scanNow" | "testDelivery" | "publicUrl">>;
+  readonly extra?: Partial<Pick<ApiDeps, "scanNow" | "testDelivery" | "publicUrl" | "scanTargets">>;
   /** Serve this SQLite file (the CLI's store) instead of a fresh one in a temp directory. */
   readonly sqlitePath?: string;
+  /** Delivery routes the store is opened with (alert changes then write outbox rows for them). */
+  readonly routes?: readonly DeliveryRoute[];
 }
 
 export class ApiServer {
@@ -74,7 +77,9 @@ export class ApiServer {
 
   static async start(options: ApiServerOptions = {}): Promise<ApiServer> {
     const dir = mkdtempSync(join(tmpdir(), "certwatch-api-"));
-    const store = await openStore(`sqlite:${options.sqlitePath ?? join(dir, "certwatch.db")}`);
+    const store = await openStore(`sqlite:${options.sqlitePath ?? join(dir, "certwatch.db")}`, {
+      routes: options.routes ?? [],
+    });
     const ref: { self?: ApiServer } = {};
     const deps: ApiDeps = {
       store,
