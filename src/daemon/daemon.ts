@@ -42,6 +42,8 @@ export class Daemon {
   /** Reloads and the stop run one after the other. */
   #ops: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** Between stopping the old generation and starting the new one: still "running" for /readyz. */
+  #reloading = false;
   readonly #hurry = new AbortController();
 
   constructor(o: DaemonOptions) {
@@ -99,10 +101,12 @@ export class Daemon {
 
   /** Reads the configuration file again and applies it; a configuration that does not load changes nothing. */
   reload(): Promise<void> {
-    this.#ops = this.#ops.then(
-      () => this.#reload(),
-      () => this.#reload(),
-    );
+    this.#ops = this.#ops
+      .then(() => this.#reload())
+      .catch((e: unknown) => {
+        this.#reloading = false;
+        this.#log.error("reload failed", { error: messageOf(e) });
+      });
     return this.#ops;
   }
 
@@ -168,9 +172,12 @@ export class Daemon {
       this.#log.error("configuration not reloaded; the running one stays in force", { error: messageOf(e) });
       return;
     }
-    if (!isDeepStrictEqual(config.server, before.server)) {
-      this.#log.warn("server settings changed: they apply at the next start");
-    }
+    // The HTTP server and the API are built once, at start.
+    const atStart = (["server", "publicUrl", "auth"] as const).filter(
+      (k) => !isDeepStrictEqual(config[k], before[k]),
+    );
+    if (atStart.length > 0)
+      this.#log.warn("settings that apply at the next start changed", { keys: atStart });
     // The store is opened with the delivery routes: another store, or other routes, need it opened again.
     const sameStore =
       storeUrl(config) === storeUrl(before) && isDeepStrictEqual(config.notify, before.notify);
@@ -184,6 +191,7 @@ export class Daemon {
       this.#log.error("configuration not reloaded; the running one stays in force", { error: messageOf(e) });
       return;
     }
+    this.#reloading = true;
     const finished = await old.stop(config.schedule.shutdownTimeoutSeconds * 1000, this.#hurry.signal);
     if (!finished)
       this.#log.warn("work of the previous configuration is still running; starting the new one");
@@ -195,6 +203,8 @@ export class Daemon {
       await next.start();
     } catch (e) {
       this.#log.error("the scheduler could not start", { error: messageOf(e) });
+    } finally {
+      this.#reloading = false;
     }
     // A store still used by work that outlived the bound is left open rather than closed under it.
     if (replaced !== null && finished) await replaced.close().catch(() => undefined);
@@ -250,7 +260,8 @@ export class Daemon {
     }
     // openStore applies the migrations before it returns a store; a reload's new store is swapped in only then.
     checks.push({ name: "migrations", ok: store !== undefined });
-    const running = !this.#stopping && (this.#gen?.running ?? false);
+    // A reload waits for the old configuration's work before starting the new: the daemon stays in service.
+    const running = !this.#stopping && (this.#reloading || (this.#gen?.running ?? false));
     checks.push({
       name: "scheduler",
       ok: running,

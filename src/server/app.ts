@@ -7,6 +7,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { register } from "prom-client";
 import { API_BASE_PATH, apiApp, type ApiDeps } from "../api/index.js";
+import { sessionPolicyOf } from "../config/auth-schema.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
 
@@ -50,7 +51,8 @@ async function defaultMetrics(): Promise<{ body: string; contentType: string }> 
 
 /**
  * What the API gets. Cookies are `Secure` when the daemon serves TLS itself or is reached through an https://
- * publicUrl (a TLS-terminating proxy). Read at start: `server` and `publicUrl` changes need a restart.
+ * publicUrl (a TLS-terminating proxy); sessions last as `auth:` says. Read at start: changes to `server`,
+ * `publicUrl` and `auth` need a restart.
  */
 export function apiDeps(deps: ServerDeps): ApiDeps {
   const config = deps.config();
@@ -61,6 +63,7 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
     log: deps.log,
     secure: config.server.tls !== undefined || (config.publicUrl?.startsWith("https:") ?? false),
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
+    session: sessionPolicyOf(config.auth),
     ...(scans
       ? {
           scanNow: (target: string) => {
