@@ -40,6 +40,8 @@ const KEEP_DELIVERED_MS = 7 * 86_400_000;
 const OUTBOX_POLL_MS = 1000;
 /** Revocation answers (CRLs parsed, OCSP responses) are shared by the scans started within this window. */
 const REVOCATION_WINDOW_MS = 5 * 60_000;
+/** Managed endpoints are read again this often (the API, or another process, may have changed them). */
+const REFRESH_TARGETS_MS = 60_000;
 /** Hosts CT discovery may add in all; beyond, they are logged and left out (a wildcard-heavy domain, say). */
 export const MAX_DISCOVERED_HOSTS = 5000;
 
@@ -143,6 +145,7 @@ export class Generation {
       this.#housekeeping.run(signal),
       this.#followCt(signal),
       this.#followOutbox(signal),
+      this.#refreshLoop(signal),
     );
   }
 
@@ -390,6 +393,18 @@ export class Generation {
       }
     }
     if (added > 0 && !this.#abort.signal.aborted) await this.refreshTargets();
+  }
+
+  async #refreshLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.#clock.sleep(REFRESH_TARGETS_MS, signal);
+      if (signal.aborted) break;
+      try {
+        await this.refreshTargets();
+      } catch (e) {
+        this.#log.warn("could not read the managed endpoints", { component: "scan", error: messageOf(e) });
+      }
+    }
   }
 
   async #followOutbox(signal: AbortSignal): Promise<void> {

@@ -76,6 +76,7 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
           },
         }
       : {}),
+    ...(scans ? { scanTargets: () => scans.targets() } : {}),
     ...(deps.testDelivery ? { testDelivery: deps.testDelivery } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { generateApiToken } from "../../src/auth/tokens.js";
 import type { Alert } from "../../src/domain/alert.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
@@ -129,6 +130,45 @@ describe("certwatch serve", () => {
     );
     assert.deepEqual((await openAlerts()).map((x) => x.subject).sort(), ["a.test", "b.test"]);
     await waitReady(url);
+  });
+
+  it("the REST API lists the scheduled endpoints and scans one on request", async () => {
+    assert.ok(daemon);
+    const url = await daemon.url();
+    // An operator's API token, made as `certwatch token create` would.
+    const system = { actor: { kind: "system" as const }, at: new Date(), ip: null };
+    await store.auth.createUser({ name: "ops", role: "operator", passwordHash: null }, system);
+    const t = generateApiToken();
+    await store.auth.createApiToken(
+      {
+        id: t.id,
+        userName: "ops",
+        name: "e2e",
+        secretHash: t.secretHash,
+        createdAt: new Date(),
+        expiresAt: null,
+      },
+      system,
+    );
+    const auth = { authorization: `Bearer ${t.token}` };
+    const list = await fetch(`${url}/api/v1/endpoints`, { headers: auth });
+    assert.equal(list.status, 200);
+    const { items } = (await list.json()) as {
+      items: { host: string; origin: string; intervalMinutes: number; lastRunAt: string | null }[];
+    };
+    assert.deepEqual(items.map((i) => [i.host, i.origin, i.intervalMinutes, i.lastRunAt !== null]).sort(), [
+      ["a.test", "config", 60, true],
+      ["b.test", "config", 60, true],
+    ]);
+    const from = daemon.lines.length;
+    const now = await fetch(`${url}/api/v1/endpoints/${encodeURIComponent(a)}/scan`, {
+      method: "POST",
+      headers: auth,
+    });
+    assert.equal(now.status, 202, await now.text());
+    await daemon.line(scanned(a), from);
+    const unknown = await fetch(`${url}/api/v1/endpoints/c.test:443/scan`, { method: "POST", headers: auth });
+    assert.equal(unknown.status, 404);
   });
 
   it("SIGTERM stops it with exit 0 within the bound, leaving undelivered notifications in the outbox", async () => {
