@@ -9,6 +9,7 @@ import { bodyLimit } from "hono/body-limit";
 import { alertRoutes } from "./alerts.js";
 import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
+import { certificateRoutes } from "./certificates.js";
 import { eventRoutes } from "./events.js";
 import { statusRoutes } from "./status.js";
 import { authenticate } from "./auth/authenticate.js";
@@ -64,6 +65,7 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   alertRoutes(app, deps);
   eventRoutes(app, deps);
   statusRoutes(app, deps);
+  certificateRoutes(app, deps);
   openApiRoute(app, deps);
 
   // Last: anything no route answered (an unknown path, or a method the path does not take).

@@ -42,6 +42,7 @@ import type { ScheduleStore } from "./schedule-records.js";
 import { scheduleStoreOver } from "./schedule-store.js";
 import type { TriageStore } from "./triage-records.js";
 import { triageStoreOver } from "./triage-store.js";
+import { inventoryStoreOver, type InventoryStore } from "./inventory-store.js";
 import { metricsQueriesOver, type MetricsQueries } from "./metrics-queries.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
@@ -51,6 +52,7 @@ export class KyselyStore implements Store {
   #auth: AuthStore | undefined;
   #schedule: ScheduleStore | undefined;
   #triage: TriageStore | undefined;
+  #inventory: InventoryStore | undefined;
   #metrics: MetricsQueries | undefined;
 
   constructor(
@@ -74,6 +76,10 @@ export class KyselyStore implements Store {
 
   get triage(): TriageStore {
     return (this.#triage ??= triageStoreOver(this.db, this.dialect));
+  }
+
+  get inventory(): InventoryStore {
+    return (this.#inventory ??= inventoryStoreOver(this.db));
   }
 
   get metrics(): MetricsQueries {

@@ -17,6 +17,7 @@ import { ctStoreContract } from "./ct-store.contract.js";
 import { outboxContract } from "./outbox.contract.js";
 import { authStoreContract } from "./auth-store.contract.js";
 import { triageContract } from "./triage.contract.js";
+import { inventoryContract } from "./inventory.contract.js";
 import { scheduleStoreContract } from "./schedule-store.contract.js";
 import { metricsQueriesContract } from "./metrics-queries.contract.js";
 
@@ -31,6 +32,7 @@ ctStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 outboxContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 authStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 triageContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
+inventoryContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 scheduleStoreContract("SQLite file", () => openStore(`sqlite:${tempDb()}`));
 metricsQueriesContract("SQLite file", (routes) => openStore(`sqlite:${tempDb()}`, { routes }));
 

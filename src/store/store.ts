@@ -12,6 +12,7 @@ import type { CtBatchRecord, CtLogState, LogListCacheEntry } from "./ct-records.
 import type { AuthStore } from "./auth-records.js";
 import type { ScheduleStore } from "./schedule-records.js";
 import type { TriageStore } from "./triage-records.js";
+import type { InventoryStore } from "./inventory-store.js";
 import type { MetricsQueries } from "./metrics-queries.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
@@ -133,6 +134,8 @@ export interface Store {
   readonly schedule: ScheduleStore;
   /** Alert triage, history and the API's paged listing (triage-records.ts). */
   readonly triage: TriageStore;
+  /** The certificate inventory as the API lists it (inventory-store.ts). */
+  readonly inventory: InventoryStore;
   /** What `/metrics` reads at each scrape (metrics-queries.ts). */
   readonly metrics: MetricsQueries;
 

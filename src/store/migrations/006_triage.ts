@@ -1,7 +1,8 @@
 /**
  * @module store/migrations/006_triage
  * Alert triage (issue 12): the triage state on each alert (acknowledged, snoozed, resolved by hand, the last note),
- * the alert_history table (lifecycle changes and triage actions), and the (first_seen, id) index the API pages on.
+ * the alert_history table (lifecycle changes and triage actions), and the indexes the API pages on: alerts by
+ * (first_seen, id), certificates by (not_after, sha256) and by CT identity.
  * Existing alerts get their history so far: opened at first_seen, resolved at resolved_at.
  */
 import { sql, type Kysely, type Migration } from "kysely";
@@ -28,6 +29,13 @@ export function triage(d: StoreDialect): Migration {
         .on("alerts")
         .columns(["first_seen", "id"])
         .execute();
+      // The API's certificate inventory pages by expiry, and lists one certificate per CT identity.
+      await db.schema
+        .createIndex("certificates_not_after_sha256")
+        .on("certificates")
+        .columns(["not_after", "sha256"])
+        .execute();
+      await db.schema.createIndex("certificates_identity").on("certificates").column("identity").execute();
 
       await db.schema
         .createTable("alert_history")
