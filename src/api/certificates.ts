@@ -40,15 +40,10 @@ const Query = z.object({
     .max(200)
     .optional()
     .openapi({ description: "A substring of the subject, issuer or a DNS name, or a SHA-256 prefix." }),
-  domain: z
-    .string()
-    .min(1)
-    .max(253)
-    .optional()
-    .openapi({
-      description: "A DNS name of the certificate is this name or under it.",
-      example: "contoso.com",
-    }),
+  domain: z.string().min(1).max(253).optional().openapi({
+    description: "A DNS name of the certificate is this name or under it.",
+    example: "contoso.com",
+  }),
   expiringBefore: datetime
     .optional()
     .openapi({ description: "notAfter before this time.", example: "2027-01-01T00:00:00Z" }),
