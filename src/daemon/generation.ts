@@ -195,7 +195,8 @@ export class Generation {
   /** What the scan schedule looks like at start: how many targets resume from a stored last run, the next run. */
   #logSchedule(): void {
     const jobs = this.#scans.status();
-    const next = Math.min(...jobs.map((j) => j.nextRunAt));
+    // A loop, not Math.min(...): tens of thousands of targets would exceed the argument limit.
+    const next = jobs.reduce((min, j) => Math.min(min, j.nextRunAt), Infinity);
     this.#log.info("scans scheduled", {
       component: "scan",
       targets: jobs.length,
