@@ -20,7 +20,7 @@ const Endpoint = z
   .object({ host: z.string(), port: z.number().int(), address: z.string().nullable() })
   .openapi("Endpoint");
 
-const CertificateSummary = z
+export const CertificateSummary = z
   .object({
     sha256: z.string(),
     serialNumber: z.string(),

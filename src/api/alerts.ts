@@ -165,53 +165,26 @@ export function alertRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }
   }
 
-  for (const { action, summary, description } of TRIAGE_ACTIONS) {
-    app.openapi(
-      apiRoute(
-        {
-          method: "post",
-          path: `/alerts/{id}/${action}`,
-          tags: ["alerts"],
-          summary,
-          description,
-          access: "alerts.triage",
-          errors: ["NOT_FOUND", "ALERT_STATE", "UNSUPPORTED_MEDIA_TYPE"],
-          request: {
-            params: AlertId,
-            body: { required: false, content: { "application/json": { schema: TriageNote } } },
-          },
-          responses: {
-            200: {
-              description: "The alert after the action",
-              content: { "application/json": { schema: Alert } },
-            },
-          },
-        },
-        secure,
-      ),
-      async (c) => {
-        const { id } = c.req.valid("param");
-        const { note } = c.req.valid("json");
-        return c.json(await act(c, id, action, note), 200);
-      },
-    );
-  }
-
-  app.openapi(
+  /** POST /alerts/{id}/<action>: the same errors, access and answer for every triage action; only the body differs. */
+  const triageRoute = <B extends typeof TriageNote | typeof SnoozeRequest>(
+    action: TriageAction,
+    summary: string,
+    description: string,
+    body: B,
+    required: boolean,
+  ) =>
     apiRoute(
       {
         method: "post",
-        path: "/alerts/{id}/snooze",
+        path: `/alerts/{id}/${action}`,
         tags: ["alerts"],
-        summary: "Snooze an open alert",
-        description:
-          "Hidden from `triage=untriaged` lists until then (at most a year). Cleared when a check resolves or " +
-          "reopens the alert.",
+        summary,
+        description,
         access: "alerts.triage",
         errors: ["NOT_FOUND", "ALERT_STATE", "UNSUPPORTED_MEDIA_TYPE"],
         request: {
           params: AlertId,
-          body: { required: true, content: { "application/json": { schema: SnoozeRequest } } },
+          body: { required, content: { "application/json": { schema: body } } },
         },
         responses: {
           200: {
@@ -221,6 +194,24 @@ export function alertRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         },
       },
       secure,
+    );
+
+  for (const { action, summary, description } of TRIAGE_ACTIONS) {
+    app.openapi(triageRoute(action, summary, description, TriageNote, false), async (c) => {
+      const { id } = c.req.valid("param");
+      const { note } = c.req.valid("json");
+      return c.json(await act(c, id, action, note), 200);
+    });
+  }
+
+  app.openapi(
+    triageRoute(
+      "snooze",
+      "Snooze an open alert",
+      "Hidden from `triage=untriaged` lists until then (at most a year). Cleared when a check resolves or " +
+        "reopens the alert.",
+      SnoozeRequest,
+      true,
     ),
     async (c) => {
       const { id } = c.req.valid("param");

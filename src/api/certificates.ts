@@ -7,6 +7,7 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { parseHostname } from "../config/schema.js";
 import type { CertificateQuery } from "../store/inventory-store.js";
+import { CertificateSummary } from "./alert-schemas.js";
 import type { ApiEnv } from "./auth/principal.js";
 import { decodeCertificateCursor, encodeCertificateCursor } from "./cursor.js";
 import type { ApiDeps } from "./deps.js";
@@ -15,14 +16,7 @@ import { apiRoute } from "./route.js";
 
 const Certificate = z
   .object({
-    sha256: z.string(),
-    serialNumber: z.string(),
-    subject: z.string(),
-    issuer: z.string(),
-    dnsNames: z.array(z.string()),
-    ipAddresses: z.array(z.string()),
-    notBefore: z.string(),
-    notAfter: z.string(),
+    ...CertificateSummary.shape,
     firstSeen: z.string().openapi({ description: "When certwatch first stored it." }),
     precertificate: z
       .boolean()
