@@ -5,7 +5,7 @@
  * handles on the running daemon (readiness, the scan scheduler). Route modules read these and call the
  * application layer; they never build adapters themselves.
  */
-import type { DeliveryTestResult } from "../api/deps.js";
+import type { DeliveryTestResult, ScanTargetInfo } from "../api/deps.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { JsonLog } from "../daemon/json-log.js";
 import type { Store } from "../store/store.js";
@@ -17,19 +17,10 @@ export interface ReadyCheck {
   readonly detail?: string;
 }
 
-/** A scheduled scan target as the daemon sees it. */
-export interface ScanTargetStatus {
+/** A scheduled scan target as the daemon sees it: what the API shows, and its id. */
+export interface ScanTargetStatus extends ScanTargetInfo {
   /** The reconcile scope, `tls:<host>:<port>`: also the target's id. */
   readonly scope: string;
-  readonly host: string;
-  readonly port: number;
-  /** `config` (certwatch.yaml) or `managed` (store: the API, CT discovery). */
-  readonly origin: "config" | "managed";
-  readonly intervalMinutes: number;
-  /** RFC 3339; null when never scanned (by the daemon). */
-  readonly lastRunAt: string | null;
-  readonly nextRunAt: string | null;
-  readonly running: boolean;
 }
 
 /** The daemon's scan scheduler, for the API ("scan now", endpoint status). */
