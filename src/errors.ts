@@ -194,6 +194,17 @@ export const ERROR_CODES = {
     http: 409,
     summary: "the change conflicts with the resource's current state (e.g. it exists already)",
   },
+  ENDPOINT_READ_ONLY: {
+    exit: null,
+    http: 409,
+    summary: "the endpoint is configured in certwatch.yaml: change it there (the API manages only its own)",
+  },
+  ENDPOINT_LIMIT: {
+    exit: null,
+    http: 409,
+    summary:
+      "`schedule.maxManagedEndpoints` managed endpoints exist already: delete some, or raise the limit",
+  },
   PAYLOAD_TOO_LARGE: { exit: null, http: 413, summary: "the request body is larger than the API accepts" },
   UNSUPPORTED_MEDIA_TYPE: { exit: null, http: 415, summary: "the request body is not `application/json`" },
   RATE_LIMITED: {

@@ -61,6 +61,13 @@ export interface ApiDeps {
   readonly scanNow?: (target: string) => Promise<ScanNowResult>;
   /** The scheduled scan targets, for `GET /endpoints`; absent: the API answers 501. */
   readonly scanTargets?: () => readonly ScanTargetInfo[];
+  /**
+   * Read the managed endpoints again and schedule what changed, after the API changed them. Absent (no scan
+   * schedule), creating, changing and deleting managed endpoints answers 501, as the schedule itself does.
+   */
+  readonly refreshTargets?: () => Promise<void>;
+  /** How many managed endpoints there may be when the API adds one (config `schedule.maxManagedEndpoints`). */
+  readonly maxManagedEndpoints?: () => number;
   /** Send the sample notification to one delivery target; absent: the API answers 501. */
   readonly testDelivery?: (target: string) => Promise<DeliveryTestResult>;
   /**

@@ -10,6 +10,7 @@ import { alertRoutes } from "./alerts.js";
 import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
 import { certificateRoutes } from "./certificates.js";
+import { endpointRoutes } from "./endpoints.js";
 import { eventRoutes } from "./events.js";
 import { statusRoutes } from "./status.js";
 import { authenticate } from "./auth/authenticate.js";
@@ -65,6 +66,7 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   alertRoutes(app, deps);
   eventRoutes(app, deps);
   statusRoutes(app, deps);
+  endpointRoutes(app, deps);
   certificateRoutes(app, deps);
   openApiRoute(app, deps);
 

@@ -1,9 +1,8 @@
 /**
  * @module api/status
- * Read-only views of the running daemon, and the two actions it performs on request: CT logs (`GET /ct/logs`:
+ * Read-only views of the running daemon, and the action it performs on request: CT logs (`GET /ct/logs`:
  * position, head, lag, last error), delivery (`GET /delivery`: the outbox per target; `POST
- * /delivery/{target}/test`), endpoints (`GET /endpoints`: every scheduled target, configured or managed; `POST
- * /endpoints/{target}/scan`). Actions the daemon did not supply answer 501.
+ * /delivery/{target}/test`, 501 when the daemon did not supply it). The scan targets are api/endpoints.ts's.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { auditContextOf, type ApiEnv } from "./auth/principal.js";
@@ -39,27 +38,6 @@ const DeliveryTarget = z
   })
   .openapi("DeliveryTargetStatus");
 
-const Endpoint = z
-  .object({
-    target: z.string().openapi({ example: "www.contoso.com:443" }),
-    host: z.string(),
-    port: z.number().int(),
-    origin: z.enum(["config", "managed"]),
-    intervalMinutes: z.number(),
-    lastRunAt: z.string().nullable(),
-    nextRunAt: z.string().nullable(),
-    running: z.boolean(),
-  })
-  .openapi("EndpointStatus");
-
-const TargetParam = z.object({
-  target: z
-    .string()
-    .min(1)
-    .max(300)
-    .openapi({ param: { name: "target", in: "path" }, example: "www.contoso.com:443" }),
-});
-
 const DeliveryParam = z.object({
   target: z
     .string()
@@ -70,10 +48,6 @@ const DeliveryParam = z.object({
 
 const time = (ms: number | null): string | null =>
   ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-
-/** `host:port` as the API names a scan target (IPv6 in brackets). */
-const targetName = (host: string, port: number): string =>
-  `${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 export function statusRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { store, secure } = deps;
@@ -188,79 +162,6 @@ export function statusRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         details: { delivered: result.delivered },
       });
       return c.json({ target, delivered: result.delivered, error: result.error }, 200);
-    },
-  );
-
-  app.openapi(
-    apiRoute(
-      {
-        method: "get",
-        path: "/endpoints",
-        tags: ["status"],
-        summary: "Scan targets and their schedule",
-        description: "Configured endpoints (read-only here: change certwatch.yaml) and managed ones.",
-        access: "alerts.read",
-        errors: ["NOT_IMPLEMENTED"],
-        responses: {
-          200: {
-            description: "Every scheduled target",
-            content: { "application/json": { schema: z.object({ items: z.array(Endpoint) }) } },
-          },
-        },
-      },
-      secure,
-    ),
-    (c) => {
-      if (deps.scanTargets === undefined)
-        throw new ApiError("NOT_IMPLEMENTED", "this server runs no scan schedule");
-      const items = deps.scanTargets().map((t) => ({
-        target: targetName(t.host, t.port),
-        host: t.host,
-        port: t.port,
-        origin: t.origin,
-        intervalMinutes: t.intervalMinutes,
-        lastRunAt: t.lastRunAt,
-        nextRunAt: t.nextRunAt,
-        running: t.running,
-      }));
-      return c.json({ items }, 200);
-    },
-  );
-
-  app.openapi(
-    apiRoute(
-      {
-        method: "post",
-        path: "/endpoints/{target}/scan",
-        tags: ["status"],
-        summary: "Scan one target now",
-        description: "Queued: it runs as soon as a scan slot is free. Audited as `scan.now`.",
-        access: "scan.now",
-        errors: ["NOT_FOUND", "NOT_IMPLEMENTED"],
-        request: { params: TargetParam },
-        responses: {
-          202: {
-            description: "Queued",
-            content: {
-              "application/json": { schema: z.object({ target: z.string(), message: z.string() }) },
-            },
-          },
-        },
-      },
-      secure,
-    ),
-    async (c) => {
-      const { target } = c.req.valid("param");
-      if (deps.scanNow === undefined)
-        throw new ApiError("NOT_IMPLEMENTED", "this server runs no scan schedule");
-      const result = await deps.scanNow(target);
-      if (!result.accepted) throw new ApiError("NOT_FOUND", "no scheduled endpoint of that name (host:port)");
-      await store.auth.appendAudit(auditContextOf(c, deps.now()), {
-        action: "scan.now",
-        target,
-        details: {},
-      });
-      return c.json({ target, message: result.message }, 202);
     },
   );
 }

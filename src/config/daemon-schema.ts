@@ -46,6 +46,8 @@ export const scheduleSchema = strict({
   shutdownTimeoutSeconds: int(1, 3600, 30),
   /** Hosts under a watched domain first seen in CT become managed scan targets (port 443). */
   scanDiscoveredHosts: z.boolean().default(false),
+  /** Managed endpoints the API may create, in all: the API cannot grow the schedule without bound. */
+  maxManagedEndpoints: int(0, 1_000_000, 10_000),
 }).prefault({});
 
 /** `endpoints[].scanIntervalMinutes`. */

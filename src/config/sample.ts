@@ -140,6 +140,7 @@ endpoints:
 #  startSpreadSeconds: 300      # first scans start at random within this, not all at once
 #  shutdownTimeoutSeconds: 30   # on SIGTERM, time given to work in progress
 #  scanDiscoveredHosts: false   # true: hosts first seen in CT under a watched domain are scanned too
+#  maxManagedEndpoints: 10000  # endpoints the REST API may add, in all (0: none)
 
 # certwatch serve: sign-in sessions of the dashboard and REST API (users: certwatch user add NAME --role admin).
 #auth:

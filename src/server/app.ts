@@ -76,7 +76,8 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
           },
         }
       : {}),
-    ...(scans ? { scanTargets: () => scans.targets() } : {}),
+    ...(scans ? { scanTargets: () => scans.targets(), refreshTargets: () => scans.refreshTargets() } : {}),
+    maxManagedEndpoints: () => deps.config().schedule.maxManagedEndpoints,
     ...(deps.testDelivery ? { testDelivery: deps.testDelivery } : {}),
   };
 }

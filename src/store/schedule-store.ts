@@ -49,7 +49,8 @@ function rowOf(e: ManagedEndpoint): ManagedEndpointsTable {
   };
 }
 
-const label = (host: string, port: number) => `${host}:${port}`;
+/** The audit target: `host:port`, an IPv6 address in brackets (as the API names it). */
+const label = (host: string, port: number) => `${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 /** Audit details: what the endpoint is, never anything secret (it holds nothing secret). */
 function details(e: ManagedEndpoint): Record<string, string | number | null | readonly string[]> {

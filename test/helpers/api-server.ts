@@ -49,7 +49,12 @@ export interface ApiServerOptions {
   readonly secure?: boolean;
   readonly session?: SessionPolicy;
   readonly start?: Date;
-  readonly extra?: Partial<Pick<ApiDeps, "scanNow" | "testDelivery" | "publicUrl" | "scanTargets">>;
+  readonly extra?: Partial<
+    Pick<
+      ApiDeps,
+      "scanNow" | "testDelivery" | "publicUrl" | "scanTargets" | "refreshTargets" | "maxManagedEndpoints"
+    >
+  >;
   /** Serve this SQLite file (the CLI's store) instead of a fresh one in a temp directory. */
   readonly sqlitePath?: string;
   /** Delivery routes the store is opened with (alert changes then write outbox rows for them). */
