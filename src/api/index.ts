@@ -13,6 +13,7 @@ import { certificateRoutes } from "./certificates.js";
 import { endpointRoutes } from "./endpoints.js";
 import { eventRoutes } from "./events.js";
 import { statusRoutes } from "./status.js";
+import { summaryRoutes } from "./summary.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { ApiEnv } from "./auth/principal.js";
 import { sessionRoutes } from "./auth/session-routes.js";
@@ -68,6 +69,7 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   statusRoutes(app, deps);
   endpointRoutes(app, deps);
   certificateRoutes(app, deps);
+  summaryRoutes(app, deps);
   openApiRoute(app, deps);
 
   // Last: anything no route answered (an unknown path, or a method the path does not take).

@@ -1,7 +1,8 @@
 /**
  * @module server/app
- * The daemon's HTTP application: health routes, `/metrics`, the REST API under `/api/v1` (src/api/) and, later,
- * the dashboard. Pure request handling: binding a socket is `listen.ts`'s job, so tests can call `app.request()`.
+ * The daemon's HTTP application: health routes, `/metrics`, the REST API under `/api/v1` (src/api/) and the
+ * dashboard (`/` and `/assets/`, src/web/). Pure request handling: binding a socket is `listen.ts`'s job, so
+ * tests can call `app.request()`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
@@ -10,6 +11,7 @@ import { API_BASE_PATH, apiApp, type ApiDeps } from "../api/index.js";
 import { sessionPolicyOf } from "../config/auth-schema.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
+import { mountDashboard } from "../web/dashboard.js";
 
 /** The largest request body any route accepts (the API's JSON bodies are smaller still); bigger is 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -36,6 +38,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono {
     return c.body(m.body);
   });
   app.route(API_BASE_PATH, apiApp(apiDeps(deps)));
+  mountDashboard(app, { log: deps.log });
   app.notFound((c) => c.json({ error: "not found" }, 404));
   app.onError((err, c) => {
     // The message may quote a request; the log line escapes it. The client learns nothing of the internals.
