@@ -3,6 +3,7 @@
  * What the REST API needs from the process that serves it (the daemon, or a test): the store, a clock, a logger,
  * how it is served, and the actions only a running daemon can perform. The API itself opens nothing.
  */
+import type { OidcSignIn } from "../auth/oidc/setup.js";
 import type { ScryptParams } from "../auth/password.js";
 import type { SessionPolicy } from "../auth/session.js";
 import type { Store } from "../store/store.js";
@@ -70,6 +71,8 @@ export interface ApiDeps {
   readonly maxManagedEndpoints?: () => number;
   /** Send the sample notification to one delivery target; absent: the API answers 501. */
   readonly testDelivery?: (target: string) => Promise<DeliveryTestResult>;
+  /** Single sign-on (config `auth.oidc`); absent: its routes answer 501 and GET /session/methods says `oidc: null`. */
+  readonly oidc?: OidcSignIn;
   /**
    * For tests only (cheap scrypt keeps them fast): the parameters of new hashes and of the dummy verification.
    * The daemon never passes it: production hashes always use the auth core's PASSWORD_PARAMS.

@@ -6,6 +6,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { LoginThrottle } from "../auth/rate-limit.js";
 import { alertRoutes } from "./alerts.js";
 import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
@@ -16,6 +17,7 @@ import { statusRoutes } from "./status.js";
 import { summaryRoutes } from "./summary.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { ApiEnv } from "./auth/principal.js";
+import { oidcRoutes } from "./auth/oidc-routes.js";
 import { sessionRoutes } from "./auth/session-routes.js";
 import type { ApiDeps } from "./deps.js";
 import { ApiError, errorResponse, toApiError, validationMessage } from "./errors.js";
@@ -58,7 +60,10 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use("*", authenticate(deps));
   registerSecuritySchemes(app, deps.secure);
 
-  sessionRoutes(app, deps);
+  // One budget of failed sign-ins per client address, password and single sign-on alike.
+  const throttle = new LoginThrottle({ now: () => deps.now().getTime() });
+  sessionRoutes(app, deps, throttle);
+  oidcRoutes(app, deps, throttle);
   tokenRoutes(app, deps);
   userRoutes(app, deps);
   auditRoutes(app, deps);

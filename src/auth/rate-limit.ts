@@ -182,6 +182,20 @@ export class LoginThrottle {
   }
 
   /**
+   * Ask for a sign-in without a typed user name (single sign-on): only the address counts. A per-name key would
+   * let anyone lock every SSO sign-in out at once.
+   */
+  checkAddress(address: string): ThrottleVerdict {
+    const byAddress = this.#addresses.retryAfter(addressKey(address), this.#now());
+    return byAddress > 0 ? { allowed: false, retryAfterMs: byAddress, scope: "address" } : { allowed: true };
+  }
+
+  /** A failed single sign-on (a bad or stale answer, a refused identity): counts against the address only. */
+  failedAddress(address: string): void {
+    this.#addresses.fail(addressKey(address), this.#now());
+  }
+
+  /**
    * A successful login clears its user name, not its address: one valid account must not let an address
    * reset its count while it guesses other users' passwords.
    */

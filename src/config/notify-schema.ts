@@ -13,7 +13,8 @@ import { eventName, filePath, int, parseHttpUrl, parsedString, strict } from "./
 /** Where a secret is read from: an environment variable, or a file (relative to the configuration file). */
 export type SecretRef = { readonly env: string } | { readonly file: string };
 
-const secretRef = z.union(
+/** A secret given as `{ env: VARIABLE }` or `{ file: ./path }` (also used by `auth.oidc.clientSecret`). */
+export const secretRef = z.union(
   [
     strict({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
     strict({ file: filePath }),

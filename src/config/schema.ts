@@ -10,7 +10,7 @@ import type { EventName, Severity } from "../events.js";
 import { SEVERITIES, isSeverity } from "../events.js";
 import { deliverySchema, notifySchema } from "./notify-schema.js";
 import { endpointScanInterval, scheduleSchema, serverSchema } from "./daemon-schema.js";
-import { authSchema } from "./auth-schema.js";
+import { authSchema, checkAuthAgainstConfig } from "./auth-schema.js";
 import type { Parsed } from "./schema-kit.js";
 import { eventName, filePath, int, parseHttpUrl, parsedString, quote, strict } from "./schema-kit.js";
 
@@ -362,7 +362,7 @@ export const configSchema = strict({
   notify: notifySchema.default({}),
   delivery: deliverySchema,
   store: parsedString(parseStore).default({ kind: "sqlite", path: "./certwatch.db" }),
-});
+}).superRefine(checkAuthAgainstConfig);
 
 /** certwatch.yaml as written (before defaults). */
 export type ConfigInput = z.input<typeof configSchema>;

@@ -8,6 +8,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { register } from "prom-client";
 import { API_BASE_PATH, apiApp, type ApiDeps } from "../api/index.js";
+import { oidcDepsOf } from "../api/auth/oidc-routes.js";
 import { sessionPolicyOf } from "../config/auth-schema.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
@@ -82,6 +83,7 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
     ...(scans ? { scanTargets: () => scans.targets(), refreshTargets: () => scans.refreshTargets() } : {}),
     maxManagedEndpoints: () => deps.config().schedule.maxManagedEndpoints,
     ...(deps.testDelivery ? { testDelivery: deps.testDelivery } : {}),
+    ...oidcDepsOf(config),
   };
 }
 

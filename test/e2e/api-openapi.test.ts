@@ -94,7 +94,14 @@ void describe("the OpenAPI document", () => {
         }
       }
     }
-    assert.deepEqual(publicRoutes.sort(), ["get /openapi.json", "post /session"]);
+    assert.deepEqual(publicRoutes.sort(), [
+      "get /openapi.json",
+      // Single sign-on: how to sign in, and the two legs of the browser's redirect dance.
+      "get /session/methods",
+      "get /session/oidc/callback",
+      "get /session/oidc/login",
+      "post /session",
+    ]);
     // Only a session may mint tokens or sign out.
     assert.deepEqual(
       doc.paths["/tokens"]?.post?.security?.map((s) => Object.keys(s).sort().join("+")),

@@ -6,7 +6,7 @@
  * audited either way.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { csrfCookie, CSRF_COOKIE, cookieName, readCookie, sessionCookie } from "../../auth/cookies.js";
+import { CSRF_COOKIE, cookieName, readCookie } from "../../auth/cookies.js";
 import {
   dummyVerify,
   hashPassword,
@@ -14,17 +14,17 @@ import {
   PASSWORD_PARAMS,
   verifyPassword,
 } from "../../auth/password.js";
-import { LoginThrottle } from "../../auth/rate-limit.js";
+import type { LoginThrottle } from "../../auth/rate-limit.js";
 import { ROLES } from "../../auth/roles.js";
-import { newSession, SESSION_POLICY, verifyCsrf } from "../../auth/session.js";
+import { SESSION_POLICY, verifyCsrf } from "../../auth/session.js";
 import { parseUserName } from "../../auth/user-name.js";
-import { rfc3339 } from "../../domain/alert.js";
 import type { AuditContext, AuditDetails } from "../../store/auth-records.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiError } from "../errors.js";
 import { apiRoute } from "../route.js";
 import { clearSessionCookies } from "./guard.js";
 import { principalOf, type ApiEnv } from "./principal.js";
+import { startSession } from "./start-session.js";
 
 const LoginRequest = z
   .object({
@@ -49,11 +49,13 @@ const SessionInfo = z
 /** What a failed login was, for the audit log only (the client always hears the same). */
 type FailureReason = "unknown-user" | "no-password" | "wrong-password" | "disabled";
 
-export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+/**
+ * `throttle` is shared with single sign-on (oidc-routes.ts): a client address has one budget of failed sign-ins,
+ * whatever the method.
+ */
+export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle: LoginThrottle): void {
   const policy = deps.session ?? SESSION_POLICY;
   const params = deps.passwordParams ?? PASSWORD_PARAMS;
-  const throttle = new LoginThrottle({ now: () => deps.now().getTime() });
-  const maxAge = Math.floor(policy.absoluteMs / 1000);
   const { store, secure } = deps;
 
   app.openapi(
@@ -113,47 +115,17 @@ export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         throw new ApiError("INVALID_CREDENTIALS", "wrong user name or password");
       }
       throttle.succeeded(key);
-      const system: AuditContext = { actor: { kind: "system" }, at: now, ip };
       if (user.passwordHash !== null && needsRehash(user.passwordHash, params)) {
         // Parameters were raised since this hash was made: store a stronger one now that we have the password.
+        const system: AuditContext = { actor: { kind: "system" }, at: now, ip };
         await store.auth.updateUser(
           user.name,
           { passwordHash: await hashPassword(password, params) },
           system,
         );
       }
-      // A session cookie from before (another account, or a stale one) is ended: one browser, one session.
-      const before = c.get("auth");
-      if (before.kind === "authenticated" && before.principal.via === "session") {
-        await store.auth.deleteSession(before.principal.idHash);
-      }
-      await store.auth.pruneSessions(now, new Date(now.getTime() - policy.idleMs));
-      const session = newSession(now, policy);
-      await store.auth.createSession({
-        idHash: session.idHash,
-        userName: user.name,
-        createdAt: session.createdAt,
-        expiresAt: session.expiresAt,
-        csrfHash: session.csrfHash,
-        ip,
-        userAgent: c.req.header("user-agent") ?? null,
-      });
-      await store.auth.appendAudit(
-        { actor: { kind: "user", name: user.name }, at: now, ip },
-        { action: "session.login", target: user.name, details: { method: "password" } },
-      );
-      c.header("Set-Cookie", sessionCookie(session.id, secure, maxAge), { append: true });
-      c.header("Set-Cookie", csrfCookie(session.csrfToken, secure, maxAge), { append: true });
-      return c.json(
-        {
-          user: { name: user.name, role: user.role },
-          via: "session" as const,
-          csrfToken: session.csrfToken,
-          expiresAt: rfc3339(session.expiresAt),
-          idleTimeoutSeconds: Math.floor(policy.idleMs / 1000),
-        },
-        200,
-      );
+      const started = await startSession(c, deps, user, "password");
+      return c.json({ ...started, via: "session" as const }, 200);
     },
   );
 
