@@ -84,7 +84,7 @@ export const ERROR_CODES = {
     exit: EXIT_USAGE,
     http: null,
     summary:
-      "a delivery setting or secret is missing, empty or malformed (an unset environment variable, a bad key)",
+      "a delivery setting or a secret (delivery, `auth.oidc.clientSecret`) is missing, empty or malformed (an unset environment variable, a bad key)",
   },
   STORE_URL_INVALID: {
     exit: EXIT_USAGE,

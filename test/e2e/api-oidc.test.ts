@@ -15,6 +15,7 @@ import { after, before, describe, it } from "node:test";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { hashPassword } from "../../src/auth/password.js";
 import { parseConfig } from "../../src/config/load.js";
+import { CertwatchError } from "../../src/errors.js";
 import { jsonLog } from "../../src/daemon/json-log.js";
 import { createHttpApp } from "../../src/server/app.js";
 import type { ServerDeps } from "../../src/server/deps.js";
@@ -337,6 +338,24 @@ void describe("single sign-on over OpenID Connect", () => {
     assert.equal(await store.auth.getUser("mallory"), undefined);
   });
 
+  void it("a replayed answer or a forged code, with the right state, does not redeem at the provider", async () => {
+    const b = browser();
+    const callback = await b.startAtProvider({ login: "bob" });
+    const sealed = b.cookies.get("cw_oidc") ?? "";
+    assert.equal(await b.finish(callback), `${server.url}/`);
+    // The same login cookie and answer again (copied from the first browser): the code is spent.
+    const replay = browser();
+    replay.cookies.set("cw_oidc", sealed);
+    assert.equal(await replay.finish(callback), `${server.url}/?login_error=provider_error`);
+    assert.ok(!replay.cookies.has("cw_session"));
+    // A code the provider never issued, with this browser's own state.
+    const forged = browser();
+    const real = new URL(await forged.startAtProvider({ login: "bob" }));
+    real.searchParams.set("code", "forged-code-value");
+    assert.equal(await forged.finish(real.href), `${server.url}/?login_error=provider_error`);
+    assert.ok(logLines.some((l) => l.includes("provider_error") && l.includes("invalid_grant")));
+  });
+
   void it("an identity whose groups map to no role is refused, and so is a cancelled sign-in", async () => {
     const b = browser();
     assert.equal(await b.signIn({ login: "carol" }), `${server.url}/?login_error=no_role`);
@@ -437,6 +456,44 @@ void describe("single sign-on over OpenID Connect", () => {
     );
     assert.deepEqual(refused.headers.getSetCookie(), []);
     assert.ok(logLines.some((l) => l.includes("provider_unavailable") && l.includes(deadIssuer)));
+  });
+
+  void it("an unset client secret or an unusable CA file stops the start, naming the field, never the value", () => {
+    const app = (lines: readonly string[]) => () =>
+      createHttpApp({
+        store,
+        config: () =>
+          parseConfig(
+            [
+              "publicUrl: https://certwatch.contoso.com/",
+              "auth:",
+              "  oidc:",
+              ...lines.map((l) => `    ${l}`),
+              "",
+            ].join("\n"),
+            join(dir, "start.yaml"),
+          ),
+        now: () => new Date(),
+        log: jsonLog((line) => logLines.push(line)),
+        readiness: () => Promise.resolve([]),
+      });
+    const base = [`issuer: ${idp.issuer}`, "clientId: certwatch"];
+    assert.throws(
+      app([...base, "clientSecret: { env: CW_TEST_OIDC_SECRET_NOT_SET }"]),
+      (e: unknown) =>
+        e instanceof CertwatchError &&
+        e.code === "SECRET_INVALID" &&
+        e.message === "auth.oidc.clientSecret: environment variable CW_TEST_OIDC_SECRET_NOT_SET is not set",
+    );
+    writeFileSync(join(dir, "not-a-ca.pem"), CLIENT_SECRET);
+    assert.throws(
+      app([...base, "clientSecret: { file: ./oidc-client-secret }", "caFile: ./not-a-ca.pem"]),
+      (e: unknown) =>
+        e instanceof CertwatchError &&
+        e.code === "CONFIG_FILE_UNUSABLE" &&
+        /^auth\.oidc\.caFile: .*not-a-ca\.pem: holds no PEM certificate$/.test(e.message) &&
+        !e.message.includes(CLIENT_SECRET),
+    );
   });
 
   void it("failed sign-ins spend the address's budget, which password logins share", async () => {

@@ -95,8 +95,9 @@ export function oidcRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle: Lo
     log: { detail: string; user?: string | null; subject?: string },
   ): Promise<Response> => {
     const ip = c.get("clientIp");
-    if (reason !== "rate_limited") throttle.failedAddress(ip ?? "unknown");
+    // An outage of the provider is nobody's failed sign-in: logged, neither counted nor audited.
     if (reason !== "rate_limited" && reason !== "provider_unavailable") {
+      throttle.failedAddress(ip ?? "unknown");
       const details: AuditDetails = {
         method: "oidc",
         reason,
@@ -107,7 +108,9 @@ export function oidcRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle: Lo
         { action: "session.login-failed", target: log.user ?? null, details },
       );
     }
-    deps.log.warn("single sign-on refused", { reason, detail: log.detail, ip });
+    // A throttled address is not logged each time: that would hand it a lever on the log.
+    if (reason !== "rate_limited")
+      deps.log.warn("single sign-on refused", { reason, detail: log.detail, ip });
     return c.redirect(`${sso.homeUrl}?login_error=${reason}`, 302);
   };
 
