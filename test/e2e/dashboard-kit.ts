@@ -196,9 +196,13 @@ export interface PageProblems {
  */
 export async function watchedContext(
   browser: Browser,
-  options: { colorScheme?: "light" | "dark" } = {},
+  options: { colorScheme?: "light" | "dark"; ignoreHttpsErrors?: boolean } = {},
 ): Promise<{ context: BrowserContext; problems: PageProblems }> {
-  const context = await browser.newContext({ colorScheme: options.colorScheme ?? "light" });
+  const context = await browser.newContext({
+    colorScheme: options.colorScheme ?? "light",
+    // Only for a test identity provider whose certificate comes from a CA made at run time.
+    ignoreHTTPSErrors: options.ignoreHttpsErrors ?? false,
+  });
   const problems: PageProblems = { cspViolations: [], scriptErrors: [], dialogs: [] };
   await context.exposeBinding("__cwReportViolation", (_source, text: string) => {
     problems.cspViolations.push(text);

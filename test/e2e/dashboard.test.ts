@@ -119,6 +119,23 @@ describe("dashboard in Chromium", () => {
     assert.equal(await admin.title(), "Overview · certwatch");
   });
 
+  it("shows why a single sign-on came back refused, once, and never the address's own text", async () => {
+    const page = await (await context("sso-errors")).newPage();
+    await page.goto(`${world.url}/?login_error=disabled#/alerts`);
+    await page.getByRole("alert").filter({ hasText: "Your certwatch account is disabled." }).waitFor();
+    assert.equal(page.url(), `${world.url}/#/alerts`, "the code is removed from the address");
+    assert.equal(await page.getByRole("link", { name: /^Sign in with/ }).count(), 0, "no SSO configured");
+    await page.goto(
+      `${world.url}/?login_error=${encodeURIComponent("<img src=x onerror=alert(4)> call 555-0100")}`,
+    );
+    await page.getByRole("alert").filter({ hasText: "Single sign-on did not succeed." }).waitFor();
+    assert.equal(await page.getByText("555-0100").count(), 0, "an unknown code's text is not shown");
+    assert.equal(await page.locator("img").count(), 0);
+    await page.reload();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await page.getByRole("alert").count(), 0, "a reload shows it no more");
+  });
+
   it("filters the alert list, keeping the filters in the address", async () => {
     await admin.getByRole("navigation").getByRole("link", { name: "Alerts" }).click();
     await admin.getByRole("heading", { level: 1, name: "Alerts" }).waitFor();

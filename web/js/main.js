@@ -7,7 +7,7 @@
 import { ApiError, call, onUnauthenticated, setCsrfToken } from "./api.js";
 import { replace } from "./h.js";
 import { createLayout } from "./layout.js";
-import { loginScreen } from "./pages/login.js";
+import { loginScreen, takeLoginError } from "./pages/login.js";
 import { startRouter } from "./router.js";
 import { ROUTES } from "./routes.js";
 import { applyTheme, storedTheme } from "./theme.js";
@@ -22,8 +22,11 @@ const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 let router = null;
 let loginShown = false;
 
-/** @param {string | null} [notice] */
-function showLogin(notice = null) {
+/**
+ * @param {string | null} [notice]
+ * @param {string | null} [error]
+ */
+function showLogin(notice = null, error = null) {
   // Several calls in flight may all answer 401: one login form, not one per call.
   if (loginShown && router === null) return;
   loginShown = true;
@@ -31,7 +34,7 @@ function showLogin(notice = null) {
   router = null;
   setCsrfToken(null);
   document.title = "Sign in · certwatch";
-  replace(root, loginScreen({ notice, onSignedIn: showApp }));
+  replace(root, loginScreen({ notice, error, onSignedIn: showApp }));
 }
 
 /** @param {Session} session */
@@ -62,9 +65,11 @@ onUnauthenticated((e) => {
   showLogin(e.code === "SESSION_EXPIRED" ? "Your session has ended. Sign in again." : "Please sign in.");
 });
 
+// A single sign-on that failed comes back as /?login_error=CODE (read once, then removed from the address).
+const ssoError = takeLoginError();
 try {
   showApp(/** @type {Session} */ (await call("GET", "/session")));
 } catch (e) {
-  if (e instanceof ApiError && e.status === 401) showLogin();
+  if (e instanceof ApiError && e.status === 401) showLogin(null, ssoError);
   else replace(root, message("error", `The dashboard cannot start: ${errorText(e)}`));
 }

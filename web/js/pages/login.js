@@ -12,11 +12,48 @@ import { errorText, field, message } from "../ui.js";
 /** @typedef {import("../types.js").SignInMethods} SignInMethods */
 
 /**
+ * Why a single sign-on came back without a session: the server's `login_error` codes (docs/api.md#single-sign-on).
+ * @type {Readonly<Record<string, string>>}
+ */
+const SSO_ERRORS = {
+  rate_limited: "Too many failed sign-ins from this address: try again later.",
+  provider_unavailable: "The identity provider could not be reached. Try again later.",
+  access_denied: "The sign-in was cancelled or refused at the identity provider.",
+  provider_error: "The identity provider's answer could not be verified.",
+  login_expired: "The sign-in took too long or was not started in this browser: start again.",
+  state_mismatch: "The answer does not belong to the sign-in this browser started: start again.",
+  no_role: "Your account at the identity provider has no role in certwatch. Ask an administrator.",
+  disabled: "Your certwatch account is disabled.",
+  not_provisioned: "No certwatch user is linked to your account. Ask an administrator.",
+  user_name_unusable: "Your account at the identity provider has no usable user name for certwatch.",
+  user_name_taken:
+    "A certwatch user of your name exists and is not linked to your account. Ask an administrator.",
+  last_admin: "Your account would demote the last administrator: the sign-in was refused.",
+};
+
+/**
+ * The `?login_error=` the server's single sign-on sent the browser back with, as a message (a code it does not
+ * know gets a generic one: the address is anyone's to write, its text is never shown), removed from the address
+ * so that a reload does not show it again.
+ * @returns {string | null}
+ */
+export function takeLoginError() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("login_error");
+  if (code === null) return null;
+  params.delete("login_error");
+  const rest = params.toString();
+  history.replaceState(null, "", `${location.pathname}${rest === "" ? "" : `?${rest}`}${location.hash}`);
+  return Object.hasOwn(SSO_ERRORS, code) ? (SSO_ERRORS[code] ?? null) : "Single sign-on did not succeed.";
+}
+
+/**
  * @param {object} options
  * @param {string | null} options.notice  why the form is shown ("You have signed out.")
+ * @param {string | null} [options.error]  a failure to show (a single sign-on that came back refused)
  * @param {(session: Session) => void} options.onSignedIn
  */
-export function loginScreen({ notice, onSignedIn }) {
+export function loginScreen({ notice, error = null, onSignedIn }) {
   const name = h("input", { id: "login-name", name: "username", autocomplete: "username", required: true });
   const password = h("input", {
     id: "login-password",
@@ -26,7 +63,12 @@ export function loginScreen({ notice, onSignedIn }) {
     required: true,
   });
   const submit = h("button", { type: "submit" }, "Sign in");
-  const feedback = h("div", { class: "feedback" }, notice ? message("info", notice) : null);
+  const feedback = h(
+    "div",
+    { class: "feedback" },
+    error ? message("error", error) : null,
+    notice ? message("info", notice) : null,
+  );
   const form = h(
     "form",
     { class: "login-form", "aria-label": "Sign in with a password" },
@@ -57,7 +99,7 @@ export function loginScreen({ notice, onSignedIn }) {
   void signInMethods().then((methods) => {
     const link = methods.oidc ? ssoLink(methods.oidc) : null;
     if (link) sso.replaceChildren(link);
-    form.hidden = !methods.password && link !== null;
+    form.hidden = !methods.password && link instanceof HTMLAnchorElement;
   });
 
   queueMicrotask(() => name.focus());
@@ -90,7 +132,9 @@ async function signInMethods() {
 }
 
 /**
- * The link to the server's SSO start, only when it stays on this origin.
+ * The link that starts the server's single sign-on. Only on this origin: the sign-in comes back to the configured
+ * publicUrl, and its cookies belong to that host, so a dashboard opened under another address says where to go
+ * instead (as text: the dashboard links nowhere else).
  * @param {{ name: string, loginUrl: string }} oidc
  */
 function ssoLink(oidc) {
@@ -101,6 +145,9 @@ function ssoLink(oidc) {
     return null;
   }
   const path = `${url.pathname}${url.search}`;
-  if (url.origin !== location.origin || !isAppLink(path)) return null;
+  if (url.origin !== location.origin) {
+    return h("p", { class: "muted" }, `Sign-in with ${oidc.name} is offered at ${url.origin}/.`);
+  }
+  if (!isAppLink(path)) return null;
   return h("a", { href: path, class: "button" }, `Sign in with ${oidc.name}`);
 }
