@@ -76,6 +76,8 @@ export interface SeededAlerts {
   readonly takeover: AlertDraft;
   readonly hostile: AlertDraft;
   readonly subdomain: AlertDraft;
+  /** 60 older info alerts: the list's first page (50) ends inside them. */
+  readonly bulk: readonly AlertDraft[];
 }
 
 /** Alerts of every source and several severities, in scopes the daemon never reconciles (no endpoint is configured). */
@@ -98,6 +100,13 @@ function seedAlerts(): SeededAlerts {
       details: { reason: "<script>alert(3)</script>", families: ["embedded"] },
     }),
     subdomain: draft("new-subdomain", "dev.contoso.com"),
+    bulk: Array.from({ length: 60 }, (_, i) =>
+      draft("hsts-weak", `bulk-${i}.contoso.com:443`, {
+        subject: `bulk-${i}.contoso.com`,
+        endpoint: endpoint(`bulk-${i}.contoso.com`),
+        severity: "info",
+      }),
+    ),
   };
 }
 
@@ -138,6 +147,7 @@ export class DashboardWorld {
       const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
       const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
       try {
+        await store.recordRun(run("tls:bulk", minutesAgo(60), alerts.bulk));
         await store.recordRun(run("tls:www.contoso.com:443", minutesAgo(50), [alerts.hsts]));
         await store.recordRun(
           run("tls:api.contoso.com:443", minutesAgo(40), [alerts.expiring], {

@@ -91,12 +91,14 @@ describe("dashboard in Chromium", () => {
     );
 
     await signIn(admin, world.url, "admin", PASSWORDS.admin);
-    assert.equal(await admin.locator(".open-total").textContent(), "5");
+    assert.equal(await admin.locator(".open-total").textContent(), "65");
     const count = (href: string) => admin.locator(`.counts a[href="${href}"] .count`).textContent();
     assert.equal(await count("#/alerts?severity=critical"), "1");
     assert.equal(await count("#/alerts?severity=high"), "2");
     assert.equal(await count("#/alerts?source=ct"), "2");
     assert.equal(await count("#/alerts?source=dns"), "1");
+    assert.equal(await count("#/alerts?severity=info"), "60");
+    assert.equal(await count("#/alerts?source=tls"), "62");
     // The expiry chart: 13 weekly bars, three certificates within 90 days (not the expired one, not the far one).
     assert.equal(await admin.locator("svg.expiry-chart rect.bar").count(), 13);
     assert.match(
@@ -139,8 +141,17 @@ describe("dashboard in Chromium", () => {
   it("filters the alert list, keeping the filters in the address", async () => {
     await admin.getByRole("navigation").getByRole("link", { name: "Alerts" }).click();
     await admin.getByRole("heading", { level: 1, name: "Alerts" }).waitFor();
-    assert.equal(await rows(admin).count(), 5);
-    assert.equal(await admin.getByRole("button", { name: "More" }).isVisible(), false, "one page only");
+    assert.equal(await rows(admin).count(), 50, "a page of 50");
+    assert.deepEqual(
+      (await rows(admin).locator("a.subject").allTextContents()).slice(0, 5),
+      [HOSTILE_NAME, "dev.contoso.com", "old.contoso.com", "api.contoso.com", "www.contoso.com"],
+      "newest first",
+    );
+    await admin.getByRole("button", { name: "More" }).click();
+    await eventually(async () => assert.equal(await rows(admin).count(), 65));
+    const subjects = await rows(admin).locator("a.subject").allTextContents();
+    assert.equal(new Set(subjects).size, 65, "each alert once");
+    assert.equal(await admin.getByRole("button", { name: "More" }).isVisible(), false, "the last page");
 
     await admin.getByLabel("Source").selectOption("dns");
     await admin.getByRole("button", { name: "Apply" }).click();
@@ -215,6 +226,41 @@ describe("dashboard in Chromium", () => {
     await admin.getByRole("button", { name: "Apply" }).click();
     await admin.waitForURL(/#\/audit\?action=alert\.acknowledge$/);
     await eventually(async () => assert.equal(await admin.locator("table.audit tbody tr").count(), 1));
+  });
+
+  it("snoozes, resolves and reopens an alert; each shows in its status and history", async () => {
+    await admin.goto(`${world.url}/#/alerts?eventId=25`);
+    await admin.getByRole("link", { name: "dev.contoso.com" }).click();
+    await admin.getByRole("heading", { level: 1, name: "new-subdomain" }).waitFor();
+    const status = admin
+      .locator(".definitions dt", { hasText: /^Status$/ })
+      .locator("xpath=following-sibling::dd");
+    const history = admin.locator("table.history tbody tr");
+
+    await admin.getByLabel("Snooze for").selectOption("60");
+    await admin.getByRole("button", { name: "Snooze" }).click();
+    await admin.getByRole("status").filter({ hasText: "Snoozed." }).waitFor();
+    assert.match((await status.textContent()) ?? "", /^snoozed until \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    assert.match((await history.first().textContent()) ?? "", /snoozed until/);
+
+    await admin.getByLabel("Note").fill("a test host, gone");
+    await admin.getByRole("button", { name: "Resolve" }).click();
+    await admin.getByRole("status").filter({ hasText: "Resolved." }).waitFor();
+    assert.equal(await status.textContent(), "resolved by admin");
+    assert.equal(
+      await admin.getByRole("button", { name: "Acknowledge" }).count(),
+      0,
+      "a resolved alert is reopened only",
+    );
+
+    await admin.getByRole("button", { name: "Reopen" }).click();
+    await admin.getByRole("status").filter({ hasText: "Reopened." }).waitFor();
+    assert.equal(await status.textContent(), "open");
+    const kinds = await history.locator("td:nth-child(2)").allTextContents();
+    assert.deepEqual(
+      kinds.map((k) => k.split(" ")[0]),
+      ["reopened", "resolved", "snoozed", "opened"],
+    );
   });
 
   it("shows hostile names and details as text: no element made, no script run", async () => {
