@@ -61,8 +61,10 @@ export function createLayout({ routes, session, onSignOut }) {
   return {
     element,
     outlet,
-    /** Marks the navigation entry of the page shown (the longest route prefix of the path). */
-    /** @param {string} path */
+    /**
+     * Marks the navigation entry of the page shown (the longest route prefix of the path).
+     * @param {string} path
+     */
     setCurrent(path) {
       let best = null;
       for (const entry of links) {
