@@ -3,12 +3,23 @@
  * The few places where SQLite and PostgreSQL differ, so that KyselyStore and the migrations stay portable.
  */
 import { sql } from "kysely";
-import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, QueryExecutorProvider } from "kysely";
+import type {
+  ColumnDataType,
+  ColumnDefinitionBuilder,
+  Expression,
+  Kysely,
+  QueryExecutorProvider,
+} from "kysely";
 
 export interface StoreDialect {
   readonly name: "sqlite" | "postgres";
   /** Column type for exact bytes (DER). */
   readonly binaryType: ColumnDataType;
+  /**
+   * Column type of every text column: compared and sorted by code point, as SQLite's BINARY does, whatever the
+   * database's default collation (keysets, the audit log's actor range and listAlerts' merge order rely on it).
+   */
+  readonly textType: ColumnDataType | Expression<unknown>;
   /** Column type of an auto-increment integer id, and how to declare it. */
   readonly idType: ColumnDataType;
   idColumn(c: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
@@ -25,6 +36,11 @@ export interface StoreDialect {
    * processes opening a fresh database both see no schema and the second fails on "table already exists".
    */
   withMigrationLock<T>(db: Kysely<unknown>, fn: (conn: Kysely<unknown>) => Promise<T>): Promise<T>;
+  /**
+   * The schema the migration table lives in (PostgreSQL: the first schema of the search path), so that Kysely's
+   * Migrator does not take another schema's `kysely_migration` for certwatch's; undefined for SQLite.
+   */
+  migrationSchema(conn: Kysely<unknown>): Promise<string | undefined>;
 }
 
 /**
@@ -66,48 +82,94 @@ async function sqliteMigrationLock<T>(
 /** The advisory lock key of schema migrations on PostgreSQL (lockKeys' keys are scopes and alert ids). */
 export const MIGRATION_LOCK_KEY = "certwatch:schema-migrations";
 
+/** An advisory lock key: a stable 64-bit hash of the text (PostgreSQL 11+). */
+const lockKey = (key: string) => sql`hashtextextended(${key}, 0)`;
+
 /**
  * PostgreSQL: a session advisory lock (one constant key for certwatch's schema) held on the migrating connection.
  * Kysely's Migrator takes its own advisory lock too, but only after it has created its bookkeeping tables; this one
- * covers the whole check and apply.
+ * covers the whole check and apply. While it migrates, the connection waits at most MIGRATION_LOCK_WAIT_MS for any
+ * lock (this one, or a table another process is using) and has no statement timeout: building an index on a big
+ * table may take longer than the pool's statement timeout, and must not be cut.
  */
 async function postgresMigrationLock<T>(
   db: Kysely<unknown>,
   fn: (conn: Kysely<unknown>) => Promise<T>,
 ): Promise<T> {
   return db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(hashtextextended(${MIGRATION_LOCK_KEY}, 0))`.execute(conn);
+    const restore = async () => {
+      // Back to the values the connection was opened with (the pool's settings).
+      await sql`reset lock_timeout`.execute(conn);
+      await sql`reset statement_timeout`.execute(conn);
+    };
+    await sql`select set_config('lock_timeout', ${String(MIGRATION_LOCK_WAIT_MS)}, false),
+      set_config('statement_timeout', '0', false)`.execute(conn);
     try {
-      return await fn(conn);
-    } finally {
-      await sql`select pg_advisory_unlock(hashtextextended(${MIGRATION_LOCK_KEY}, 0))`.execute(conn);
+      await sql`select pg_advisory_lock(${lockKey(MIGRATION_LOCK_KEY)})`.execute(conn);
+    } catch (e) {
+      await restore().catch(() => undefined);
+      throw e;
     }
+    const release = async () => {
+      await sql`select pg_advisory_unlock(${lockKey(MIGRATION_LOCK_KEY)})`.execute(conn);
+      await restore();
+    };
+    let result: T;
+    try {
+      result = await fn(conn);
+    } catch (e) {
+      // The migration's error is the one to report (a lost connection also ends its session's lock).
+      await release().catch(() => undefined);
+      throw e;
+    }
+    await release();
+    return result;
   });
 }
 
 export const sqliteDialect: StoreDialect = {
   name: "sqlite",
   binaryType: "blob",
+  textType: "text",
   idType: "integer",
   idColumn: (c) => c.primaryKey().autoIncrement(),
   maxParameters: 30_000,
   lockKeys: () => Promise.resolve(),
   withMigrationLock: sqliteMigrationLock,
+  migrationSchema: () => Promise.resolve(undefined),
 };
 
-/** For the scale-out release (not wired yet): advisory locks serialize runs that share alerts. */
+/**
+ * PostgreSQL (`store: postgres://…`, postgres.ts): transaction advisory locks serialize the runs that share a scope
+ * or alerts (READ COMMITTED alone would let two workers both open one alert).
+ */
 export const postgresDialect: StoreDialect = {
   name: "postgres",
   binaryType: "bytea",
+  textType: sql`text collate "C"`,
   idType: "bigint",
-  idColumn: (c) => c.primaryKey().generatedAlwaysAsIdentity(),
+  // BY DEFAULT, not ALWAYS: a copy of another store (certwatch migrate) keeps its ids.
+  idColumn: (c) => c.primaryKey().generatedByDefaultAsIdentity(),
   maxParameters: 60_000,
   async lockKeys(trx, keys) {
-    for (const key of keys) {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+    if (keys.length === 0) return;
+    if (keys.length === 1) {
+      await sql`select pg_advisory_xact_lock(${lockKey(keys[0] ?? "")})`.execute(trx);
+      return;
     }
+    // One round trip; unnest yields the keys in array order, so the locks are taken in the order given.
+    await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
+      from unnest(cast(${[...keys]} as text[])) as k`.execute(trx);
   },
   withMigrationLock: postgresMigrationLock,
+  async migrationSchema(conn) {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn);
+    const schema = rows[0]?.schema ?? null;
+    if (schema === null) {
+      throw new Error("the search_path names no schema that exists: create one, or set search_path");
+    }
+    return schema;
+  },
 };
 
 /** Split rows so that one statement binds at most `maxParameters` (and never more than 500 rows). */

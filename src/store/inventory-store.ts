@@ -68,7 +68,7 @@ function filters(eb: Eb, q: CertificateQuery): Expression<SqlBool> {
         like("certificates.subject"),
         like("certificates.issuer"),
         like("certificates.dns_names"),
-        eb("certificates.sha256", "like", `${likeLiteral(q.search.toLowerCase())}%`),
+        sql<SqlBool>`certificates.sha256 like ${`${likeLiteral(q.search.toLowerCase())}%`} escape '\\'`,
       ]),
     );
   }
@@ -83,7 +83,8 @@ function filters(eb: Eb, q: CertificateQuery): Expression<SqlBool> {
           .where((n) =>
             n.or([
               n("certificate_names.name", "=", d),
-              n("certificate_names.name", "like", `%.${likeLiteral(d)}`),
+              // ESCAPE said: SQLite has no default escape character (PostgreSQL's is the backslash).
+              sql<SqlBool>`certificate_names.name like ${`%.${likeLiteral(d)}`} escape '\\'`,
             ]),
           ),
       ),

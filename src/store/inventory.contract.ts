@@ -148,6 +148,15 @@ export function inventoryContract(name: string, makeStore: () => Promise<Store>)
         ]);
       }));
 
+    void it("a domain filter takes `_` and `%` in the name literally", () =>
+      withStore(async (store) => {
+        const under = cert("u", "2027-01-01T00:00:00Z", ["a.x_y.contoso.com"]);
+        const lookalike = cert("l", "2027-01-01T00:00:00Z", ["a.xzy.contoso.com"]);
+        await store.recordRun(run("tls:names", T0, [], { certificates: [under, lookalike] }));
+        assert.deepEqual(await labels(store, { domain: "x_y.contoso.com" }), ["a.x_y.contoso.com"]);
+        assert.deepEqual(await labels(store, { domain: "x%.contoso.com" }), []);
+      }));
+
     void it("pages with the keyset: each certificate once, ties on notAfter broken by sha256", () =>
       withStore(async (store) => {
         const many = Array.from({ length: 60 }, (_, i) =>

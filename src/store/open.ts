@@ -1,12 +1,15 @@
 /**
  * @module store/open
- * Turns the configured store URL into a migrated Store: `sqlite:<absolute path>` or `sqlite::memory:`
- * today; `postgres://` is refused until the scale-out release.
+ * Turns the configured store URL into a migrated Store: `sqlite:<absolute path>`, `sqlite::memory:`, or
+ * `postgres://…` (`postgresql://…`). Errors never show a password the URL might hold.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { CertwatchError } from "../errors.js";
 import { openSqliteStore, StoreCorruptError } from "./sqlite.js";
+import { openPostgresStore } from "./postgres.js";
+import { describePostgresUrl, PostgresUrlError } from "./postgres-url.js";
+import type { KyselyStore } from "./kysely-store.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import type { Store } from "./store.js";
 
@@ -29,18 +32,14 @@ export class StoreOpenError extends CertwatchError {
 
 const MEMORY = ":memory:";
 
+const isPostgres = (url: string) => /^postgres(ql)?:\/\//i.test(url);
+
 /** The database path a store URL names (":memory:" for an in-memory database). */
 export function sqlitePathOf(url: string): string {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new StoreOpenError(
-      "STORE_UNSUPPORTED",
-      `store ${redact(url)}: PostgreSQL arrives with the scale-out release; use sqlite:<absolute path> for now`,
-    );
-  }
   if (!url.startsWith("sqlite:")) {
     throw new StoreOpenError(
       "STORE_URL_INVALID",
-      `store ${JSON.stringify(redact(url))} is not supported: expected sqlite:<absolute path> or sqlite::memory:`,
+      `store ${JSON.stringify(redact(url))} is not supported: expected sqlite:<absolute path>, sqlite::memory: or postgres://user@host/database`,
     );
   }
   let path = url.slice("sqlite:".length);
@@ -62,6 +61,7 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (isPostgres(url)) return openPostgres(url, options);
   const path = sqlitePathOf(url);
   if (path !== MEMORY) {
     try {
@@ -98,6 +98,37 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     );
   }
   return store;
+}
+
+/** Connect to a PostgreSQL store and migrate it. */
+async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
+  const where = `the PostgreSQL store ${describePostgresUrl(url)}`;
+  let store: KyselyStore;
+  try {
+    store = await openPostgresStore(url, { routes: options.routes ?? [] });
+  } catch (e) {
+    if (e instanceof PostgresUrlError) throw new StoreOpenError("STORE_URL_INVALID", e.message, { cause: e });
+    throw new StoreOpenError("STORE_OPEN_FAILED", `cannot connect to ${where}: ${postgresMessageOf(e)}`, {
+      cause: e,
+    });
+  }
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw new StoreOpenError("STORE_OPEN_FAILED", `cannot migrate ${where}: ${postgresMessageOf(e)}`, {
+      cause: e,
+    });
+  }
+  return store;
+}
+
+/** node-postgres' message, with what is missing for an error that has none (a refused connection, say). */
+function postgresMessageOf(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0) return e.errors.map(messageOf).join("; ");
+  const text = messageOf(e);
+  const code = (e as { code?: unknown }).code;
+  return text !== "" ? text : typeof code === "string" ? code : "connection failed";
 }
 
 /** A StoreCorruptError in `e`'s cause chain (a migration runner may wrap what the query threw). */

@@ -133,8 +133,12 @@ export async function reconcileScope(
   run: ScopeFindings,
   routes: readonly DeliveryRoute[] = [],
 ): Promise<AlertChange[]> {
-  await d.lockKeys(trx, [`scope:${run.scope}`]);
   const found = new Set(run.findings.map((f) => f.id));
+  // A run that may release alerts reads what its scope holds: one run of a scope at a time (PostgreSQL; SQLite
+  // serializes every write). An additive run reads and writes only its findings' alerts, under their locks: a
+  // scope lock would make every CT batch of every log wait for the others.
+  const foundLocks = [...found].sort().map((id) => `alert:${id}`);
+  await d.lockKeys(trx, run.additive ? foundLocks : [`scope:${run.scope}`]);
   const held = new Set<string>();
   if (run.additive) {
     for (const chunk of chunksFor(d, [...found], 1)) {
@@ -155,11 +159,13 @@ export async function reconcileScope(
     for (const r of rows) held.add(r.alert_id);
   }
   const ids = [...new Set([...held, ...found])].sort();
-  // Sorted, so that two runs sharing alerts always lock them in the same order.
-  await d.lockKeys(
-    trx,
-    ids.map((id) => `alert:${id}`),
-  );
+  // Sorted, so that two runs sharing alerts always lock them in the same order (additive: taken above).
+  if (!run.additive) {
+    await d.lockKeys(
+      trx,
+      ids.map((id) => `alert:${id}`),
+    );
+  }
 
   const existing = new Map<string, Alert>();
   const heldByScope = new Map<string, { alert: Alert; otherScopes: number }>();

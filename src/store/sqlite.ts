@@ -16,6 +16,7 @@ import type {
 import { CertwatchError } from "../errors.js";
 import { sqliteDialect } from "./dialect.js";
 import { KyselyStore } from "./kysely-store.js";
+import { storableParameters } from "./text-parameters.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import type { Database as Schema } from "./schema.js";
 
@@ -51,7 +52,10 @@ export function corruptionOf(e: unknown, file: string): StoreCorruptError | unde
   return new StoreCorruptError(file, e.code, { cause: e });
 }
 
-/** A statement whose SQLite errors that mean "the file is damaged" become StoreCorruptError naming the file. */
+/**
+ * A statement whose SQLite errors that mean "the file is damaged" become StoreCorruptError naming the file, and
+ * whose parameters are made storable (text-parameters.ts) as on PostgreSQL.
+ */
 class GuardedStatement implements SqliteStatement {
   constructor(
     private readonly stmt: Database.Statement,
@@ -64,7 +68,7 @@ class GuardedStatement implements SqliteStatement {
 
   all(parameters: readonly unknown[]): unknown[] {
     try {
-      return this.stmt.all(parameters);
+      return this.stmt.all(storableParameters(parameters));
     } catch (e) {
       throw corruptionOf(e, this.file) ?? e;
     }
@@ -72,7 +76,7 @@ class GuardedStatement implements SqliteStatement {
 
   run(parameters: readonly unknown[]): Database.RunResult {
     try {
-      return this.stmt.run(parameters);
+      return this.stmt.run(storableParameters(parameters));
     } catch (e) {
       throw corruptionOf(e, this.file) ?? e;
     }
@@ -81,7 +85,7 @@ class GuardedStatement implements SqliteStatement {
   *iterate(parameters: readonly unknown[]): IterableIterator<unknown> {
     let rows: IterableIterator<unknown>;
     try {
-      rows = this.stmt.iterate(parameters);
+      rows = this.stmt.iterate(storableParameters(parameters));
     } catch (e) {
       throw corruptionOf(e, this.file) ?? e;
     }

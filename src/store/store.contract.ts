@@ -202,6 +202,69 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
         );
       }));
 
+    void it("orders text by code point, as SQLite's BINARY does, whatever the database's collation", () =>
+      withStore(async (store) => {
+        // One event and severity: the subject decides. A collation that folds case or skips punctuation (en_US,
+        // ICU's) orders these otherwise; merging chunks in JavaScript relies on the byte order too.
+        const subjects = [
+          "b.contoso.com",
+          "B.contoso.com",
+          "a-c.contoso.com",
+          "ab.contoso.com",
+          "_x.contoso.com",
+          "Zeta.contoso.com",
+          "a0.contoso.com",
+          "a.contoso.com",
+        ];
+        const scopes = subjects.map((s) => `tls:${s}:443`);
+        for (const [i, subject] of subjects.entries()) {
+          await store.recordRun(run(scopes[i] ?? "", T0, [draft("hsts-missing", `k${i}`, { subject })]));
+        }
+        const bytes = [...subjects].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        assert.deepEqual(
+          (await store.listAlerts()).map((a) => a.subject),
+          bytes,
+        );
+        const many = [...Array.from({ length: 1200 }, (_, i) => `tls:n${i}.contoso.com:443`), ...scopes];
+        assert.deepEqual(
+          (await store.listAlerts({ scopes: many })).map((a) => a.subject),
+          bytes,
+        );
+      }));
+
+    void it("stores text holding NUL characters (a hostile certificate's names) as U+FFFD, never failing", () =>
+      withStore(async (store) => {
+        const host = "evil\u0000.contoso.com";
+        const shown = "evil\uFFFD.contoso.com";
+        const base = certificate("nul", [host, "ok.contoso.com"]);
+        const cert = { ...base, summary: { ...base.summary, subject: `CN=${host}` } };
+        const ep = endpoint(host);
+        const weak = draft("weak-key", `${host}:1`, { subject: host, certificate: cert.summary });
+        const unreachable = draft("endpoint-unreachable", "nul-endpoint", { subject: "CN=x", endpoint: ep });
+        const changes = await store.recordRun(
+          run(SCOPE, T0, [weak, unreachable], {
+            certificates: [cert],
+            observations: [observation(ep, cert)],
+          }),
+        );
+        assert.deepEqual(kinds(changes), { [weak.id]: "opened", [unreachable.id]: "opened" });
+        const stored = await store.getAlert(weak.id);
+        assert.equal(stored?.subject, shown);
+        assert.equal(stored?.key, `${shown}:1`);
+        assert.deepEqual(stored?.certificate, cert.summary, "JSON escapes it: kept exactly");
+        assert.deepEqual((await store.getAlert(unreachable.id))?.endpoint, ep);
+        const [found] = await store.certificatesForName("ok.contoso.com");
+        assert.equal(found?.subject, `CN=${shown}`);
+        const [seen] = await store.latestObservations(host, 443);
+        assert.equal(seen?.endpoint.host, shown, "looked up by the name as given");
+        // The API's domain filter reads the endpoint's host out of its JSON: one with an escape does not break it.
+        const page = await store.triage.listAlertPage({ limit: 10, now: T0, domain: "contoso.com" });
+        assert.ok(
+          page.some((t) => t.alert.id === weak.id),
+          "the subject is under contoso.com",
+        );
+      }));
+
     void it("round-trips the alert object exactly", () =>
       withStore(async (store) => {
         const cert = certificate("json", ["json.contoso.com", "*.json.contoso.com"]);

@@ -295,6 +295,21 @@ export function triageContract(name: string, makeStore: () => Promise<Store>): v
         assert.deepEqual(await keys({ text: "203.0.113.7" }), ["a", "b"]);
       }));
 
+    void it("a domain filter takes `_` and `%` in the name literally", () =>
+      withStore(async (store) => {
+        await store.recordRun(
+          run("mixed", T0, [
+            draft("domain-takeover", "www.x_y.contoso.org"),
+            draft("domain-takeover", "www.xzy.contoso.org"),
+            draft("hsts-missing", "ep", { subject: "CN=ep", endpoint: endpoint("api.x_y.contoso.org") }),
+          ]),
+        );
+        const keys = async (domain: string) =>
+          (await store.triage.listAlertPage({ limit: 100, now: T0, domain })).map((t) => t.alert.key).sort();
+        assert.deepEqual(await keys("x_y.contoso.org"), ["ep", "www.x_y.contoso.org"]);
+        assert.deepEqual(await keys("x%.contoso.org"), []);
+      }));
+
     void it("pages with the keyset: every alert exactly once, also when many share one firstSeen", () =>
       withStore(async (store) => {
         const drafts = Array.from({ length: 250 }, (_, i) => draft("hsts-missing", `h${i}`));

@@ -10,13 +10,13 @@ export function crlCache(d: StoreDialect): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
         .createTable("crl_cache")
-        .addColumn("url", "text", (c) => c.primaryKey())
+        .addColumn("url", d.textType, (c) => c.primaryKey())
         .addColumn("der", d.binaryType, (c) => c.notNull())
-        .addColumn("etag", "text")
-        .addColumn("last_modified", "text")
-        .addColumn("this_update", "text", (c) => c.notNull())
-        .addColumn("next_update", "text")
-        .addColumn("fetched_at", "text", (c) => c.notNull())
+        .addColumn("etag", d.textType)
+        .addColumn("last_modified", d.textType)
+        .addColumn("this_update", d.textType, (c) => c.notNull())
+        .addColumn("next_update", d.textType)
+        .addColumn("fetched_at", d.textType, (c) => c.notNull())
         .execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {

@@ -12,17 +12,17 @@ export function outbox(d: StoreDialect): Migration {
       await db.schema
         .createTable("outbox")
         .addColumn("id", d.idType, (c) => d.idColumn(c))
-        .addColumn("notification_id", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
-        .addColumn("alert_id", "text", (c) => c.notNull())
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("payload", "text", (c) => c.notNull())
-        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("notification_id", d.textType, (c) => c.notNull())
+        .addColumn("target", d.textType, (c) => c.notNull())
+        .addColumn("alert_id", d.textType, (c) => c.notNull())
+        .addColumn("kind", d.textType, (c) => c.notNull())
+        .addColumn("payload", d.textType, (c) => c.notNull())
+        .addColumn("created_at", d.textType, (c) => c.notNull())
         .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("next_attempt_at", "text", (c) => c.notNull())
-        .addColumn("lease_until", "text")
-        .addColumn("last_error", "text")
-        .addColumn("delivered_at", "text")
+        .addColumn("next_attempt_at", d.textType, (c) => c.notNull())
+        .addColumn("lease_until", d.textType)
+        .addColumn("last_error", d.textType)
+        .addColumn("delivered_at", d.textType)
         .addUniqueConstraint("outbox_target_notification", ["target", "notification_id"])
         .execute();
       // Claims read a target's undelivered rows in id order and stop at the batch size: no sort, however long
@@ -34,9 +34,9 @@ export function outbox(d: StoreDialect): Migration {
         .execute();
       await db.schema
         .createTable("notify_last")
-        .addColumn("alert_id", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
-        .addColumn("notified_at", "text", (c) => c.notNull())
+        .addColumn("alert_id", d.textType, (c) => c.notNull())
+        .addColumn("target", d.textType, (c) => c.notNull())
+        .addColumn("notified_at", d.textType, (c) => c.notNull())
         .addPrimaryKeyConstraint("notify_last_pk", ["alert_id", "target"])
         .execute();
     },

@@ -22,7 +22,7 @@ export function triage(d: StoreDialect): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       // One column per statement: SQLite's ALTER TABLE adds one at a time.
       for (const column of TRIAGE_COLUMNS) {
-        await db.schema.alterTable("alerts").addColumn(column, "text").execute();
+        await db.schema.alterTable("alerts").addColumn(column, d.textType).execute();
       }
       await db.schema
         .createIndex("alerts_first_seen_id")
@@ -40,14 +40,14 @@ export function triage(d: StoreDialect): Migration {
       await db.schema
         .createTable("alert_history")
         .addColumn("id", d.idType, (c) => d.idColumn(c))
-        .addColumn("alert_id", "text", (c) => c.notNull())
-        .addColumn("at", "text", (c) => c.notNull())
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("actor", "text")
-        .addColumn("actor_kind", "text", (c) => c.notNull())
-        .addColumn("scope", "text")
-        .addColumn("note", "text")
-        .addColumn("until", "text")
+        .addColumn("alert_id", d.textType, (c) => c.notNull())
+        .addColumn("at", d.textType, (c) => c.notNull())
+        .addColumn("kind", d.textType, (c) => c.notNull())
+        .addColumn("actor", d.textType)
+        .addColumn("actor_kind", d.textType, (c) => c.notNull())
+        .addColumn("scope", d.textType)
+        .addColumn("note", d.textType)
+        .addColumn("until", d.textType)
         .execute();
       await db.schema
         .createIndex("alert_history_alert")

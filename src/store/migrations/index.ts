@@ -13,6 +13,7 @@ import { outbox } from "./004_outbox.js";
 import { auth } from "./005_auth.js";
 import { triage } from "./006_triage.js";
 import { schedule } from "./007_schedule.js";
+import { alertPaging } from "./008_alert_paging.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
@@ -26,7 +27,8 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     "004_outbox": outbox(d),
     "005_auth": auth(d),
     "006_triage": triage(d),
-    "007_schedule": schedule(),
+    "007_schedule": schedule(d),
+    "008_alert_paging": alertPaging(),
   };
 }
 
@@ -44,10 +46,12 @@ class InCodeProvider implements MigrationProvider {
 export async function migrateToLatest(db: Kysely<unknown>, d: StoreDialect): Promise<void> {
   if (await isCurrent(db, d)) return;
   await d.withMigrationLock(db, async (conn) => {
+    const schema = await d.migrationSchema(conn);
     const migrator = new Migrator({
       db: conn,
       provider: new InCodeProvider(d),
       migrationTableName: MIGRATION_TABLE,
+      ...(schema !== undefined && { migrationTableSchema: schema }),
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error !== undefined) {

@@ -1,0 +1,142 @@
+/**
+ * @module test/helpers/postgres
+ * The PostgreSQL server the tests use (CERTWATCH_TEST_PG, default the local one with trust auth) and fresh,
+ * uniquely named databases on it, each dropped when the test file is done. No server: the tests fail, saying so.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import pg from "pg";
+
+/** The server tests create their databases on; its database is only used to create and drop others. */
+export const TEST_PG_URL = process.env.CERTWATCH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The URL of database `name` on the test server. */
+export function databaseUrl(name: string): string {
+  const u = new URL(TEST_PG_URL);
+  u.pathname = `/${name}`;
+  return u.href;
+}
+
+/**
+ * Creates databases named `cw_test_<pid>_<random>_<n>` with an ICU en-US default collation (not byte order: what a
+ * production server often has), so that a query relying on the database's collation shows up in the tests.
+ */
+export class TestDatabases {
+  readonly #admin: pg.Pool;
+  readonly #created: string[] = [];
+  readonly #prefix = `cw_test_${process.pid}_${randomBytes(3).toString("hex")}`;
+  #icu = true;
+
+  constructor() {
+    this.#admin = new pg.Pool({ connectionString: TEST_PG_URL, max: 2, connectionTimeoutMillis: 5000 });
+    this.#admin.on("error", () => undefined);
+  }
+
+  /** Throws a clear error when no server answers (the suites fail, never skip). */
+  async ready(): Promise<void> {
+    try {
+      await this.#admin.query("select 1");
+    } catch (e) {
+      const why = e instanceof AggregateError ? e.errors.map(String).join("; ") : String(e);
+      const where = new URL(TEST_PG_URL);
+      where.password = "";
+      throw new Error(
+        `no PostgreSQL server answers at ${where.href} (${why}). The store tests need one: start it ` +
+          `(.ci/run does), or set CERTWATCH_TEST_PG=postgres://user@host:port/database to one where that user may CREATE DATABASE`,
+      );
+    }
+  }
+
+  /** A new empty database; returns its URL. */
+  async create(): Promise<string> {
+    const name = `${this.#prefix}_${this.#created.length}`;
+    this.#created.push(name);
+    if (this.#icu) {
+      try {
+        await this.#admin.query(
+          `create database ${name} template template0 locale_provider icu icu_locale 'en-US-u-ka-shifted' locale 'C.UTF-8'`,
+        );
+        return databaseUrl(name);
+      } catch {
+        this.#icu = false; // a server built without ICU: the default collation will do
+      }
+    }
+    await this.#admin.query(`create database ${name}`);
+    return databaseUrl(name);
+  }
+
+  /** Drop every database created (connections still open to one are ended), and close the admin pool. */
+  async dropAll(): Promise<void> {
+    try {
+      for (const name of this.#created) {
+        await this.#admin.query(`drop database if exists ${name} with (force)`);
+      }
+    } finally {
+      await this.#admin.end();
+    }
+  }
+}
+
+/** What a client told the password-asking server: its startup parameters and the password it sent. */
+export interface PasswordAttempt {
+  readonly startup: Readonly<Record<string, string>>;
+  readonly password: string;
+}
+
+/**
+ * A PostgreSQL server on 127.0.0.1 that only asks for a cleartext password, records it with the startup
+ * parameters, and refuses it as a real server refuses a wrong one (FATAL 28P01). For the tests of where the store
+ * finds its password; PostgreSQL's own test server trusts every local connection and never asks.
+ */
+export async function passwordAskingServer(): Promise<{
+  readonly port: number;
+  readonly attempts: PasswordAttempt[];
+  close(): Promise<void>;
+}> {
+  const attempts: PasswordAttempt[] = [];
+  const message = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, "latin1");
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const server = createServer((socket) => {
+    let buffered = Buffer.alloc(0);
+    let startup: Record<string, string> | undefined;
+    let answered = false;
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (startup === undefined) {
+        if (buffered.length < 4 || buffered.length < buffered.readInt32BE(0)) return;
+        const length = buffered.readInt32BE(0);
+        const fields = buffered
+          .subarray(8, length - 1)
+          .toString("utf8")
+          .split("\0");
+        startup = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) startup[fields[i] ?? ""] = fields[i + 1] ?? "";
+        buffered = buffered.subarray(length);
+        const cleartext = Buffer.alloc(4);
+        cleartext.writeInt32BE(3, 0);
+        socket.write(message("R", cleartext));
+        return;
+      }
+      if (answered || buffered.length < 5 || buffered.length < 1 + buffered.readInt32BE(1)) return;
+      answered = true;
+      const password = buffered.subarray(5, buffered.readInt32BE(1)).toString("utf8");
+      attempts.push({ startup, password });
+      const user = startup.user ?? "";
+      const fields = ["SFATAL", "VFATAL", "C28P01", `Mpassword authentication failed for user "${user}"`];
+      socket.end(message("E", Buffer.from(`${fields.join("\0")}\0\0`, "utf8")));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    port,
+    attempts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
