@@ -82,7 +82,14 @@ export async function writeCtBatch(
   await d.lockKeys(trx, [`ct-log:${b.state.logId}`]);
   await insertCertificates(trx, d, b.certificates, now);
 
-  const inventory = [...new Map(b.inventory.map((i) => [i.identity, i])).values()];
+  // Sorted by key, as every insert of rows other batches may insert too: two workers' batches sharing rows then
+  // wait for each other in one order, never in a cycle (PostgreSQL).
+  const inventory = [...new Map(b.inventory.map((i) => [i.identity, i])).values()].sort((x, y) =>
+    compareText(x.identity, y.identity),
+  );
+  const roots = [...b.roots].sort(
+    (x, y) => compareText(x.domain, y.domain) || compareText(x.rootSpkiSha256, y.rootSpkiSha256),
+  );
   for (const chunk of chunksFor(d, inventory, 11)) {
     await trx
       .insertInto("ct_inventory")
@@ -104,7 +111,7 @@ export async function writeCtBatch(
       .onConflict((oc) => oc.column("identity").doNothing())
       .execute();
   }
-  for (const chunk of chunksFor(d, b.roots, 4)) {
+  for (const chunk of chunksFor(d, roots, 4)) {
     await trx
       .insertInto("ct_roots")
       .values(
@@ -118,7 +125,9 @@ export async function writeCtBatch(
       .onConflict((oc) => oc.columns(["domain", "root_spki_sha256"]).doNothing())
       .execute();
   }
-  for (const chunk of chunksFor(d, b.entryErrors, 4)) {
+  // One row per index: PostgreSQL's upsert refuses to update one row twice in a statement.
+  const entryErrors = [...new Map(b.entryErrors.map((e) => [e.index, e])).values()];
+  for (const chunk of chunksFor(d, entryErrors, 4)) {
     await trx
       .insertInto("ct_entry_errors")
       .values(
@@ -300,4 +309,8 @@ export async function putLogListCache(db: Db, e: LogListCacheEntry): Promise<voi
     .values(row)
     .onConflict((oc) => oc.column("url").doUpdateSet(update))
     .execute();
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

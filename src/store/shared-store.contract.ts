@@ -6,6 +6,7 @@
  * synchronous, so two connections in one process would wait on each other's lock, not run side by side.)
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import type { AlertChange } from "../alerts/reconcile.js";
 import type { DeliveryRoute } from "../notify/routing.js";
@@ -35,13 +36,39 @@ function ctState(logId: string): CtLogState {
   };
 }
 
-function ctBatch(logId: string, findings: CtBatchRecord["findings"]): CtBatchRecord {
+/** Certificates logged in several logs: the same inventory rows and roots, in the order given. */
+function logged(logId: string, labels: readonly string[]): Pick<CtBatchRecord, "inventory" | "roots"> {
+  return {
+    inventory: labels.map((label, index) => ({
+      identity: createHash("sha256").update(label).digest("hex"),
+      sha256: createHash("sha256").update(`cert:${label}`).digest("hex"),
+      logId,
+      index,
+      entryType: "x509" as const,
+      loggedAt: 1_700_000_000_000,
+      issuerKeySha256: null,
+      rootSpkiSha256: "33".repeat(32),
+      rootSubject: "CN=Root",
+      domains: ["contoso.com"],
+    })),
+    roots: labels.map((label) => ({
+      domain: label,
+      rootSpkiSha256: "33".repeat(32),
+      rootSubject: "CN=Root",
+    })),
+  };
+}
+
+function ctBatch(
+  logId: string,
+  findings: CtBatchRecord["findings"],
+  labels: readonly string[] = [],
+): CtBatchRecord {
   return {
     now: T0,
     state: ctState(logId),
     certificates: [],
-    inventory: [],
-    roots: [],
+    ...logged(logId, labels),
     entryErrors: [],
     findings,
   };
@@ -131,14 +158,16 @@ export function sharedStoreContract(
         assert.deepEqual(rows.map((r) => r.notification.kind).sort(), ["opened", "resolved"]);
       }));
 
-    void it("CT batches of two logs naming one certificate's findings at once: each entry alert opened once", () =>
+    void it("CT batches of several logs holding the same certificates at once: stored once, each alert opened once", () =>
       withPair(async (a, b) => {
         const findings = Array.from({ length: 20 }, (_, i) => draft("new-subdomain", `n${i}.contoso.com`));
+        const labels = findings.map((f) => f.key);
+        // The same certificates, in opposite orders, in batches of different logs written at once.
         const results = await Promise.all([
-          a.recordCtBatch(ctBatch("bG9nLTE=", findings)),
-          b.recordCtBatch(ctBatch("bG9nLTI=", [...findings].reverse())),
-          a.recordCtBatch(ctBatch("bG9nLTE=", findings.slice(5))),
-          b.recordCtBatch(ctBatch("bG9nLTM=", findings.slice(0, 10))),
+          a.recordCtBatch(ctBatch("bG9nLTE=", findings, labels)),
+          b.recordCtBatch(ctBatch("bG9nLTI=", [...findings].reverse(), [...labels].reverse())),
+          a.recordCtBatch(ctBatch("bG9nLTE=", findings.slice(5), labels.slice(5))),
+          b.recordCtBatch(ctBatch("bG9nLTM=", findings.slice(0, 10), labels.slice(0, 10).reverse())),
         ]);
         const all = results.flat();
         assert.equal(all.filter((c) => c.kind === "opened").length, 20);
@@ -148,6 +177,9 @@ export function sharedStoreContract(
           (await b.listCtLogStates()).map((s) => s.logId),
           ["bG9nLTE=", "bG9nLTI=", "bG9nLTM="],
         );
+        const identities = logged("", labels).inventory.map((i) => i.identity);
+        assert.equal((await a.knownCtIdentities(identities)).size, 20);
+        assert.equal((await b.rootBaseline(labels)).size, 20);
       }));
 
     void it("two senders claiming one target at once never hold the same row", () =>
