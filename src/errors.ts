@@ -89,7 +89,8 @@ export const ERROR_CODES = {
   STORE_URL_INVALID: {
     exit: EXIT_USAGE,
     http: null,
-    summary: "the store URL is not `sqlite:<absolute path>` or `sqlite::memory:`",
+    summary:
+      "the store URL is not `sqlite:<absolute path>`, `sqlite::memory:` or a `postgres://` URL certwatch can use (no password in it, known parameters)",
   },
   SERVER_LISTEN_FAILED: {
     exit: EXIT_USAGE,
@@ -97,17 +98,13 @@ export const ERROR_CODES = {
     summary:
       "`certwatch serve` cannot listen on `server.host`:`server.port` (in use, not an address here, not allowed)",
   },
-  STORE_UNSUPPORTED: {
-    exit: EXIT_USAGE,
-    http: null,
-    summary: "the store URL names a database this release does not support (PostgreSQL)",
-  },
 
   // --- The store (exit 3) ------------------------------------------------------------------------------------
   STORE_OPEN_FAILED: {
     exit: EXIT_STORE,
     http: 503,
-    summary: "the database cannot be opened, created or migrated (permissions, disk, a lock held too long)",
+    summary:
+      "the database cannot be opened, created, reached or migrated (permissions, disk, server down, password refused, a lock held too long)",
   },
   STORE_CORRUPT: {
     exit: EXIT_STORE,

@@ -21,7 +21,7 @@ export { StoreCorruptError } from "./sqlite.js";
  */
 export class StoreOpenError extends CertwatchError {
   constructor(
-    readonly code: "STORE_URL_INVALID" | "STORE_UNSUPPORTED" | "STORE_OPEN_FAILED",
+    readonly code: "STORE_URL_INVALID" | "STORE_OPEN_FAILED",
     message: string,
     options?: ErrorOptions,
   ) {
