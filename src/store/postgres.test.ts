@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import pg from "pg";
+import { createRootCa, issueLeaf } from "../../test/helpers/pki.js";
 import { passwordAskingServer, TestDatabases } from "../../test/helpers/postgres.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import { draft, run, T0 } from "./contract-fixtures.js";
@@ -139,6 +140,60 @@ void describe("PostgreSQL store", () => {
       );
     } finally {
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("TLS as sslmode says: verify-full checks the CA and the name, verify-ca the chain, no-verify nothing", async () => {
+    const ca = await createRootCa({ subject: "CN=certwatch test database CA" });
+    const other = await createRootCa({ subject: "CN=someone else's CA" });
+    const named = await issueLeaf(ca, { dnsNames: ["db.contoso.test"], ipAddresses: ["127.0.0.1"] });
+    const misnamed = await issueLeaf(ca, { dnsNames: ["elsewhere.contoso.test"] });
+    const dir = mkdtempSync(join(tmpdir(), "certwatch-pgtls-"));
+    const caFile = join(dir, "ca.pem");
+    const otherFile = join(dir, "other.pem");
+    writeFileSync(caFile, ca.certPem);
+    writeFileSync(otherFile, other.certPem);
+    const right = await passwordAskingServer({ cert: named.certPem, key: named.keyPem });
+    const wrongName = await passwordAskingServer({ cert: misnamed.certPem, key: misnamed.keyPem });
+    try {
+      const url = (port: number, query: string) =>
+        `postgres://certwatch@127.0.0.1:${port}/certwatch?${query}`;
+      const reached = (m: string) => assert.match(m, /password authentication failed/);
+      const untrusted = (m: string) => assert.match(m, /cannot connect to .*(certificate|self.signed)/i);
+      await withEnv({ PGPASSWORD: "tls-s3cret" }, async () => {
+        await openFails(
+          url(right.port, `sslmode=verify-full&sslrootcert=${caFile}`),
+          "STORE_OPEN_FAILED",
+          reached,
+        );
+        await openFails(url(right.port, `sslrootcert=${caFile}`), "STORE_OPEN_FAILED", reached);
+        await openFails(
+          url(right.port, `sslmode=verify-full&sslrootcert=${otherFile}`),
+          "STORE_OPEN_FAILED",
+          untrusted,
+        );
+        await openFails(url(right.port, "sslmode=require"), "STORE_OPEN_FAILED", untrusted);
+        await openFails(
+          url(wrongName.port, `sslmode=verify-full&sslrootcert=${caFile}`),
+          "STORE_OPEN_FAILED",
+          (m) => assert.match(m, /altnames|does not match|Hostname\/IP/i),
+        );
+        await openFails(
+          url(wrongName.port, `sslmode=verify-ca&sslrootcert=${caFile}`),
+          "STORE_OPEN_FAILED",
+          reached,
+        );
+        await openFails(url(wrongName.port, "sslmode=no-verify"), "STORE_OPEN_FAILED", reached);
+      });
+      // The password went out only where the server was accepted, and only over TLS.
+      assert.deepEqual(
+        [...right.attempts, ...wrongName.attempts].map((a) => [a.password, a.tls]),
+        Array.from({ length: 4 }, () => ["tls-s3cret", true]),
+      );
+    } finally {
+      await right.close();
+      await wrongName.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

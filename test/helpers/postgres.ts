@@ -4,7 +4,8 @@
  * uniquely named databases on it, each dropped when the test file is done. No server: the tests fail, saying so.
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import pg from "pg";
 
 /** The server tests create their databases on; its database is only used to create and drop others. */
@@ -81,35 +82,54 @@ export class TestDatabases {
 export interface PasswordAttempt {
   readonly startup: Readonly<Record<string, string>>;
   readonly password: string;
+  /** The password came over TLS. */
+  readonly tls: boolean;
 }
+
+/** The SSLRequest a client sends before its startup message when it wants TLS. */
+const SSL_REQUEST_CODE = 80877103;
 
 /**
  * A PostgreSQL server on 127.0.0.1 that only asks for a cleartext password, records it with the startup
  * parameters, and refuses it as a real server refuses a wrong one (FATAL 28P01). For the tests of where the store
- * finds its password; PostgreSQL's own test server trusts every local connection and never asks.
+ * finds its password, and of TLS (with `tls`, it accepts an SSLRequest and continues over TLS with that identity);
+ * PostgreSQL's own test server trusts every local connection, without TLS, and never asks.
  */
-export async function passwordAskingServer(): Promise<{
+export async function passwordAskingServer(tls?: { cert: string; key: string }): Promise<{
   readonly port: number;
   readonly attempts: PasswordAttempt[];
   close(): Promise<void>;
 }> {
   const attempts: PasswordAttempt[] = [];
+  const sockets = new Set<Socket>();
   const message = (type: string, body: Buffer) => {
     const head = Buffer.alloc(5);
     head.write(type, 0, "latin1");
     head.writeInt32BE(body.length + 4, 1);
     return Buffer.concat([head, body]);
   };
-  const server = createServer((socket) => {
+  const converse = (socket: Socket, overTls: boolean) => {
     let buffered = Buffer.alloc(0);
     let startup: Record<string, string> | undefined;
     let answered = false;
     socket.on("error", () => undefined);
-    socket.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (startup === undefined) {
-        if (buffered.length < 4 || buffered.length < buffered.readInt32BE(0)) return;
+        if (buffered.length < 8 || buffered.length < buffered.readInt32BE(0)) return;
         const length = buffered.readInt32BE(0);
+        if (!overTls && buffered.readInt32BE(4) === SSL_REQUEST_CODE) {
+          socket.off("data", onData);
+          if (tls === undefined) {
+            socket.destroy();
+            return;
+          }
+          socket.write("S");
+          const secure = new TLSSocket(socket, { isServer: true, cert: tls.cert, key: tls.key });
+          sockets.add(secure);
+          converse(secure, true);
+          return;
+        }
         const fields = buffered
           .subarray(8, length - 1)
           .toString("utf8")
@@ -125,11 +145,17 @@ export async function passwordAskingServer(): Promise<{
       if (answered || buffered.length < 5 || buffered.length < 1 + buffered.readInt32BE(1)) return;
       answered = true;
       const password = buffered.subarray(5, buffered.readInt32BE(1)).toString("utf8");
-      attempts.push({ startup, password });
+      attempts.push({ startup, password, tls: overTls });
       const user = startup.user ?? "";
       const fields = ["SFATAL", "VFATAL", "C28P01", `Mpassword authentication failed for user "${user}"`];
       socket.end(message("E", Buffer.from(`${fields.join("\0")}\0\0`, "utf8")));
-    });
+    };
+    socket.on("data", onData);
+  };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    converse(socket, false);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -137,6 +163,10 @@ export async function passwordAskingServer(): Promise<{
   return {
     port,
     attempts,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
