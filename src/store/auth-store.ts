@@ -1,7 +1,7 @@
 /**
  * @module store/auth-store
- * The authentication half of KyselyStore: users, API tokens and sessions over one Kysely instance (SQLite today,
- * PostgreSQL later). Every change to a user or a token writes its audit entry in the same transaction.
+ * The authentication half of KyselyStore: users, API tokens and sessions over one Kysely instance (SQLite or
+ * PostgreSQL). Every change to a user or a token writes its audit entry in the same transaction.
  */
 import type { Kysely, Selectable, Transaction } from "kysely";
 import { isRole } from "../auth/roles.js";

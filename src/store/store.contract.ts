@@ -1,6 +1,6 @@
 /**
  * @module store/store.contract
- * The contract every Store implementation passes (SQLite now, PostgreSQL later): register it with
+ * The contract every Store implementation passes (SQLite and PostgreSQL): register it with
  * `storeContract(name, makeStore)` from the implementation's test file.
  */
 import assert from "node:assert/strict";
