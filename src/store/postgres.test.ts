@@ -1,6 +1,6 @@
 /**
  * @module store/postgres.test
- * The store contract on PostgreSQL (every suite, each test on a fresh database of the test server), two stores
+ * The store contract on PostgreSQL (every suite, each test on its own database of the test server), two stores
  * sharing one database, and what only PostgreSQL has: the URL's password refused, PGPASSWORD and ~/.pgpass, the
  * statement timeout, the schema's column types and collation, the search_path.
  */
@@ -32,7 +32,7 @@ after(() => databases.dropAll());
 await databases.ready();
 
 const fresh = async (routes: readonly DeliveryRoute[] = []) =>
-  openStore(await databases.create(), { routes });
+  openStore(await databases.createMigrated(), { routes });
 
 storeContract("PostgreSQL", () => fresh());
 ctStoreContract("PostgreSQL", () => fresh());

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import pg from "pg";
+import { openStore } from "../../src/store/open.js";
 
 /** The server tests create their databases on; its database is only used to create and drop others. */
 export const TEST_PG_URL = process.env.CERTWATCH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -18,6 +19,15 @@ export function databaseUrl(name: string): string {
   return u.href;
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Creates databases named `cw_test_<pid>_<random>_<n>` with an ICU en-US default collation (not byte order: what a
  * production server often has), so that a query relying on the database's collation shows up in the tests.
@@ -27,16 +37,22 @@ export class TestDatabases {
   readonly #created: string[] = [];
   readonly #prefix = `cw_test_${process.pid}_${randomBytes(3).toString("hex")}`;
   #icu = true;
+  #template: Promise<string> | undefined;
 
   constructor() {
     this.#admin = new pg.Pool({ connectionString: TEST_PG_URL, max: 2, connectionTimeoutMillis: 5000 });
     this.#admin.on("error", () => undefined);
   }
 
-  /** Throws a clear error when no server answers (the suites fail, never skip). */
+  /**
+   * Throws a clear error when no server answers (the suites fail, never skip). On a local server, drops what test
+   * processes that were killed (and so never ran their after hooks) left behind.
+   */
   async ready(): Promise<void> {
     try {
       await this.#admin.query("select 1");
+      if (["127.0.0.1", "localhost", "[::1]"].includes(new URL(TEST_PG_URL).hostname))
+        await this.#dropLeftovers();
     } catch (e) {
       const why = e instanceof AggregateError ? e.errors.map(String).join("; ") : String(e);
       const where = new URL(TEST_PG_URL);
@@ -48,10 +64,20 @@ export class TestDatabases {
     }
   }
 
+  async #dropLeftovers(): Promise<void> {
+    const { rows } = await this.#admin.query<{ name: string }>(
+      "select datname as name from pg_database where datname like 'cw\\_test\\_%'",
+    );
+    for (const { name } of rows) {
+      const pid = Number(/^cw_test_(\d+)_/.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+      await this.#admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    }
+  }
+
   /** A new empty database; returns its URL. */
   async create(): Promise<string> {
-    const name = `${this.#prefix}_${this.#created.length}`;
-    this.#created.push(name);
+    const name = this.#nextName();
     if (this.#icu) {
       try {
         await this.#admin.query(
@@ -64,6 +90,28 @@ export class TestDatabases {
     }
     await this.#admin.query(`create database ${name}`);
     return databaseUrl(name);
+  }
+
+  /**
+   * A new database holding certwatch's current schema and nothing else: a copy of one migrated once (a copy takes a
+   * fraction of a migration). For the contract suites; migrations themselves are tested on empty databases.
+   */
+  async createMigrated(): Promise<string> {
+    this.#template ??= (async () => {
+      const url = await this.create();
+      await (await openStore(url)).close();
+      return new URL(url).pathname.slice(1);
+    })();
+    const template = await this.#template;
+    const name = this.#nextName();
+    await this.#admin.query(`create database ${name} template ${template}`);
+    return databaseUrl(name);
+  }
+
+  #nextName(): string {
+    const name = `${this.#prefix}_${this.#created.length}`;
+    this.#created.push(name);
+    return name;
   }
 
   /** Drop every database created (connections still open to one are ended), and close the admin pool. */
