@@ -21,6 +21,8 @@ export interface ErrorCodeInfo {
 export const EXIT_USAGE = 2;
 /** The store cannot be used: its database is corrupt, not a database, or cannot be opened or written. */
 export const EXIT_STORE = 3;
+/** `certwatch migrate` failed while copying or verifying: nothing was committed, the target is as it was. */
+export const EXIT_MIGRATE = 4;
 
 export const ERROR_CODES = {
   // --- The command line and the configuration (exit 2) ------------------------------------------------------
@@ -110,6 +112,43 @@ export const ERROR_CODES = {
     exit: EXIT_STORE,
     http: 503,
     summary: "the database file is damaged or is not an SQLite database; restore a backup or move it aside",
+  },
+
+  // --- certwatch migrate (copying a store into an empty one) -------------------------------------------------
+  MIGRATE_SOURCE_UNUSABLE: {
+    exit: EXIT_USAGE,
+    http: null,
+    summary:
+      "the source of `certwatch migrate` is no certwatch store: no such SQLite file, or no certwatch schema",
+  },
+  MIGRATE_STORE_TOO_NEW: {
+    exit: EXIT_USAGE,
+    http: null,
+    summary:
+      "a store given to `certwatch migrate` was written by a newer certwatch: run that version's migrate",
+  },
+  MIGRATE_TARGET_NOT_EMPTY: {
+    exit: EXIT_USAGE,
+    http: null,
+    summary: "the target of `certwatch migrate` already holds data: it copies only into an empty store",
+  },
+  MIGRATE_COPY_FAILED: {
+    exit: EXIT_MIGRATE,
+    http: null,
+    summary:
+      "`certwatch migrate` stopped on a database error (the message names the table); nothing was committed",
+  },
+  MIGRATE_SOURCE_CHANGED: {
+    exit: EXIT_MIGRATE,
+    http: null,
+    summary:
+      "another certwatch process wrote to the source during `certwatch migrate`: stop it and migrate again",
+  },
+  MIGRATE_VERIFY_FAILED: {
+    exit: EXIT_MIGRATE,
+    http: null,
+    summary:
+      "the copy did not read back equal to the source (row count or SHA-256 of a table); nothing was committed",
   },
 
   // --- Users, tokens and passwords (the store's auth half: `certwatch user` and the API) ---------------------

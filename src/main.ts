@@ -17,6 +17,7 @@ import { notifyTest, statusTable } from "./cli/notify-command.js";
 import { progressFor } from "./cli/progress-bar.js";
 import { summaryLine } from "./cli/scan-summary.js";
 import { runUserCommand } from "./cli/user-command.js";
+import { runMigrate } from "./cli/migrate-command.js";
 import { ConfigError, defaultConfigPath, loadConfig } from "./config/load.js";
 import { serve } from "./daemon/serve.js";
 import { writeSampleConfig } from "./config/sample.js";
@@ -118,6 +119,9 @@ async function run(args: CliArgs, io: Io): Promise<number> {
         runUserCommand(command, ctx.store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
       );
     }
+    case "migrate":
+      // No configuration: both stores are named on the command line.
+      return runMigrate(args.from ?? "", args.to ?? "", { stdout: io.stdout, log: (l) => say(io, l) });
     case "serve": {
       const code = await serve({ configPath, stderr: io.stderr });
       // Stopped: a socket or timer of work cut short by the shutdown bound must not keep the process alive.

@@ -34,6 +34,8 @@ Commands:
   token create --user NAME --name LABEL [--expires-days N]
                                              create an API token, printed once on stdout
   token list [--user NAME] [--json] | token revoke ID
+  migrate --from URL --to URL                copy a whole store into an empty one (sqlite:FILE to postgres://…),
+                                             then read it back; the daemon must be stopped (docs/migrate.md)
   serve                                      the daemon: scheduled scans, CT, domain checks and delivery, with
                                              /healthz, /readyz, /metrics and the REST API (127.0.0.1:8080);
                                              JSON logs on stderr; SIGHUP reloads the config, SIGTERM stops
@@ -45,11 +47,23 @@ Options:
   --help, -h      this help
   --version       print the version
 
-Exit status: 0 the command ran; 1 findings at or above --fail-on; 2 bad command line or configuration.
+Exit status: 0 the command ran; 1 findings at or above --fail-on; 2 bad command line or configuration;
+3 the store cannot be used; 4 migrate failed (the target is left as it was).
 `;
 
 export type Command =
-  "scan" | "alerts" | "init" | "ct" | "domains" | "notify" | "serve" | "user" | "token" | "help" | "version";
+  | "scan"
+  | "alerts"
+  | "init"
+  | "ct"
+  | "domains"
+  | "notify"
+  | "serve"
+  | "user"
+  | "token"
+  | "migrate"
+  | "help"
+  | "version";
 
 export type NotifyAction = "test" | "status" | "send";
 
@@ -66,9 +80,21 @@ export interface CliArgs {
   readonly target?: string;
   /** `user` and `token` (cli/user-command.ts parses their own options). */
   readonly userCommand?: UserCommand;
+  /** `migrate` only: the store URLs to copy from and into. */
+  readonly from?: string;
+  readonly to?: string;
 }
 
-const COMMANDS: readonly Command[] = ["scan", "alerts", "init", "ct", "domains", "notify", "serve"];
+const COMMANDS: readonly Command[] = [
+  "scan",
+  "alerts",
+  "init",
+  "ct",
+  "domains",
+  "notify",
+  "serve",
+  "migrate",
+];
 const NOTIFY_ACTIONS: readonly NotifyAction[] = ["test", "status", "send"];
 
 const OPTIONS = {
@@ -79,6 +105,8 @@ const OPTIONS = {
   force: { type: "boolean", default: false },
   once: { type: "boolean", default: false },
   target: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
 } as const;
@@ -92,6 +120,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   domains: ["json", "fail-on"],
   notify: ["target", "json"],
   serve: [],
+  migrate: ["from", "to"],
 };
 
 export function parseCli(argv: readonly string[]): CliArgs {
@@ -153,6 +182,14 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values.target !== undefined && notifyAction !== "test") {
     throw new UsageError("--target is for notify test");
   }
+  if (command === "migrate" && values.config !== undefined) {
+    throw new UsageError("migrate takes its stores as --from URL and --to URL, not from --config");
+  }
+  if (command === "migrate" && (values.from === undefined || values.to === undefined)) {
+    throw new UsageError(
+      "migrate needs --from URL and --to URL (e.g. --from sqlite:/var/lib/certwatch.db --to postgres://certwatch@db/certwatch)",
+    );
+  }
   return {
     ...base,
     command,
@@ -160,5 +197,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     status,
     ...(notifyAction !== undefined ? { notifyAction } : {}),
     ...(values.target !== undefined ? { target: values.target } : {}),
+    ...(values.from !== undefined ? { from: values.from } : {}),
+    ...(values.to !== undefined ? { to: values.to } : {}),
   };
 }

@@ -66,6 +66,14 @@ export class KyselyStore implements Store {
     await migrateToLatest(this.db as unknown as Kysely<unknown>, this.dialect);
   }
 
+  /**
+   * The database under the store, for tools that work on whole tables (certwatch migrate's copy, copy-store.ts);
+   * everything else goes through the Store interface.
+   */
+  get database(): { readonly db: Kysely<Database>; readonly dialect: StoreDialect } {
+    return { db: this.db, dialect: this.dialect };
+  }
+
   get auth(): AuthStore {
     return (this.#auth ??= authStoreOver(this.db, this.dialect));
   }

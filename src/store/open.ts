@@ -58,6 +58,11 @@ export function sqlitePathOf(url: string): string {
 export interface OpenStoreOptions {
   /** Delivery targets: every alert change writes their outbox rows in its own transaction. */
   readonly routes?: readonly DeliveryRoute[];
+  /**
+   * False: connect only, leave the schema as it is (certwatch migrate looks at a store's migrations before it
+   * applies them, and calls store.migrate() itself). Default true.
+   */
+  readonly migrate?: boolean;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -83,6 +88,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (e instanceof StoreCorruptError) throw e; // its message already names the file and what to do
     throw new StoreOpenError("STORE_OPEN_FAILED", messageOf(e), { cause: e });
   }
+  if (options.migrate === false) return store;
   try {
     await store.migrate();
   } catch (e) {
@@ -112,6 +118,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
       cause: e,
     });
   }
+  if (options.migrate === false) return store;
   try {
     await store.migrate();
   } catch (e) {
