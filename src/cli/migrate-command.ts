@@ -96,7 +96,7 @@ export async function runMigrate(
     );
     log(
       `next: set store: ${describeStore(target)} in certwatch.yaml, then start certwatch (docs/migrate.md); ` +
-        `${describeStore(source)} is left as it was`,
+        `${describeStore(source)} keeps everything it held`,
     );
     return 0;
   } finally {

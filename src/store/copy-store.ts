@@ -307,6 +307,7 @@ interface Copied {
 }
 
 const count = (n: number) => n.toLocaleString("en-US");
+const rowsOf = (n: number) => `${count(n)} ${n === 1 ? "row" : "rows"}`;
 
 /** Read every page of the source table, write it to the target, and digest the rows as written. */
 async function copyTable(
@@ -328,7 +329,7 @@ async function copyTable(
       for (const r of rows) digest.add(r);
       if (digest.rows - reported >= 100_000) {
         reported = digest.rows;
-        log(`${table}: ${count(digest.rows)} rows…`);
+        log(`${table}: ${rowsOf(digest.rows)}…`);
       }
     }
   } catch (e) {
@@ -336,7 +337,7 @@ async function copyTable(
   }
   const floor = plan.identity === undefined ? 0 : await sequenceFloor(src, srcDialect, table);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  log(`${table}: ${count(digest.rows)} rows copied (${seconds} s)`);
+  log(`${table}: ${rowsOf(digest.rows)} copied (${seconds} s)`);
   return { table, plan, rows: digest.rows, sha256: digest.finish(), floor };
 }
 
