@@ -126,15 +126,28 @@ async function main(): Promise<void> {
       `${String(schedule.targets)} targets scheduled\n`,
   );
 
+  const url = await serve.url();
   const sampler = new RssSampler(serve, 1000, true).start();
+  const heap = new HeapSampler(url, 5000).start();
   const cpu0 = serve.cpuSeconds();
   const t0 = Date.now();
-  const perMinute: { scans: number; min: number; max: number; sum: number; samples: number }[] = [];
+  const perMinute: {
+    scans: number;
+    min: number;
+    max: number;
+    sum: number;
+    samples: number;
+    heapMin: number;
+    heapMax: number;
+    externalMax: number;
+  }[] = [];
   let scansBefore = serve.counts.get("scanned") ?? 0;
   for (let m = 0; m < minutes; m++) {
     const from = sampler.samples.length;
+    const heapFrom = heap.samples.length;
     await new Promise((res) => setTimeout(res, 60_000));
     const slice = sampler.samples.slice(from).map((s) => s.rssMb);
+    const heapSlice = heap.samples.slice(heapFrom);
     const scans = serve.counts.get("scanned") ?? 0;
     perMinute.push({
       scans: scans - scansBefore,
@@ -142,15 +155,20 @@ async function main(): Promise<void> {
       max: Math.max(...slice),
       sum: slice.reduce((a, b) => a + b, 0),
       samples: slice.length,
+      heapMin: Math.min(...heapSlice.map((h) => h.usedMb)),
+      heapMax: Math.max(...heapSlice.map((h) => h.usedMb)),
+      externalMax: Math.max(...heapSlice.map((h) => h.externalMb)),
     });
     scansBefore = scans;
     if (values["heap-snapshots"]) process.kill(serve.pid, "SIGUSR2");
     const last = perMinute[perMinute.length - 1];
     console.log(
-      `  minute ${m + 1}: ${last?.scans} scans, RSS ${last?.min.toFixed(0)}–${last?.max.toFixed(0)} MB`,
+      `  minute ${m + 1}: ${last?.scans} scans, RSS ${last?.min.toFixed(0)}–${last?.max.toFixed(0)} MB, ` +
+        `V8 heap used ${last?.heapMin.toFixed(0)}–${last?.heapMax.toFixed(0)} MB`,
     );
   }
   sampler.stop();
+  heap.stop();
   const elapsed = (Date.now() - t0) / 1000;
   const cpu = serve.cpuSeconds() - cpu0;
   const totalScans = perMinute.reduce((a, p) => a + p.scans, 0);
@@ -159,13 +177,25 @@ async function main(): Promise<void> {
   console.log(
     "\n" +
       table(
-        ["minute", "scans", "RSS min MB", "RSS mean MB", "RSS max MB"],
+        [
+          "minute",
+          "scans",
+          "RSS min MB",
+          "RSS mean MB",
+          "RSS max MB",
+          "heap used min MB",
+          "heap used max MB",
+          "external max MB",
+        ],
         perMinute.map((p, i) => [
           String(i + 1),
           String(p.scans),
           p.min.toFixed(0),
           (p.sum / p.samples).toFixed(0),
           p.max.toFixed(0),
+          p.heapMin.toFixed(1),
+          p.heapMax.toFixed(1),
+          p.externalMax.toFixed(1),
         ]),
       ),
   );
@@ -179,6 +209,13 @@ async function main(): Promise<void> {
       `peak ${peak.toFixed(0)} MB (high-water mark ${hwmMb.toFixed(0)} MB); ` +
       `trend after the first round ${slope >= 0 ? "+" : ""}${slope.toFixed(2)} MB/min`,
   );
+  // The live heap after each minute's collections: the least heap used seen in the minute, after the first round.
+  const heapTrend = leastSquaresSlope(
+    perMinute.map((p, i) => [i + 1, p.heapMin] as const).filter(([m]) => m > interval),
+  );
+  console.log(
+    `V8 heap used (least per minute, after the first round): trend ${heapTrend >= 0 ? "+" : ""}${heapTrend.toFixed(2)} MB/min`,
+  );
   console.log(
     `scans: ${totalScans} in ${elapsed.toFixed(0)} s = ${(totalScans / elapsed).toFixed(1)} scans/s ` +
       `(${(n / (interval * 60)).toFixed(1)}/s due); daemon CPU ${cpu.toFixed(0)} s = ` +
@@ -191,6 +228,36 @@ async function main(): Promise<void> {
   for (const e of errors.slice(0, 5)) console.log(`  ${JSON.stringify(e)}`);
   const code = await serve.stop();
   if (code !== 0) console.log(`certwatch serve exited with ${code}`);
+}
+
+/** The daemon's own /metrics (prom-client's process metrics): V8 heap used and external memory. */
+class HeapSampler {
+  readonly samples: { usedMb: number; externalMb: number }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): this {
+    const sample = async () => {
+      const text = await fetch(`${this.url}/metrics`)
+        .then((r) => r.text())
+        .catch(() => "");
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]) / 1024 ** 2;
+      const usedMb = value("nodejs_heap_size_used_bytes");
+      if (Number.isFinite(usedMb))
+        this.samples.push({ usedMb, externalMb: value("nodejs_external_memory_bytes") });
+    };
+    void sample();
+    this.#timer = setInterval(() => void sample(), this.everyMs);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }
 
 function leastSquaresSlope(points: readonly (readonly [number, number])[]): number {
