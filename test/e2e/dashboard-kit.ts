@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { AlertDraft } from "../../src/alerts/reconcile.js";
+import type { DeliveryRoute } from "../../src/notify/routing.js";
 import { certificate, draft, endpoint, run } from "../../src/store/contract-fixtures.js";
 import { openStore } from "../../src/store/open.js";
-import type { CertificateRecord } from "../../src/store/store.js";
+import type { CertificateRecord, Store } from "../../src/store/store.js";
 import { startDaemon, waitReady, type Daemon } from "./serve-kit.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -127,7 +128,25 @@ function seedCertificates(now: Date): CertificateRecord[] {
   ];
 }
 
-export const PASSWORDS = { admin: "admin-Passw0rd-for-e2e", viewer: "viewer-Passw0rd-for-e2e" } as const;
+export const PASSWORDS = {
+  admin: "admin-Passw0rd-for-e2e",
+  operator: "operator-Passw0rd-for-e2e",
+  viewer: "viewer-Passw0rd-for-e2e",
+} as const;
+
+export type WorldRole = keyof typeof PASSWORDS;
+
+/** What a test file adds to the common world (dashboard-pages.test.ts: delivery targets, CT logs, endpoints). */
+export interface WorldOptions {
+  /** YAML appended to certwatch.yaml (which already has `server` and `ct`). */
+  readonly config?: string;
+  /** The delivery routes of that YAML's `notify` targets: the seeded alerts are queued for them. */
+  readonly routes?: readonly DeliveryRoute[];
+  /** More to write in the store before the daemon starts. */
+  readonly seed?: (store: Store, now: Date) => Promise<void>;
+  /** Users made with `certwatch user add`, each named after its role (default: admin and viewer). */
+  readonly users?: readonly WorldRole[];
+}
 
 /** A daemon serving the dashboard over a seeded store, with an admin and a viewer made by the CLI. */
 export class DashboardWorld {
@@ -138,14 +157,19 @@ export class DashboardWorld {
     readonly alerts: SeededAlerts,
   ) {}
 
-  static async start(): Promise<DashboardWorld> {
+  static async start(options: WorldOptions = {}): Promise<DashboardWorld> {
     const dir = mkdtempSync(join(tmpdir(), "certwatch-dashboard-"));
     try {
-      writeFileSync(join(dir, "certwatch.yaml"), "server: { port: 0 }\nct: { logList: none }\n");
+      writeFileSync(
+        join(dir, "certwatch.yaml"),
+        `server: { port: 0 }\nct: { logList: none }\n${options.config ?? ""}`,
+      );
       const alerts = seedAlerts();
       const now = new Date();
       const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
-      const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
+      const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`, {
+        ...(options.routes && { routes: options.routes }),
+      });
       try {
         await store.recordRun(run("tls:bulk", minutesAgo(60), alerts.bulk));
         await store.recordRun(run("tls:www.contoso.com:443", minutesAgo(50), [alerts.hsts]));
@@ -156,12 +180,13 @@ export class DashboardWorld {
         );
         await store.recordRun(run("dns:seed", minutesAgo(30), [alerts.takeover]));
         await store.recordRun(run("ct:entries", minutesAgo(20), [alerts.hostile, alerts.subdomain]));
+        await options.seed?.(store, now);
       } finally {
         await store.close();
       }
       const config = join(dir, "certwatch.yaml");
       const users = await Promise.all(
-        (["admin", "viewer"] as const).map((role) =>
+        (options.users ?? (["admin", "viewer"] as const)).map((role) =>
           certwatchWithInput(
             ["--config", config, "user", "add", role, "--role", role],
             dir,
@@ -245,4 +270,17 @@ export async function signIn(page: Page, url: string, name: string, password: st
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+}
+
+/** Retries an assertion until it holds (a page renders after its address changes), failing with its last error. */
+export async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   DashboardWorld,
+  eventually,
   HOSTILE_CERT_NAME,
   HOSTILE_NAME,
   launchChromium,
@@ -27,19 +28,6 @@ function luminance(rgb: string): number {
     return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
   });
   return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
-}
-
-/** Retries an assertion until it holds (a page renders after its address changes), failing with its last error. */
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 const background = async (page: Page): Promise<number> =>

@@ -137,3 +137,42 @@ export const get = (path, query, signal) =>
  * @param {AbortSignal} [signal]
  */
 export const post = (path, body, signal) => call("POST", path, { body, ...(signal && { signal }) });
+
+/**
+ * @param {string} path
+ * @param {unknown} body
+ * @param {AbortSignal} [signal]
+ */
+export const patch = (path, body, signal) => call("PATCH", path, { body, ...(signal && { signal }) });
+
+/**
+ * @param {string} path
+ * @param {AbortSignal} [signal]
+ */
+export const del = (path, signal) => call("DELETE", path, signal ? { signal } : {});
+
+/**
+ * Every item of a cursor-paged list (`{ items, nextCursor }`), reading at most `maxPages` pages: `complete` is
+ * false when more were left.
+ * @template T
+ * @param {string} path
+ * @param {Query} query  the filters (and `limit`)
+ * @param {AbortSignal} signal
+ * @param {number} maxPages
+ * @returns {Promise<{ items: T[], complete: boolean }>}
+ */
+export async function getPages(path, query, signal, maxPages) {
+  /** @type {T[]} */
+  const items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  for (let page = 0; page < maxPages; page++) {
+    const answer = /** @type {{ items: T[], nextCursor: string | null }} */ (
+      await get(path, { ...query, cursor }, signal)
+    );
+    items.push(...answer.items);
+    cursor = answer.nextCursor;
+    if (cursor === null) break;
+  }
+  return { items, complete: cursor === null };
+}

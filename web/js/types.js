@@ -124,4 +124,74 @@
  * @property {Record<string, string | number | boolean | null | string[]>} details
  */
 
+/**
+ * @typedef {object} ManagedSettings  a managed endpoint's settings (GET /endpoints `managed`)
+ * @property {string[] | null} addresses
+ * @property {string | null} serverName
+ * @property {number | null} scanIntervalMinutes
+ * @property {"api" | "ct"} addedVia
+ * @property {string} addedAt
+ * @property {string | null} addedBy
+ */
+
+/**
+ * @typedef {object} EndpointStatus  GET /endpoints
+ * @property {string} target
+ * @property {string} host
+ * @property {number} port
+ * @property {"config" | "managed"} origin
+ * @property {number} intervalMinutes
+ * @property {string | null} lastRunAt
+ * @property {string | null} nextRunAt
+ * @property {boolean} running
+ * @property {ManagedSettings | null} managed
+ */
+
+/**
+ * @typedef {object} CtLogStatus  GET /ct/logs
+ * @property {string} logId
+ * @property {string} url
+ * @property {"rfc6962" | "static-ct"} protocol
+ * @property {number} position
+ * @property {number} headSize
+ * @property {number} lag
+ * @property {number} verifiedSize
+ * @property {string | null} headTime
+ * @property {string | null} lastEntryTime
+ * @property {string | null} lastError
+ * @property {string} updatedAt
+ */
+
+/**
+ * @typedef {object} DeliveryTargetStatus  GET /delivery
+ * @property {string} target
+ * @property {number} pending
+ * @property {number} delivered
+ * @property {string | null} oldestPending
+ * @property {string | null} nextAttemptAt
+ * @property {number} maxAttempts
+ * @property {string | null} lastError
+ */
+
+/**
+ * @typedef {object} User  GET /users
+ * @property {string} name
+ * @property {Role} role
+ * @property {boolean} hasPassword
+ * @property {{ issuer: string, subject: string } | null} oidc
+ * @property {string} createdAt
+ * @property {boolean} disabled
+ */
+
+/**
+ * @typedef {object} ApiToken  GET /tokens (never a secret)
+ * @property {string} id
+ * @property {string} userName
+ * @property {string} name
+ * @property {string} createdAt
+ * @property {string | null} lastUsedAt
+ * @property {string | null} expiresAt
+ * @property {string | null} revokedAt
+ */
+
 export {};

@@ -200,3 +200,140 @@ export function moreButton(cursor, load, tbody) {
   button.hidden = next === null;
   return h("div", { class: "more" }, button, status);
 }
+
+/**
+ * A place for the outcome of an action (beside the form or the table it belongs to): `show` replaces what it
+ * showed, `clear` empties it.
+ */
+export function feedback() {
+  const element = h("div", { class: "feedback" });
+  return {
+    element,
+    /**
+     * @param {"error" | "info" | "ok"} kind
+     * @param {Children} text
+     */
+    show(kind, text) {
+      element.replaceChildren(message(kind, text));
+    },
+    clear() {
+      element.replaceChildren();
+    },
+  };
+}
+
+/**
+ * A button that runs an action once at a time: disabled (and `aria-busy`) until the action settles. The action
+ * shows its own outcome; a failure it lets through is shown with `onError`.
+ * @param {string} label
+ * @param {() => Promise<void>} action
+ * @param {{ className?: string, onError?: (error: unknown) => void, data?: string }} [options]
+ */
+export function actionButton(label, action, options = {}) {
+  const button = h("button", { type: "button", class: options.className ?? "secondary" }, label);
+  if (options.data) button.dataset.action = options.data;
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    action()
+      .catch((/** @type {unknown} */ e) => options.onError?.(e))
+      .finally(() => {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      });
+  });
+  return button;
+}
+
+/**
+ * A destructive action with an inline confirmation (no browser dialog): the button becomes the question with
+ * "Yes" and "Cancel"; "Yes" runs `action`.
+ * @param {string} label  e.g. "Delete"
+ * @param {string} question  e.g. "Delete www.contoso.com:443?"
+ * @param {() => Promise<void>} action
+ * @param {(error: unknown) => void} [onError]
+ */
+export function confirmButton(label, question, action, onError) {
+  const holder = h("span", { class: "confirm" });
+  const start = h("button", { type: "button", class: "secondary danger" }, label);
+  const ask = () => {
+    const yes = actionButton(`Yes, ${label.toLowerCase()}`, action, {
+      className: "danger",
+      ...(onError && { onError }),
+    });
+    const no = h("button", { type: "button", class: "secondary" }, "Cancel");
+    no.addEventListener("click", () => {
+      holder.replaceChildren(start);
+      start.focus();
+    });
+    holder.replaceChildren(h("span", { class: "question", role: "status" }, question), " ", yes, " ", no);
+    yes.focus();
+  };
+  start.addEventListener("click", ask);
+  holder.append(start);
+  return holder;
+}
+
+/**
+ * Host names, the first `shown` of them listed and the rest behind "+N more"; each name through `item` (a link,
+ * say) or as text.
+ * @param {readonly string[]} names
+ * @param {{ shown?: number, item?: (name: string) => Children }} [options]
+ */
+export function nameList(names, options = {}) {
+  const shown = options.shown ?? 3;
+  const item = options.item ?? ((/** @type {string} */ n) => n);
+  const li = (/** @type {string} */ n) => h("li", null, item(n));
+  const rest = names.slice(shown);
+  return h(
+    "ul",
+    { class: "name-list" },
+    names.slice(0, shown).map(li),
+    rest.length > 0
+      ? h(
+          "li",
+          null,
+          h(
+            "details",
+            null,
+            h("summary", null, `+${rest.length} more`),
+            h("ul", { class: "name-list" }, rest.map(li)),
+          ),
+        )
+      : null,
+  );
+}
+
+/**
+ * A text input (or number, password…) with its id and name; `attrs` add to or override the defaults.
+ * @param {string} id
+ * @param {import("./h.js").Attrs} [attrs]
+ */
+export function input(id, attrs = {}) {
+  return h("input", { id, name: id, ...attrs });
+}
+
+/** A DNS name the alerts' `domain` filter takes (letters, digits, hyphens, underscores, dots): not outside junk. */
+const HOST_NAME =
+  /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/**
+ * A name as a link to the alerts at or under it (`#/alerts?domain=…`; a wildcard's `*.` is dropped), or as plain
+ * text when it is no host name (a hostile CT name is only ever text).
+ * @param {string} name
+ * @param {Record<string, string>} [extra]  more filters, e.g. `{ status: "all" }`
+ */
+export function domainAlertsLink(name, extra = {}) {
+  const domain = name.replace(/^\*\./, "").toLowerCase();
+  if (!HOST_NAME.test(domain)) return h("span", { class: "subject" }, name);
+  const query = new URLSearchParams({ domain, ...extra });
+  return h("a", { href: `#/alerts?${query.toString()}`, class: "subject" }, name);
+}
+
+/**
+ * "Refresh": renders the page again with fresh data (PageContext.refresh).
+ * @param {() => void} refresh
+ */
+export function refreshButton(refresh) {
+  return h("button", { type: "button", class: "secondary", on: { click: () => refresh() } }, "Refresh");
+}

@@ -4,7 +4,7 @@
  * The first page: open alerts by severity, by source and by event (GET /summary), and the certificates that
  * expire in the next 90 days as a weekly bar chart with the soonest listed (GET /certificates, expiry window).
  */
-import { get } from "../api.js";
+import { get, getPages } from "../api.js";
 import { formatCount, formatDay, relativeTime } from "../format.js";
 import { h, svg } from "../h.js";
 import { pageLink } from "../router.js";
@@ -12,7 +12,6 @@ import { panel, pageHeader, severityBadge, table, time } from "../ui.js";
 
 /** @typedef {import("../types.js").AlertSummary} AlertSummary */
 /** @typedef {import("../types.js").InventoryCertificate} InventoryCertificate */
-/** @typedef {import("../types.js").Page<InventoryCertificate>} CertificatePage */
 
 const DAY_MS = 86_400_000;
 const HORIZON_DAYS = 90;
@@ -104,17 +103,9 @@ async function expiringCertificates(now, signal) {
     expiringBefore: new Date(now.getTime() + HORIZON_DAYS * DAY_MS).toISOString(),
     limit: 500,
   };
-  /** @type {InventoryCertificate[]} */
-  const items = [];
-  /** @type {string | null} */
-  let cursor = null;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = /** @type {CertificatePage} */ (await get("/certificates", { ...query, cursor }, signal));
-    items.push(...answer.items);
-    cursor = answer.nextCursor;
-    if (cursor === null) break;
-  }
-  return { items, complete: cursor === null };
+  return /** @type {Promise<{ items: InventoryCertificate[], complete: boolean }>} */ (
+    getPages("/certificates", query, signal, MAX_PAGES)
+  );
 }
 
 /**
