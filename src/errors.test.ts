@@ -9,6 +9,7 @@ import { SecretError } from "./notify/secrets.js";
 import { TrustFileError } from "./pki/trust-store.js";
 import { ZoneFileError } from "./sources/dns/zone-file.js";
 import { AuthStoreError } from "./store/auth-records.js";
+import { MigrateError } from "./store/copy-store.js";
 import { StoreCorruptError, StoreOpenError } from "./store/open.js";
 import { ConfigFileError, FileReadError } from "./util/read-bounded-file.js";
 
@@ -69,6 +70,8 @@ describe("the error catalogue", () => {
       [new AuthStoreError("LAST_ADMIN", "no admin would remain"), "LAST_ADMIN", 2],
       [new PasswordPolicyError("empty"), "PASSWORD_POLICY", 2],
       [new PasswordBusyError(), "BUSY", 2],
+      [new MigrateError("MIGRATE_TARGET_NOT_EMPTY", "target holds data"), "MIGRATE_TARGET_NOT_EMPTY", 2],
+      [new MigrateError("MIGRATE_VERIFY_FAILED", "alerts differ"), "MIGRATE_VERIFY_FAILED", 4],
     ];
     for (const [error, code, exit] of cases) {
       assert.ok(error instanceof CertwatchError, error.name);

@@ -12,7 +12,7 @@ export interface CopiedTable {
   readonly key: readonly string[];
   /** An identity column (PostgreSQL) or AUTOINCREMENT id (SQLite): the target's next id is set past the copy's. */
   readonly identity?: "id";
-  /** Rows read and held at once: fewer for tables whose rows carry large blobs (a CRL may be megabytes). */
+  /** Rows read and held at once: fewer for tables whose rows carry large blobs. */
   readonly pageRows: number;
   /** What changes on the way (the verification compares the rows as written). */
   readonly transform?: (row: Record<string, unknown>) => Record<string, unknown>;
@@ -42,12 +42,13 @@ export const COPY_PLAN = {
   alerts: { copy: true, key: ["id"], pageRows: PAGE },
   alert_scopes: { copy: true, key: ["alert_id", "scope"], pageRows: PAGE },
   alert_history: { copy: true, key: ["id"], identity: "id", pageRows: PAGE },
-  crl_cache: { copy: true, key: ["url"], pageRows: 4 },
+  // One at a time: a CRL may be tens of megabytes.
+  crl_cache: { copy: true, key: ["url"], pageRows: 1 },
   ct_logs: { copy: true, key: ["log_id"], pageRows: PAGE },
   ct_inventory: { copy: true, key: ["identity"], pageRows: PAGE },
   ct_roots: { copy: true, key: ["domain", "root_spki_sha256"], pageRows: PAGE },
   ct_entry_errors: { copy: true, key: ["log_id", "entry_index"], pageRows: PAGE },
-  ct_log_list_cache: { copy: true, key: ["url"], pageRows: 4 },
+  ct_log_list_cache: { copy: true, key: ["url"], pageRows: 1 },
   outbox: {
     copy: true,
     key: ["id"],
