@@ -225,7 +225,7 @@ function userForm(onAdded) {
     { class: "editor-form", "aria-label": "Add a user" },
     field("User name", name),
     field("Role", role),
-    field("Initial password", password, "they can be given a new one here later"),
+    field("Initial password", password, "tell it to them privately; certwatch user passwd sets a new one"),
     h("div", { class: "filter-actions" }, submit),
     result.element,
   );
