@@ -69,6 +69,11 @@ export const COPY_PLAN = {
   audit_log: { copy: true, key: ["id"], identity: "id", pageRows: PAGE },
   schedule_runs: { copy: true, key: ["job"], pageRows: PAGE },
   managed_endpoints: { copy: true, key: ["host", "port"], pageRows: PAGE },
+  work_leases: {
+    copy: false,
+    key: ["name"],
+    why: "leases of running workers (none run during a migrate): the next workers take them afresh",
+  },
 } as const satisfies Record<keyof Database, TablePlan>;
 
 export type TableName = keyof Database;

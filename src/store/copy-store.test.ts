@@ -134,6 +134,10 @@ void describe("certwatch migrate: copying a store", () => {
         assert.deepEqual([t.copied, t.sourceRows, t.targetRows], [false, 1, 0]);
         continue;
       }
+      if (t.table === "work_leases") {
+        assert.deepEqual([t.copied, t.targetRows], [false, 0]);
+        continue;
+      }
       assert.ok(t.copied, t.table);
       assert.equal(t.targetRows, t.sourceRows, t.table);
       assert.match(t.sha256 ?? "", /^[0-9a-f]{64}$/, t.table);
@@ -266,7 +270,7 @@ void describe("certwatch migrate: the source", () => {
     const report = await migrate(url, await databases.create(), log);
     assert.ok(
       log.some((l) =>
-        /migrating the schema to 008_alert_paging first \(3 pending: 006_triage, 007_schedule, 008/.test(l),
+        /migrating the schema to \d{3}_\w+ first \(\d+ pending: 006_triage, 007_schedule, 008/.test(l),
       ),
       log.join("\n"),
     );

@@ -91,6 +91,11 @@ export interface CtBatchRecord {
    * resolves an open 102). Omitted: the batch does not judge the log.
    */
   readonly logFindings?: readonly AlertDraft[];
+  /**
+   * Written only while this lease is still `holder`'s (checked in the transaction, lease-store.ts): a worker that
+   * lost the log's lease cannot commit over its successor's progress. Omitted: one process reads the log.
+   */
+  readonly fence?: { readonly lease: string; readonly holder: string };
 }
 
 /** A cached copy of a signed log list. */

@@ -10,6 +10,7 @@ import type { StoreDialect } from "./dialect.js";
 import { chunksFor } from "./dialect.js";
 import type { DeliveryRoute } from "../notify/routing.js";
 import { insertCertificates, reconcileScope } from "./record-run.js";
+import { assertLeaseHeld } from "./lease-store.js";
 import { certificateFromRow, normalizeName, SUMMARY_COLUMNS, toBuffer, toBytes } from "./rows.js";
 import type { CtLogsTable, Database } from "./schema.js";
 import type { InventoryCertificate } from "./store.js";
@@ -79,6 +80,7 @@ export async function writeCtBatch(
   routes: readonly DeliveryRoute[] = [],
 ): Promise<AlertChange[]> {
   const now = rfc3339(b.now);
+  if (b.fence !== undefined) await assertLeaseHeld(trx, d, b.fence.lease, b.fence.holder);
   await d.lockKeys(trx, [`ct-log:${b.state.logId}`]);
   await insertCertificates(trx, d, b.certificates, now);
 

@@ -44,6 +44,7 @@ import type { TriageStore } from "./triage-records.js";
 import { triageStoreOver } from "./triage-store.js";
 import { inventoryStoreOver, type InventoryStore } from "./inventory-store.js";
 import { metricsQueriesOver, type MetricsQueries } from "./metrics-queries.js";
+import { leaseStoreOver, type LeaseStore } from "./lease-store.js";
 
 export const DEFAULT_OBSERVATION_LIMIT = 20;
 
@@ -54,6 +55,7 @@ export class KyselyStore implements Store {
   #triage: TriageStore | undefined;
   #inventory: InventoryStore | undefined;
   #metrics: MetricsQueries | undefined;
+  #leases: LeaseStore | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -92,6 +94,10 @@ export class KyselyStore implements Store {
 
   get metrics(): MetricsQueries {
     return (this.#metrics ??= metricsQueriesOver(this.db, this.dialect));
+  }
+
+  get leases(): LeaseStore {
+    return (this.#leases ??= leaseStoreOver(this.db, this.dialect));
   }
 
   async close(): Promise<void> {

@@ -258,6 +258,16 @@ export interface ManagedEndpointsTable {
   created_by: string | null;
 }
 
+/** A lease on shared work (a CT log, a scan target's run, the planner): its holder until `expires_at`. */
+export interface WorkLeasesTable {
+  name: string;
+  /** Who took it: the worker id and a number per acquisition. */
+  holder: string;
+  /** Milliseconds since the epoch, on the database's clock. */
+  expires_at: number;
+  taken_at: number;
+}
+
 export interface Database {
   endpoints: EndpointsTable;
   certificates: CertificatesTable;
@@ -280,4 +290,5 @@ export interface Database {
   audit_log: AuditLogTable;
   schedule_runs: ScheduleRunsTable;
   managed_endpoints: ManagedEndpointsTable;
+  work_leases: WorkLeasesTable;
 }

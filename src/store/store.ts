@@ -14,6 +14,7 @@ import type { ScheduleStore } from "./schedule-records.js";
 import type { TriageStore } from "./triage-records.js";
 import type { InventoryStore } from "./inventory-store.js";
 import type { MetricsQueries } from "./metrics-queries.js";
+import type { LeaseStore } from "./lease-store.js";
 
 /** A certificate as served or logged: its summary plus the exact DER bytes. */
 export interface CertificateRecord {
@@ -138,6 +139,8 @@ export interface Store {
   readonly inventory: InventoryStore;
   /** What `/metrics` reads at each scrape (metrics-queries.ts). */
   readonly metrics: MetricsQueries;
+  /** Leases on the work several worker processes share: CT logs, scan runs, the planner (lease-store.ts). */
+  readonly leases: LeaseStore;
 
   /**
    * Store certificates (deduplicated by SHA-256), observations and endpoints of one run, and

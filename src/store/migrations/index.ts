@@ -14,6 +14,7 @@ import { auth } from "./005_auth.js";
 import { triage } from "./006_triage.js";
 import { schedule } from "./007_schedule.js";
 import { alertPaging } from "./008_alert_paging.js";
+import { workLeases } from "./009_work_leases.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
@@ -29,6 +30,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     "006_triage": triage(d),
     "007_schedule": schedule(d),
     "008_alert_paging": alertPaging(),
+    "009_work_leases": workLeases(d),
   };
 }
 
