@@ -94,6 +94,12 @@ export const ERROR_CODES = {
     summary:
       "the store URL is not `sqlite:<absolute path>`, `sqlite::memory:` or a `postgres://` URL certwatch can use (no password in it, known parameters)",
   },
+  WORK_NEEDS_POSTGRES: {
+    exit: EXIT_USAGE,
+    http: null,
+    summary:
+      "`certwatch worker` and `serve --no-work` share the work through PostgreSQL: the store is SQLite (use `certwatch serve`, or `store: postgres://…`)",
+  },
   SERVER_LISTEN_FAILED: {
     exit: EXIT_USAGE,
     http: null,

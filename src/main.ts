@@ -122,8 +122,14 @@ async function run(args: CliArgs, io: Io): Promise<number> {
     case "migrate":
       // No configuration: both stores are named on the command line.
       return runMigrate(args.from ?? "", args.to ?? "", { stdout: io.stdout, log: (l) => say(io, l) });
-    case "serve": {
-      const code = await serve({ configPath, stderr: io.stderr });
+    case "serve":
+    case "worker": {
+      const code = await serve({
+        configPath,
+        stderr: io.stderr,
+        role: args.command,
+        ...(args.noWork === true ? { work: false } : {}),
+      });
       // Stopped: a socket or timer of work cut short by the shutdown bound must not keep the process alive.
       setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
       return code;

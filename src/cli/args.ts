@@ -36,9 +36,12 @@ Commands:
   token list [--user NAME] [--json] | token revoke ID
   migrate --from URL --to URL                copy a whole store into an empty one (sqlite:FILE to postgres://…),
                                              then read it back; the daemon must be stopped (docs/migrate.md)
-  serve                                      the daemon: scheduled scans, CT, domain checks and delivery, with
+  serve    [--no-work]                       the daemon: scheduled scans, CT, domain checks and delivery, with
                                              /healthz, /readyz, /metrics and the REST API (127.0.0.1:8080);
-                                             JSON logs on stderr; SIGHUP reloads the config, SIGTERM stops
+                                             JSON logs on stderr; SIGHUP reloads the config, SIGTERM stops;
+                                             --no-work (PostgreSQL): the dashboard and API only
+  worker                                     (PostgreSQL) the daemon's work without HTTP, shared with the other
+                                             workers and serve through the store (docs/scale-out.md)
 
 Options:
   --config FILE   configuration file (default ./certwatch.yaml)
@@ -59,6 +62,7 @@ export type Command =
   | "domains"
   | "notify"
   | "serve"
+  | "worker"
   | "user"
   | "token"
   | "migrate"
@@ -75,6 +79,8 @@ export interface CliArgs {
   readonly status: "open" | "resolved" | "all";
   readonly force: boolean;
   readonly once: boolean;
+  /** `serve --no-work`: the dashboard and API only (the workers do the work). */
+  readonly noWork?: boolean;
   /** `notify` only. */
   readonly notifyAction?: NotifyAction;
   readonly target?: string;
@@ -93,6 +99,7 @@ const COMMANDS: readonly Command[] = [
   "domains",
   "notify",
   "serve",
+  "worker",
   "migrate",
 ];
 const NOTIFY_ACTIONS: readonly NotifyAction[] = ["test", "status", "send"];
@@ -107,6 +114,7 @@ const OPTIONS = {
   target: { type: "string" },
   from: { type: "string" },
   to: { type: "string" },
+  "no-work": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
 } as const;
@@ -119,7 +127,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ct: ["once", "json", "fail-on"],
   domains: ["json", "fail-on"],
   notify: ["target", "json"],
-  serve: [],
+  serve: ["no-work"],
+  worker: [],
   migrate: ["from", "to"],
 };
 
@@ -199,5 +208,6 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(values.target !== undefined ? { target: values.target } : {}),
     ...(values.from !== undefined ? { from: values.from } : {}),
     ...(values.to !== undefined ? { to: values.to } : {}),
+    ...(values["no-work"] ? { noWork: true } : {}),
   };
 }

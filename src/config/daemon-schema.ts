@@ -50,5 +50,15 @@ export const scheduleSchema = strict({
   maxManagedEndpoints: int(0, 1_000_000, 10_000),
 }).prefault({});
 
+/** How `certwatch worker` processes (and serve on PostgreSQL) share the work (docs/scale-out.md). */
+export const workSchema = strict({
+  /** The planner plans this often (the worker holding its lease; the others stand by). */
+  plannerSeconds: int(1, 3600, 15),
+  /** A lease (a CT log, a scan's run, the planner) lasts this long unless renewed (every third of it). */
+  leaseSeconds: int(2, 3600, 30),
+  /** An idle worker asks its queues for jobs this often. */
+  pollSeconds: z.number().min(0.5).max(600).default(2),
+}).prefault({});
+
 /** `endpoints[].scanIntervalMinutes`. */
 export const endpointScanInterval = z.int().min(1).max(MAX_SCAN_INTERVAL_MINUTES).optional();

@@ -142,6 +142,12 @@ endpoints:
 #  scanDiscoveredHosts: false   # true: hosts first seen in CT under a watched domain are scanned too
 #  maxManagedEndpoints: 10000  # endpoints the REST API may add, in all (0: none)
 
+# certwatch worker (PostgreSQL): several processes sharing the work (docs/scale-out.md).
+#work:
+#  plannerSeconds: 15           # the worker holding the planner lease sends the jobs due this often
+#  leaseSeconds: 30             # a CT log's or a scan's lease; a dead worker's work is taken over after this
+#  pollSeconds: 2               # an idle worker asks the job queue this often
+
 # certwatch serve: sign-in sessions of the dashboard and REST API (users: certwatch user add NAME --role admin).
 #auth:
 #  sessionIdleMinutes: 30       # signed out after this long without a request (1..1440)

@@ -9,7 +9,7 @@ import type { Target } from "../domain/endpoint.js";
 import type { EventName, Severity } from "../events.js";
 import { SEVERITIES, isSeverity } from "../events.js";
 import { deliverySchema, notifySchema } from "./notify-schema.js";
-import { endpointScanInterval, scheduleSchema, serverSchema } from "./daemon-schema.js";
+import { endpointScanInterval, scheduleSchema, serverSchema, workSchema } from "./daemon-schema.js";
 import { authSchema, checkAuthAgainstConfig } from "./auth-schema.js";
 import type { Parsed } from "./schema-kit.js";
 import { eventName, filePath, int, parseHttpUrl, parsedString, quote, strict } from "./schema-kit.js";
@@ -358,6 +358,7 @@ export const configSchema = strict({
   publicUrl: parsedString(parseHttpUrl).optional(),
   server: serverSchema,
   schedule: scheduleSchema,
+  work: workSchema,
   auth: authSchema,
   notify: notifySchema.default({}),
   delivery: deliverySchema,

@@ -20,6 +20,9 @@ import type { Clock } from "./clock.js";
 import { Generation } from "./generation.js";
 import type { JsonLog } from "./json-log.js";
 import { swappableStore, type SwappableStore } from "./swappable-store.js";
+import type { WorkRunner } from "./work-runner.js";
+import { DistributedWork } from "../work/distributed-work.js";
+import { requirePostgres } from "../work/needs-postgres.js";
 
 /** Requests in flight get this long to finish when the daemon stops. */
 const HTTP_GRACE_MS = 2000;
@@ -29,6 +32,12 @@ export interface DaemonOptions {
   readonly config: ResolvedConfig;
   readonly log: JsonLog;
   readonly clock: Clock;
+  /** Serve the dashboard, the API and the health routes (false: `certwatch worker`). */
+  readonly http?: boolean;
+  /** Do the work: scans, CT, domain checks, delivery (false: `serve --no-work`, PostgreSQL only). */
+  readonly work?: boolean;
+  /** Who this process is among the workers sharing a PostgreSQL store (logs, leases). */
+  readonly workerId?: string;
 }
 
 export class Daemon {
@@ -37,7 +46,7 @@ export class Daemon {
   #config: ResolvedConfig;
   #swap: SwappableStore | null = null;
   #server: RunningHttpServer | null = null;
-  #gen: Generation | null = null;
+  #gen: WorkRunner | null = null;
   #metrics: CertwatchMetrics | null = null;
   /** Reloads and the stop run one after the other. */
   #ops: Promise<void> = Promise.resolve();
@@ -77,14 +86,16 @@ export class Daemon {
         this.#log.warn("metrics could not read the store", { component: "metrics", error: messageOf(e) }),
     });
     try {
-      this.#server = await listen(createHttpApp(this.#serverDeps(swap)), {
-        host: config.server.host,
-        port: config.server.port,
-        ...(config.server.tls ? { tls: config.server.tls } : {}),
-        headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
-        requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
-      });
-      this.#log.info("listening", { component: "http", url: this.#server.url });
+      if (this.#o.http !== false) {
+        this.#server = await listen(createHttpApp(this.#serverDeps(swap)), {
+          host: config.server.host,
+          port: config.server.port,
+          ...(config.server.tls ? { tls: config.server.tls } : {}),
+          headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
+          requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
+        });
+        this.#log.info("listening", { component: "http", url: this.#server.url });
+      }
       this.#gen = await this.#prepare(config, store);
       await this.#gen.start();
     } catch (e) {
@@ -139,7 +150,9 @@ export class Daemon {
     return finished;
   }
 
-  async #prepare(config: ResolvedConfig, store: Store): Promise<Generation> {
+  async #prepare(config: ResolvedConfig, store: Store): Promise<WorkRunner> {
+    if (this.#o.http === false) requirePostgres(config, "certwatch worker");
+    if (this.#o.work === false) requirePostgres(config, "certwatch serve --no-work");
     const ctx = await AppContext.open(config, {
       logLine: (m) => this.#log.line(m),
       notifiers: true,
@@ -148,11 +161,19 @@ export class Daemon {
     });
     try {
       const metrics = this.#metrics;
-      return await Generation.prepare({
+      const common = {
         ctx,
         log: this.#log,
         clock: this.#o.clock,
         ...(metrics ? { observeScanDuration: (s: number) => metrics.observeScanDuration(s) } : {}),
+      };
+      // One process alone on SQLite; on PostgreSQL the work is shared with every other process on the store.
+      if (config.store.kind === "sqlite") return await Generation.prepare(common);
+      return await DistributedWork.prepare({
+        ...common,
+        workerId: this.#o.workerId ?? "certwatch",
+        work: this.#o.work !== false,
+        view: this.#o.http !== false,
       });
     } catch (e) {
       await ctx.close();
@@ -164,6 +185,7 @@ export class Daemon {
     const old = this.#gen;
     const swap = this.#swap;
     if (this.#stopping || old === null || swap === null) return;
+    let next: WorkRunner;
     const before = this.#config;
     let config: ResolvedConfig;
     try {
@@ -182,7 +204,6 @@ export class Daemon {
     const sameStore =
       storeUrl(config) === storeUrl(before) && isDeepStrictEqual(config.notify, before.notify);
     let store: Store | null = sameStore ? swap.current() : null;
-    let next: Generation;
     try {
       store ??= await openConfiguredStore(config);
       next = await this.#prepare(config, store);
@@ -260,6 +281,8 @@ export class Daemon {
     }
     // openStore applies the migrations before it returns a store; a reload's new store is swapped in only then.
     checks.push({ name: "migrations", ok: store !== undefined });
+    // serve --no-work: the workers do the work; this process answers for the store and the API only.
+    if (this.#o.work === false) return checks;
     // A reload waits for the old configuration's work before starting the new: the daemon stays in service.
     const running = !this.#stopping && (this.#reloading || (this.#gen?.running ?? false));
     checks.push({

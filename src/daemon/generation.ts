@@ -12,44 +12,40 @@
  *   lease ends within seconds);
  * - a domain check in progress is left unrecorded when the bound runs out (it runs again at the next start).
  */
-import { scan, type ScanDeps } from "../app/scan.js";
+import type { ScanDeps } from "../app/scan.js";
 import type { AppContext } from "../app/context.js";
 import { followCt, type CtRunReport } from "../app/ct/run.js";
-import { runDomains } from "../app/domains/run.js";
-import { parseHostname } from "../config/schema.js";
 import { rfc3339 } from "../domain/alert.js";
-import { targetScope, type Target } from "../domain/endpoint.js";
-import { followOutbox } from "../notify/deliver.js";
+import { targetScope } from "../domain/endpoint.js";
 import type { ScanTargetStatus } from "../server/deps.js";
-import type { ManagedEndpoint } from "../store/schedule-records.js";
-import { Limiter } from "../util/concurrency.js";
 import type { Clock } from "./clock.js";
+import {
+  addDiscoveredHosts,
+  checkDomains,
+  deliverOutbox,
+  DOMAINS_JOB,
+  logCtRun,
+  messageOf,
+  prepareScanDeps,
+  PRUNE_EVERY_MS,
+  PRUNE_JOB,
+  pruneOutbox,
+  scanTarget,
+  scheduledTargets,
+  type ScheduledTarget,
+} from "./jobs.js";
 import type { JsonLog } from "./json-log.js";
-import { sharedRevocation } from "./shared-revocation.js";
 import { Scheduler } from "./scheduler.js";
+import type { WorkRunner } from "./work-runner.js";
+
+export { DOMAINS_JOB, MAX_DISCOVERED_HOSTS, PRUNE_JOB } from "./jobs.js";
 
 /** ± fraction of each interval, drawn per run: targets that started together drift apart. */
 export const JITTER = 0.1;
-/** The housekeeping job keys (scan jobs are their targets' scopes). */
-export const DOMAINS_JOB = "domains";
-export const PRUNE_JOB = "outbox:prune";
-const PRUNE_EVERY_MS = 6 * 3_600_000;
-/** Delivered notifications are kept this long for `notify status`. */
-const KEEP_DELIVERED_MS = 7 * 86_400_000;
 /** The outbox is looked at this often when idle. */
-const OUTBOX_POLL_MS = 1000;
-/** Revocation answers (CRLs parsed, OCSP responses) are shared by the scans started within this window. */
-const REVOCATION_WINDOW_MS = 5 * 60_000;
+export const OUTBOX_POLL_MS = 1000;
 /** Managed endpoints are read again this often (the API, or another process, may have changed them). */
 const REFRESH_TARGETS_MS = 60_000;
-/** Hosts CT discovery may add in all; beyond, they are logged and left out (a wildcard-heavy domain, say). */
-export const MAX_DISCOVERED_HOSTS = 5000;
-
-interface ScheduledTarget {
-  readonly target: Target;
-  readonly origin: "config" | "managed";
-  readonly intervalMinutes: number;
-}
 
 export interface GenerationOptions {
   readonly ctx: AppContext;
@@ -60,7 +56,7 @@ export interface GenerationOptions {
   readonly observeScanDuration?: (seconds: number) => void;
 }
 
-export class Generation {
+export class Generation implements WorkRunner {
   readonly ctx: AppContext;
   readonly #log: JsonLog;
   readonly #clock: Clock;
@@ -99,7 +95,10 @@ export class Generation {
     this.#housekeeping = new Scheduler({
       ...common,
       concurrency: 2,
-      run: (key) => (key === DOMAINS_JOB ? this.#checkDomains() : this.#pruneOutbox()),
+      run: (key) =>
+        key === DOMAINS_JOB
+          ? checkDomains(this.ctx, this.#log)
+          : pruneOutbox(this.ctx, this.#clock.now(), this.#log),
     });
   }
 
@@ -108,17 +107,7 @@ export class Generation {
    * configuration error surfaces here, before anything stops or starts.
    */
   static async prepare(o: GenerationOptions): Promise<Generation> {
-    const { ctx } = o;
-    await ctx.allowedRoots();
-    // One limiter for every probe of every scan: scan.concurrency connections at most, however many targets run.
-    const probes = new Limiter(ctx.config.scan.concurrency);
-    const factory = ctx.revocationFactory();
-    const scanDeps = await ctx.scanDeps({
-      log: o.log.child({ component: "scan" }),
-      probe: (endpoint, serverName) => probes.run(() => ctx.probe(endpoint, serverName)),
-      revocation: factory ? sharedRevocation(factory, REVOCATION_WINDOW_MS, () => o.clock.now()) : undefined,
-    });
-    return new Generation(o, scanDeps);
+    return new Generation(o, await prepareScanDeps(o.ctx, o.log, o.clock));
   }
 
   get running(): boolean {
@@ -216,26 +205,7 @@ export class Generation {
   }
 
   async #loadTargets(lastRuns: ReadonlyMap<string, number>): Promise<void> {
-    const config = this.ctx.config;
-    const fallback = config.schedule.scanIntervalMinutes;
-    const next = new Map<string, ScheduledTarget>();
-    for (const target of config.endpoints as readonly Target[]) {
-      next.set(targetScope(target), {
-        target,
-        origin: "config",
-        intervalMinutes: target.scanIntervalMinutes ?? fallback,
-      });
-    }
-    // An endpoint in both the configuration and the store is the configuration's.
-    for (const m of await this.ctx.store.schedule.listManagedEndpoints()) {
-      const scope = targetScope(m);
-      if (next.has(scope)) continue;
-      next.set(scope, {
-        target: targetOf(m),
-        origin: "managed",
-        intervalMinutes: m.scanIntervalMinutes ?? fallback,
-      });
-    }
+    const next = scheduledTargets(this.ctx.config, await this.ctx.store.schedule.listManagedEndpoints());
     this.#targets = next;
     this.#scans.setJobs(
       [...next].map(([key, t]) => ({ key, intervalMs: t.intervalMinutes * 60_000 })),
@@ -259,42 +229,7 @@ export class Generation {
   async #scanTarget(scope: string): Promise<void> {
     const scheduled = this.#targets.get(scope);
     if (!scheduled) return; // dropped by a refresh after it was due
-    const { target } = scheduled;
-    const report = await scan(this.#scanDeps, this.ctx.scanOptions([target]));
-    this.#observeScan(report.durationMs / 1000);
-    const count = (kind: string) => report.changes.filter((c) => c.kind === kind).length;
-    this.#log.info("scanned", {
-      component: "scan",
-      target: `${target.host}:${target.port}`,
-      endpoints: report.endpoints,
-      ...report.outcomes,
-      opened: count("opened") + count("reopened"),
-      resolved: count("resolved"),
-      durationMs: report.durationMs,
-    });
-  }
-
-  async #checkDomains(): Promise<void> {
-    const log = this.#log.child({ component: "domains" });
-    const d = await this.ctx.domains({ logLine: (m) => log.line(m) });
-    for (const w of d.warnings) log.warn(w);
-    const report = await runDomains(d.deps, d.options);
-    const l = report.lookalikes;
-    log.info("domains checked", {
-      takeoverNames: report.takeover.checked,
-      dangling: report.takeover.findings.length,
-      takeoverInconclusive: report.takeover.inconclusive.length,
-      lookalikeCandidates: l.candidates,
-      lookalikesRegistered: l.registered,
-      lookalikesInconclusive: l.inconclusive,
-      opened: report.changes.filter((c) => c.kind === "opened" || c.kind === "reopened").length,
-      resolved: report.changes.filter((c) => c.kind === "resolved").length,
-    });
-  }
-
-  async #pruneOutbox(): Promise<void> {
-    const pruned = await this.ctx.store.pruneOutbox(new Date(this.#clock.now() - KEEP_DELIVERED_MS));
-    if (pruned > 0) this.#log.info("delivered notifications pruned", { component: "delivery", pruned });
+    await scanTarget(this.ctx, this.#scanDeps, scheduled.target, this.#log, this.#observeScan);
   }
 
   async #followCt(signal: AbortSignal): Promise<void> {
@@ -332,67 +267,23 @@ export class Generation {
   }
 
   #ctRun(report: CtRunReport, log: JsonLog): void {
-    for (const l of report.logs) {
-      if (l.outcome !== "ok") {
-        log.warn("log unavailable or misbehaving", {
-          log: l.description,
-          url: l.url,
-          outcome: l.outcome,
-          error: l.error,
-        });
-      }
-    }
-    const raised = report.changes.filter((ch) => ch.kind === "opened" || ch.kind === "reopened");
-    const read = report.logs.reduce((n, l) => n + l.entriesRead, 0);
-    if (read > 0 || raised.length > 0) {
-      log.info("logs read", {
-        logs: report.logs.length,
-        entriesRead: read,
-        matched: report.logs.reduce((n, l) => n + l.matched, 0),
-        malformed: report.logs.reduce((n, l) => n + l.entryErrors, 0),
-        raised: raised.length,
-      });
-    }
-    if (this.ctx.config.schedule.scanDiscoveredHosts) {
-      const hosts = raised.filter((ch) => ch.alert.name === "new-subdomain").map((ch) => ch.alert.subject);
-      if (hosts.length > 0) {
-        this.#discovering = this.#discovering
-          .then(() => this.#addDiscovered(hosts, log))
-          .catch((e: unknown) => log.warn("could not add discovered hosts", { error: messageOf(e) }));
-      }
+    const hosts = logCtRun(report, log);
+    if (this.ctx.config.schedule.scanDiscoveredHosts && hosts.length > 0) {
+      this.#discovering = this.#discovering
+        .then(() => this.#addDiscovered(hosts, log))
+        .catch((e: unknown) => log.warn("could not add discovered hosts", { error: messageOf(e) }));
     }
   }
 
   /** Hosts first seen in CT under a watched domain become managed scan targets on port 443. */
   async #addDiscovered(names: readonly string[], log: JsonLog): Promise<void> {
-    const store = this.ctx.store.schedule;
-    let known = (await store.listManagedEndpoints()).length;
-    let added = 0;
-    for (const name of new Set(names)) {
-      // A wildcard names no host to connect to; the name must be one certwatch would accept in its config.
-      const host = parseHostname(name);
-      if (name.startsWith("*.") || !("value" in host)) continue;
-      if (this.#targets.has(targetScope({ host: host.value, port: 443 }))) continue;
-      if (known >= MAX_DISCOVERED_HOSTS) {
-        log.warn("discovered host not scanned: too many managed endpoints", {
-          host: host.value,
-          max: MAX_DISCOVERED_HOSTS,
-        });
-        continue;
-      }
-      const ok = await store.addManagedEndpointIfAbsent({
-        host: host.value,
-        port: 443,
-        origin: "ct",
-        createdAt: rfc3339(new Date(this.#clock.now())),
-        createdBy: null,
-      });
-      if (ok) {
-        added++;
-        known++;
-        log.info("discovered host added to the scan targets", { host: host.value, port: 443 });
-      }
-    }
+    const added = await addDiscoveredHosts(
+      this.ctx,
+      names,
+      (scope) => this.#targets.has(scope),
+      this.#clock.now(),
+      log,
+    );
     if (added > 0 && !this.#abort.signal.aborted) await this.refreshTargets();
   }
 
@@ -408,27 +299,7 @@ export class Generation {
     }
   }
 
-  async #followOutbox(signal: AbortSignal): Promise<void> {
-    if (this.ctx.notifiers.length === 0) return;
-    try {
-      await followOutbox(this.ctx.deliveryDeps(), OUTBOX_POLL_MS, signal);
-    } catch (e) {
-      if (!signal.aborted)
-        this.#log.error("delivery stopped", { component: "delivery", error: messageOf(e) });
-    }
+  #followOutbox(signal: AbortSignal): Promise<void> {
+    return deliverOutbox(this.ctx, OUTBOX_POLL_MS, signal, this.#log);
   }
-}
-
-function targetOf(m: ManagedEndpoint): Target {
-  return {
-    host: m.host,
-    port: m.port,
-    ...(m.addresses ? { addresses: m.addresses } : {}),
-    ...(m.serverName !== undefined ? { serverName: m.serverName } : {}),
-    ...(m.scanIntervalMinutes !== undefined ? { scanIntervalMinutes: m.scanIntervalMinutes } : {}),
-  };
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,14 +1,17 @@
 /**
  * @module daemon/serve
- * `certwatch serve`: loads the configuration, starts the daemon, and turns signals into its life cycle —
- * SIGTERM or SIGINT stop it gracefully (a second one cuts the shutdown bound short), SIGHUP reloads the
- * configuration. Logs are JSON lines on stderr. Exits 0 after a requested stop; a configuration or store that
- * cannot be used at start ends the command like any other (exit 2 or 3, one plain line).
+ * `certwatch serve` and `certwatch worker`: loads the configuration, starts the daemon, and turns signals into its
+ * life cycle — SIGTERM or SIGINT stop it gracefully (a second one cuts the shutdown bound short), SIGHUP reloads
+ * the configuration. Logs are JSON lines on stderr (on PostgreSQL each carries the worker id). Exits 0 after a
+ * requested stop; a configuration or store that cannot be used at start ends the command like any other (exit 2 or
+ * 3, one plain line). A worker is the daemon without HTTP; `serve --no-work` the daemon without the work.
  */
 import { loadConfig } from "../config/load.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Daemon } from "./daemon.js";
 import { stderrJsonLog } from "./json-log.js";
+import { requirePostgres } from "../work/needs-postgres.js";
+import { newWorkerId } from "../work/worker-id.js";
 
 export interface Signals {
   on(signal: NodeJS.Signals, handler: () => void): void;
@@ -25,13 +28,32 @@ export interface ServeOptions {
   readonly stderr: NodeJS.WritableStream;
   readonly signals?: Signals;
   readonly clock?: Clock;
+  /** `worker`: no HTTP, only the work (PostgreSQL). Default `serve`. */
+  readonly role?: "serve" | "worker";
+  /** `serve --no-work`: the dashboard and API only, the workers do the work (PostgreSQL). */
+  readonly work?: boolean;
 }
 
 export async function serve(o: ServeOptions): Promise<number> {
-  const log = stderrJsonLog(o.stderr);
   const signals = o.signals ?? processSignals;
   const config = await loadConfig(o.configPath);
-  const daemon = new Daemon({ configPath: o.configPath, config, log, clock: o.clock ?? systemClock });
+  const worker = o.role === "worker";
+  if (worker) requirePostgres(config, "certwatch worker");
+  if (o.work === false) requirePostgres(config, "certwatch serve --no-work");
+  const workerId = newWorkerId();
+  const log =
+    config.store.kind === "postgres"
+      ? stderrJsonLog(o.stderr).child({ worker: workerId })
+      : stderrJsonLog(o.stderr);
+  const daemon = new Daemon({
+    configPath: o.configPath,
+    config,
+    log,
+    clock: o.clock ?? systemClock,
+    http: !worker,
+    work: o.work !== false,
+    workerId,
+  });
 
   let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));

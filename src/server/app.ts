@@ -70,13 +70,13 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
     session: sessionPolicyOf(config.auth),
     ...(scans
       ? {
-          scanNow: (target: string) => {
+          scanNow: async (target: string) => {
             const hp = splitTarget(target);
-            const accepted = hp !== null && scans.scanNow(hp.host, hp.port);
-            return Promise.resolve({
+            const accepted = hp !== null && (await scans.scanNow(hp.host, hp.port));
+            return {
               accepted,
               message: accepted ? `scan of ${target} queued` : `${target} is not a scanned endpoint`,
-            });
+            };
           },
         }
       : {}),

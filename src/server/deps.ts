@@ -26,7 +26,7 @@ export interface ScanTargetStatus extends ScanTargetInfo {
 /** The daemon's scan scheduler, for the API ("scan now", endpoint status). */
 export interface ScanControl {
   /** Run this target's scan as soon as a slot is free; false when no such target is scheduled. */
-  scanNow(host: string, port: number): boolean;
+  scanNow(host: string, port: number): boolean | Promise<boolean>;
   targets(): ScanTargetStatus[];
   /** Read the managed endpoints again (after the API changed them) and schedule what changed. */
   refreshTargets(): Promise<void>;

@@ -32,6 +32,8 @@ export interface ManagedEndpoint extends Target {
 export interface ScheduleStore {
   /** The last run of every job ever recorded. */
   lastRuns(): Promise<Map<string, ScheduleRun>>;
+  /** The last run of one job, if it ever ran (a worker's check before it starts a job). */
+  lastRun(job: string): Promise<ScheduleRun | undefined>;
   /** Insert or replace a job's last run. */
   recordScheduleRun(run: ScheduleRun): Promise<void>;
   /** Forget these jobs' runs (targets no longer scheduled). */

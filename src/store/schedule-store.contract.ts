@@ -47,6 +47,8 @@ export function scheduleStoreContract(name: string, makeStore: () => Promise<Sto
           error: "boom",
         });
         assert.equal(runs.get("domains")?.durationMs, 5);
+        assert.deepEqual(await s.lastRun("tls:a.test:443"), runs.get("tls:a.test:443"));
+        assert.equal(await s.lastRun("tls:never.test:443"), undefined);
         await s.forgetScheduleRuns(["tls:a.test:443", "tls:never.test:443"]);
         assert.deepEqual([...(await s.lastRuns()).keys()], ["domains"]);
       }));

@@ -74,6 +74,13 @@ export function scheduleStoreOver(db: Db): ScheduleStore {
       );
     },
 
+    async lastRun(job) {
+      const r = await db.selectFrom("schedule_runs").selectAll().where("job", "=", job).executeTakeFirst();
+      return r === undefined
+        ? undefined
+        : { job: r.job, at: r.last_run_at, durationMs: Number(r.duration_ms), error: r.error };
+    },
+
     async recordScheduleRun(run: ScheduleRun) {
       const values = {
         job: run.job,
