@@ -2,7 +2,7 @@
  * @module work/boss
  * pg-boss on certwatch's PostgreSQL database: its own small pool (the store URL's host, TLS and password, as the
  * store connects), its tables in the schema `certwatch_boss`, the queues created if missing (every worker does it
- * at start; creating an existing queue changes nothing), and its maintenance (expiring jobs whose worker vanished,
+ * at start, one at a time), and its maintenance (expiring jobs whose worker vanished,
  * archiving and dropping finished ones) run by whichever worker gets to it first.
  */
 import pg from "pg";
@@ -10,6 +10,9 @@ import PgBoss from "pg-boss";
 import { poolConfig } from "../store/postgres.js";
 import { postgresSettings } from "../store/postgres-url.js";
 import { BOSS_SCHEMA, QUEUES } from "./queues.js";
+
+/** The advisory lock under which a worker creates the queues (pg-boss's create_queue is not safe run at once). */
+const QUEUES_LOCK = "certwatch:boss-queues";
 
 /** Connections pg-boss keeps: polls and sends are short statements. */
 const BOSS_POOL_MAX = 4;
@@ -51,7 +54,7 @@ export async function openBoss(storeUrl: string, o: BossOptions): Promise<OpenBo
   boss.on("error", o.onError);
   try {
     await boss.start();
-    for (const name of QUEUES) await boss.createQueue(name, { name, policy: "short" });
+    await createQueues(pool, boss);
   } catch (e) {
     await boss.stop({ graceful: false, close: false }).catch(() => undefined);
     await pool.end().catch(() => undefined);
@@ -67,4 +70,24 @@ export async function openBoss(storeUrl: string, o: BossOptions): Promise<OpenBo
       }
     },
   };
+}
+
+/**
+ * Creates the queues that do not exist yet, one worker at a time: two workers starting together would both create
+ * a queue's partition table and deadlock (seen with three workers on a fresh database).
+ */
+async function createQueues(pool: pg.Pool, boss: PgBoss): Promise<void> {
+  const lock = await pool.connect();
+  try {
+    await lock.query("select pg_advisory_lock(hashtextextended($1, 0))", [QUEUES_LOCK]);
+    try {
+      const existing = new Set((await boss.getQueues()).map((q) => q.name));
+      for (const name of QUEUES)
+        if (!existing.has(name)) await boss.createQueue(name, { name, policy: "short" });
+    } finally {
+      await lock.query("select pg_advisory_unlock(hashtextextended($1, 0))", [QUEUES_LOCK]);
+    }
+  } finally {
+    lock.release();
+  }
 }

@@ -108,7 +108,6 @@ export class JobRunners {
         progress: (p) =>
           log.info("ct batch committed", { log: p.log, logId: d.logId, position: p.position, size: p.size }),
       };
-      log.info("reading log", { log: d.description, logId: d.logId, url: d.url });
       const report = await readLog(target, deps);
       const hosts = logCtRun({ logs: [report], changes: report.changes }, log);
       if (ctx.config.schedule.scanDiscoveredHosts && hosts.length > 0) this.#addDiscovered(hosts, log);

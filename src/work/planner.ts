@@ -45,6 +45,8 @@ export const ctLease = (logId: string): string => `ct:${logId}`;
 export const housekeepingLease = (job: string): string => `job:${job}`;
 /** Event 99 over the inventory is judged at least this often. */
 const CT_EXPIRY_EVERY_MS = 3_600_000;
+/** The planner says what it sent at most this often. */
+const TALLY_EVERY_MS = 60_000;
 /** Jobs sent in one statement. */
 const INSERT_CHUNK = 1000;
 /** Retries after a job's handler failed (a store error, say); its lease decides the rest. */
@@ -72,6 +74,8 @@ export class Planner {
   /** What this planner sent, per key: for which last run, and when (not sent again for the same run meanwhile). */
   readonly #sent = new Map<string, { basis: string | null; at: number }>();
   #view: ScanTargetStatus[] = [];
+  readonly #counts = new Map<string, number>();
+  #loggedAt = 0;
   #targets = new Map<string, ScheduledTarget>();
 
   constructor(o: PlannerOptions) {
@@ -131,7 +135,7 @@ export class Planner {
         nextRunAt: rfc3339(new Date(due.at)),
         running,
       });
-      if (!planning || running || !this.#shouldSend(scope, run, due, now, intervalMs)) continue;
+      if (!planning || running || !this.#shouldSend(scope, run, due, now)) continue;
       const data: ScanJob = { scope, target: t.target, basis: run?.at ?? null };
       jobs.push(job(SCAN_QUEUE, scope, data, due.at, now, expire));
     }
@@ -156,8 +160,7 @@ export class Planner {
         const pollMs = config.ct.pollSeconds * 1000;
         const last = run === undefined ? null : Date.parse(run.at);
         const at = last === null ? now : last + pollMs;
-        if (held.has(ctLease(logId)) || !this.#shouldSend(key, run, { at, spread: false }, now, pollMs))
-          continue;
+        if (held.has(ctLease(logId)) || !this.#shouldSend(key, run, { at, spread: false }, now)) continue;
         const data: CtJob = { logId };
         jobs.push(job(CT_QUEUE, logId, data, at, now, LONG_JOB_EXPIRE_SECONDS));
       }
@@ -165,13 +168,22 @@ export class Planner {
     for (const [name, intervalMs] of housekeeping) {
       const run = runs.get(name);
       const due = this.#due(name, intervalMs, run, now);
-      if (held.has(housekeepingLease(name)) || !this.#shouldSend(name, run, due, now, intervalMs)) continue;
+      if (held.has(housekeepingLease(name)) || !this.#shouldSend(name, run, due, now)) continue;
       const data: HousekeepingJob = { job: name, basis: run?.at ?? null };
       jobs.push(job(HOUSEKEEPING_QUEUE, name, data, due.at, now, LONG_JOB_EXPIRE_SECONDS));
     }
     for (let i = 0; i < jobs.length; i += INSERT_CHUNK)
       await this.#o.boss.insert(jobs.slice(i, i + INSERT_CHUNK));
-    if (jobs.length > 0) this.#o.log.info("jobs planned", { component: "planner", jobs: jobs.length });
+    this.#tally(jobs, now);
+  }
+
+  /** A line a minute at most: how many jobs of each queue were sent (a job already waiting is not queued twice). */
+  #tally(jobs: readonly PgBoss.JobInsert[], now: number): void {
+    for (const j of jobs) this.#counts.set(j.name, (this.#counts.get(j.name) ?? 0) + 1);
+    if (now - this.#loggedAt < TALLY_EVERY_MS || this.#counts.size === 0) return;
+    this.#o.log.info("jobs sent", { component: "planner", ...Object.fromEntries(this.#counts) });
+    this.#counts.clear();
+    this.#loggedAt = now;
   }
 
   /** Holds the planner lease (taking it when free); false when another worker plans. */
@@ -205,23 +217,22 @@ export class Planner {
     });
   }
 
-  /** Due within the next tick (or spread), and not already sent for this last run within an interval. */
+  /**
+   * Due within the next tick (or spread), and not sent for this last run lately. "Lately" is a few ticks and lease
+   * times, not an interval: a job whose worker died is sent again soon after its lease lapsed (a job still waiting
+   * in the queue makes the new one a no-op: one waiting job per key).
+   */
   #shouldSend(
     key: string,
     run: ScheduleRun | undefined,
     due: { at: number; spread: boolean },
     now: number,
-    intervalMs: number,
   ): boolean {
     if (!due.spread && due.at > now + this.#o.tickMs) return false;
     const basis = run?.at ?? null;
     const sent = this.#sent.get(key);
-    if (
-      sent !== undefined &&
-      sent.basis === basis &&
-      now - sent.at < Math.max(intervalMs, 4 * this.#o.tickMs)
-    )
-      return false;
+    const resendMs = Math.max(4 * this.#o.tickMs, 2 * this.#o.leases.ttlMs);
+    if (sent !== undefined && sent.basis === basis && now - sent.at < resendMs) return false;
     this.#sent.set(key, { basis, at: now });
     return true;
   }

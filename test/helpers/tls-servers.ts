@@ -44,6 +44,8 @@ export interface TlsServerOptions extends ServedIdentity {
   ocspStaple?: Uint8Array;
   /** Other identities chosen by SNI server name (exact, case-insensitive). */
   sniCerts?: Record<string, ServedIdentity>;
+  /** Answer each HTTP request only after this long (a slow server: the scan of it lasts that long). */
+  responseDelayMs?: number;
 }
 
 const MAX_REQUEST_HEAD = 64 * 1024;
@@ -158,7 +160,10 @@ function createHttpsServer(opts: TlsServerOptions): tls.Server {
   const server = tls.createServer(serverOpts, (socket) => {
     onRequestHead(socket, () => {
       const body = "ok\n";
-      socket.end(responseHead(opts.status ?? 200, opts.hsts, body, opts.fillerHeaderBytes) + body);
+      const answer = () =>
+        socket.end(responseHead(opts.status ?? 200, opts.hsts, body, opts.fillerHeaderBytes) + body);
+      if (opts.responseDelayMs === undefined) answer();
+      else setTimeout(answer, opts.responseDelayMs).unref();
     });
   });
   const staple = opts.ocspStaple;
