@@ -281,8 +281,12 @@ export class Daemon {
     }
     // openStore applies the migrations before it returns a store; a reload's new store is swapped in only then.
     checks.push({ name: "migrations", ok: store !== undefined });
-    // serve --no-work: the workers do the work; this process answers for the store and the API only.
-    if (this.#o.work === false) return checks;
+    // serve --no-work: the workers do the work; this process needs the job queue (scan now) and the schedule's view.
+    if (this.#o.work === false) {
+      const queue = !this.#stopping && (this.#reloading || (this.#gen?.running ?? false));
+      checks.push({ name: "queue", ok: queue, ...(queue ? {} : { detail: "not connected yet" }) });
+      return checks;
+    }
     // A reload waits for the old configuration's work before starting the new: the daemon stays in service.
     const running = !this.#stopping && (this.#reloading || (this.#gen?.running ?? false));
     checks.push({

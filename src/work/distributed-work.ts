@@ -136,6 +136,8 @@ export class DistributedWork implements WorkRunner {
       await this.#work<HousekeepingJob>(HOUSEKEEPING_QUEUE, 2, (d) => runners.housekeeping(d));
       this.#tasks.push(deliverOutbox(ctx, OUTBOX_POLL_MS, signal, log));
     }
+    // The API's view of the schedule is there before the process says it started.
+    if (this.#o.view) await planner.tick().catch(() => undefined);
     this.#started = true;
     this.#tasks.push(planner.run(signal));
     log.info(this.#o.work ? "working" : "serving without working: the workers do the work", {

@@ -33,7 +33,8 @@ export interface WorkersWorld {
   readonly targets: readonly string[];
   readonly slowTarget: string;
   readonly workers: Daemon[];
-  startWorker(): Daemon;
+  /** `certwatch worker` (or the command given, e.g. `serve --no-work`), tracked for close(). */
+  startWorker(args?: string[]): Daemon;
   close(): Promise<void>;
 }
 
@@ -93,6 +94,7 @@ export async function workersWorld(o: WorkersWorldOptions): Promise<WorkersWorld
       "revocation: { crl: false, ocsp: false }",
       "schedule: { startSpreadSeconds: 0, shutdownTimeoutSeconds: 5 }",
       "work: { plannerSeconds: 1, leaseSeconds: 2, pollSeconds: 0.5 }",
+      "server: { port: 0 }",
       "notify:",
       `  hook: { type: webhook, url: "${hook.url}", secret: { env: ${HOOK_SECRET_ENV} }, timeoutMs: 8000, concurrency: 1 }`,
       "delivery: { retryDelaySeconds: 0.2, maxRetryDelaySeconds: 1 }",
@@ -114,8 +116,8 @@ export async function workersWorld(o: WorkersWorldOptions): Promise<WorkersWorld
     targets,
     slowTarget: targets.at(-1) ?? "",
     workers,
-    startWorker() {
-      const { child, done } = startCli(["worker"], dir);
+    startWorker(args = ["worker"]) {
+      const { child, done } = startCli(args, dir);
       const w = new Daemon(child, done);
       workers.push(w);
       return w;
