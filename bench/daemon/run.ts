@@ -9,7 +9,7 @@
  * `npm run bench:daemon`; `npm run bench:daemon -- --n 1000 --minutes 10 --interval 1 --managed 0.5 --from-sources`.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,16 +137,20 @@ async function main(): Promise<void> {
     max: number;
     sum: number;
     samples: number;
+    anonMean: number;
+    fileMean: number;
     heapMin: number;
     heapMax: number;
     externalMax: number;
+    heapTotalMax: number;
   }[] = [];
   let scansBefore = serve.counts.get("scanned") ?? 0;
   for (let m = 0; m < minutes; m++) {
     const from = sampler.samples.length;
     const heapFrom = heap.samples.length;
     await new Promise((res) => setTimeout(res, 60_000));
-    const slice = sampler.samples.slice(from).map((s) => s.rssMb);
+    const samples = sampler.samples.slice(from);
+    const slice = samples.map((s) => s.rssMb);
     const heapSlice = heap.samples.slice(heapFrom);
     const scans = serve.counts.get("scanned") ?? 0;
     perMinute.push({
@@ -155,9 +159,12 @@ async function main(): Promise<void> {
       max: Math.max(...slice),
       sum: slice.reduce((a, b) => a + b, 0),
       samples: slice.length,
+      anonMean: samples.reduce((a, x) => a + x.anonMb, 0) / Math.max(1, samples.length),
+      fileMean: samples.reduce((a, x) => a + x.fileMb, 0) / Math.max(1, samples.length),
       heapMin: Math.min(...heapSlice.map((h) => h.usedMb)),
       heapMax: Math.max(...heapSlice.map((h) => h.usedMb)),
       externalMax: Math.max(...heapSlice.map((h) => h.externalMb)),
+      heapTotalMax: Math.max(...heapSlice.map((h) => h.totalMb)),
     });
     scansBefore = scans;
     if (values["heap-snapshots"]) process.kill(serve.pid, "SIGUSR2");
@@ -173,6 +180,10 @@ async function main(): Promise<void> {
   const cpu = serve.cpuSeconds() - cpu0;
   const totalScans = perMinute.reduce((a, p) => a + p.scans, 0);
   const { hwmMb } = serve.memory();
+  const dbMb = ["bench.db", "bench.db-wal"]
+    .map((f) => join(dir, f))
+    .filter((f) => existsSync(f))
+    .reduce((a, f) => a + statSync(f).size / 1024 ** 2, 0);
 
   console.log(
     "\n" +
@@ -183,8 +194,11 @@ async function main(): Promise<void> {
           "RSS min MB",
           "RSS mean MB",
           "RSS max MB",
+          "anon mean MB",
+          "file mean MB",
           "heap used min MB",
           "heap used max MB",
+          "heap total max MB",
           "external max MB",
         ],
         perMinute.map((p, i) => [
@@ -193,8 +207,11 @@ async function main(): Promise<void> {
           p.min.toFixed(0),
           (p.sum / p.samples).toFixed(0),
           p.max.toFixed(0),
+          p.anonMean.toFixed(1),
+          p.fileMean.toFixed(1),
           p.heapMin.toFixed(1),
           p.heapMax.toFixed(1),
+          p.heapTotalMax.toFixed(1),
           p.externalMax.toFixed(1),
         ]),
       ),
@@ -202,12 +219,14 @@ async function main(): Promise<void> {
   // The trend after the first round: least squares over the per-second samples (MB per minute).
   const steady = sampler.samples.filter((s) => s.t >= 60 * interval);
   const slope = leastSquaresSlope(steady.map((s) => [s.t / 60, s.rssMb]));
+  const anonSlope = leastSquaresSlope(steady.map((s) => [s.t / 60, s.anonMb]));
   const steadyMean = steady.reduce((a, s) => a + s.rssMb, 0) / Math.max(1, steady.length);
   const peak = Math.max(...sampler.samples.map((s) => s.rssMb));
   console.log(
     `\nRSS: ${startRss.toFixed(0)} MB at start, steady state (after the first round) mean ${steadyMean.toFixed(0)} MB, ` +
       `peak ${peak.toFixed(0)} MB (high-water mark ${hwmMb.toFixed(0)} MB); ` +
-      `trend after the first round ${slope >= 0 ? "+" : ""}${slope.toFixed(2)} MB/min`,
+      `trend after the first round ${slope >= 0 ? "+" : ""}${slope.toFixed(2)} MB/min ` +
+      `(anonymous memory ${anonSlope >= 0 ? "+" : ""}${anonSlope.toFixed(2)} MB/min)`,
   );
   // The live heap after each minute's collections: the least heap used seen in the minute, after the first round.
   const heapTrend = leastSquaresSlope(
@@ -221,6 +240,7 @@ async function main(): Promise<void> {
       `(${(n / (interval * 60)).toFixed(1)}/s due); daemon CPU ${cpu.toFixed(0)} s = ` +
       `${((100 * cpu) / elapsed).toFixed(0)} % of one core`,
   );
+  console.log(`store: ${dbMb.toFixed(0)} MB of SQLite (with its WAL) at the end`);
   const errors = serve.lines.filter((l) => l.level === "error" || l.level === "not-json");
   console.log(
     `log lines: ${[...serve.counts].map(([k, v]) => `${k} ×${v}`).join(", ")}; errors: ${errors.length}`,
@@ -232,7 +252,7 @@ async function main(): Promise<void> {
 
 /** The daemon's own /metrics (prom-client's process metrics): V8 heap used and external memory. */
 class HeapSampler {
-  readonly samples: { usedMb: number; externalMb: number }[] = [];
+  readonly samples: { usedMb: number; totalMb: number; externalMb: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -248,7 +268,11 @@ class HeapSampler {
       const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]) / 1024 ** 2;
       const usedMb = value("nodejs_heap_size_used_bytes");
       if (Number.isFinite(usedMb))
-        this.samples.push({ usedMb, externalMb: value("nodejs_external_memory_bytes") });
+        this.samples.push({
+          usedMb,
+          totalMb: value("nodejs_heap_size_total_bytes"),
+          externalMb: value("nodejs_external_memory_bytes"),
+        });
     };
     void sample();
     this.#timer = setInterval(() => void sample(), this.everyMs);

@@ -119,11 +119,20 @@ export class ServeProcess {
     throw new Error("certwatch serve did not become ready");
   }
 
-  /** Resident set size now and its high-water mark, in MB, from /proc/<pid>/status. */
-  memory(): { rssMb: number; hwmMb: number } {
+  /**
+   * Resident set size now and its high-water mark, in MB, from /proc/<pid>/status; and RSS in two parts:
+   * anonymous (the heaps: V8's, malloc's) and file-backed (mapped files: the executable, libraries, SQLite's shm).
+   */
+  memory(): { rssMb: number; hwmMb: number; anonMb: number; fileMb: number } {
     const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
     const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
-    return { rssMb: (kb("VmRSS") * 1024) / MB, hwmMb: (kb("VmHWM") * 1024) / MB };
+    const mb = (name: string) => (kb(name) * 1024) / MB;
+    return {
+      rssMb: mb("VmRSS"),
+      hwmMb: mb("VmHWM"),
+      anonMb: mb("RssAnon"),
+      fileMb: mb("RssFile") + mb("RssShmem"),
+    };
   }
 
   /** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */
@@ -150,7 +159,7 @@ export class ServeProcess {
 /** A sampler of a process's RSS, every `everyMs`, keeping the peak (and every sample when asked). */
 export class RssSampler {
   peakMb = 0;
-  readonly samples: { t: number; rssMb: number }[] = [];
+  readonly samples: { t: number; rssMb: number; anonMb: number; fileMb: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -163,9 +172,9 @@ export class RssSampler {
     const started = Date.now();
     const sample = () => {
       try {
-        const { rssMb } = this.serve.memory();
+        const { rssMb, anonMb, fileMb } = this.serve.memory();
         this.peakMb = Math.max(this.peakMb, rssMb);
-        if (this.keep) this.samples.push({ t: (Date.now() - started) / 1000, rssMb });
+        if (this.keep) this.samples.push({ t: (Date.now() - started) / 1000, rssMb, anonMb, fileMb });
       } catch {
         // the process is gone: nothing more to sample
       }
