@@ -24,6 +24,7 @@ import type { ScanTargetStatus } from "../server/deps.js";
 import { openBoss, type OpenBoss } from "./boss.js";
 import { Leases } from "./held-lease.js";
 import { JobRunners } from "./job-runners.js";
+import { Dispatcher } from "./dispatcher.js";
 import { Planner } from "./planner.js";
 import {
   CT_EXPIRY_JOB,
@@ -36,6 +37,8 @@ import {
   type ScanJob,
 } from "./queues.js";
 
+const WORKER_LEASE_PREFIX = "worker:";
+const workerLease = (id: string): string => `${WORKER_LEASE_PREFIX}${id}`;
 /** pg-boss looks for jobs whose worker vanished this often (a backstop: leases notice sooner). */
 const MAINTENANCE_SECONDS = 60;
 
@@ -57,7 +60,9 @@ export class DistributedWork implements WorkRunner {
   readonly #scanDeps: ScanDeps;
   readonly #abort = new AbortController();
   readonly #tasks: Promise<void>[] = [];
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #dispatchers: Pick<Dispatcher<object>, "run" | "settle" | "wake">[] = [];
+  #liveWorkers = 1;
+  #logCount = 0;
   #boss: OpenBoss | null = null;
   #leases: Leases | null = null;
   #planner: Planner | null = null;
@@ -112,6 +117,9 @@ export class DistributedWork implements WorkRunner {
       tickMs: work.plannerSeconds * 1000,
       plan: this.#o.work,
       view: this.#o.view,
+      onSent: () => {
+        for (const d of this.#dispatchers) d.wake();
+      },
     });
     this.#planner = planner;
     if (this.#o.work) {
@@ -129,12 +137,36 @@ export class DistributedWork implements WorkRunner {
           this.#sendNow(HOUSEKEEPING_QUEUE, CT_EXPIRY_JOB, { job: CT_EXPIRY_JOB, basis: null, now: true }),
       });
       this.#runners = runners;
-      await this.#work<ScanJob>(SCAN_QUEUE, ctx.config.scan.concurrency, (d) => runners.scan(d));
+      // Present among the workers while alive: the others count it for their share of the CT logs.
+      await leases.take(workerLease(this.#o.workerId));
+      const pollMs = work.pollSeconds * 1000;
+      const dispatch = <T extends object>(
+        queue: string,
+        capacity: () => number,
+        run: (d: T) => Promise<void>,
+      ) =>
+        this.#dispatchers.push(
+          new Dispatcher<T>({ boss: boss.boss, queue, capacity, pollMs, run, log, clock }),
+        );
+      dispatch<ScanJob>(
+        SCAN_QUEUE,
+        () => ctx.config.scan.concurrency,
+        (d) => runners.scan(d),
+      );
       if (ctx.watched.size > 0)
-        await this.#work<CtJob>(CT_QUEUE, ctx.config.ct.logConcurrency, (d) => runners.ct(d));
+        dispatch<CtJob>(
+          CT_QUEUE,
+          () => this.#ctShare(),
+          (d) => runners.ct(d),
+        );
       else log.info("no watched domain: CT logs are not followed (see domains)", { component: "ct" });
-      await this.#work<HousekeepingJob>(HOUSEKEEPING_QUEUE, 2, (d) => runners.housekeeping(d));
-      this.#tasks.push(deliverOutbox(ctx, OUTBOX_POLL_MS, signal, log));
+      dispatch<HousekeepingJob>(
+        HOUSEKEEPING_QUEUE,
+        () => 2,
+        (d) => runners.housekeeping(d),
+      );
+      for (const d of this.#dispatchers) this.#tasks.push(d.run(signal));
+      this.#tasks.push(this.#countWorkers(signal), deliverOutbox(ctx, OUTBOX_POLL_MS, signal, log));
     }
     // The API's view of the schedule is there before the process says it started.
     if (this.#o.view) await planner.tick().catch(() => undefined);
@@ -147,27 +179,18 @@ export class DistributedWork implements WorkRunner {
   }
 
   async stop(boundMs: number, hurry?: AbortSignal): Promise<boolean> {
+    // No job is taken from now on; those running get the bound, then count as failed (retried elsewhere).
     this.#abort.abort();
-    const done = (async () => {
-      // No job is taken from now on; those running get the bound, then count as failed (retried elsewhere).
-      await this.#boss
-        ?.stop(boundMs)
-        .catch((e: unknown) =>
-          this.#o.log.warn("the job queue did not stop cleanly", { component: "queue", error: messageOf(e) }),
-        );
-      await Promise.allSettled([...this.#tasks, ...this.#inflight, this.#runners?.settled()]);
-      await this.#leases?.releaseAll();
-      return true;
-    })();
-    const timer = new AbortController();
-    const cut = () => timer.abort();
-    hurry?.addEventListener("abort", cut, { once: true });
-    // pg-boss's own wait is the bound; a little more for the leases to be given back.
-    const late = this.#o.clock.sleep(hurry?.aborted ? 0 : boundMs + 2000, timer.signal).then(() => false);
-    const finished = await Promise.race([done, late]);
-    timer.abort();
-    hurry?.removeEventListener("abort", cut);
-    if (!finished) await this.#leases?.releaseAll().catch(() => undefined);
+    const settled = await Promise.all(this.#dispatchers.map((d) => d.settle(boundMs, hurry)));
+    const finished = settled.every(Boolean);
+    if (finished) await Promise.allSettled([...this.#tasks, this.#runners?.settled()]);
+    // The others take over at once instead of after the lease time (work cut off by the bound is fenced or redone).
+    await this.#leases?.releaseAll().catch(() => undefined);
+    await this.#boss
+      ?.stop(1000)
+      .catch((e: unknown) =>
+        this.#o.log.warn("the job queue did not stop cleanly", { component: "queue", error: messageOf(e) }),
+      );
     return finished;
   }
 
@@ -196,26 +219,25 @@ export class DistributedWork implements WorkRunner {
     await this.#boss?.boss.send(queue, data, { singletonKey: `now:${key}`, expireInSeconds, retryLimit: 2 });
   }
 
-  /** `concurrency` pollers on the queue, one job each: a slow job holds back no other. */
-  async #work<T extends object>(
-    queue: string,
-    concurrency: number,
-    run: (data: T) => Promise<void>,
-  ): Promise<void> {
-    const boss = this.#boss?.boss;
-    if (boss === undefined) return;
-    const options = { batchSize: 1, pollingIntervalSeconds: this.ctx.config.work.pollSeconds };
-    for (let i = 0; i < concurrency; i++) {
-      await boss.work<T>(queue, options, async ([job]) => {
-        if (job === undefined) return;
-        const p = run(job.data);
-        this.#inflight.add(p);
-        try {
-          await p;
-        } finally {
-          this.#inflight.delete(p);
-        }
-      });
+  /**
+   * How many CT logs this worker reads at once: its share of the logs followed among the workers alive (so that the
+   * first worker up does not take them all), at most ct.logConcurrency.
+   */
+  #ctShare(): number {
+    const share = Math.ceil(this.#logCount / Math.max(1, this.#liveWorkers));
+    return Math.max(1, Math.min(this.ctx.config.ct.logConcurrency, share));
+  }
+
+  /** Counts the workers alive (their presence leases) every planner tick. */
+  async #countWorkers(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const held = await this.ctx.store.leases.listHeld();
+        this.#liveWorkers = held.filter((l) => l.name.startsWith(WORKER_LEASE_PREFIX)).length;
+      } catch (e) {
+        this.#o.log.warn("could not count the workers", { component: "lease", error: messageOf(e) });
+      }
+      await this.#o.clock.sleep(this.ctx.config.work.plannerSeconds * 1000, signal);
     }
   }
 
@@ -227,11 +249,19 @@ export class DistributedWork implements WorkRunner {
     if (cached !== undefined && now - cached.at < refreshMs) return cached.logs;
     const select = this.#selectLogs;
     if (select === undefined) return Promise.resolve([]);
-    const logs = select().catch((e: unknown) => {
-      this.#o.log.error("the CT logs to follow could not be read", { component: "ct", error: messageOf(e) });
-      this.#ctLogs = undefined; // asked again at the next tick
-      return cached?.logs ?? [];
-    });
+    const logs = select()
+      .then((l) => {
+        this.#logCount = l.length;
+        return l;
+      })
+      .catch((e: unknown) => {
+        this.#o.log.error("the CT logs to follow could not be read", {
+          component: "ct",
+          error: messageOf(e),
+        });
+        this.#ctLogs = undefined; // asked again at the next tick
+        return cached?.logs ?? [];
+      });
     this.#ctLogs = { at: now, logs };
     return logs;
   }

@@ -66,6 +66,8 @@ export interface PlannerOptions {
   readonly plan: boolean;
   /** Keep the schedule's view for the API (serve). */
   readonly view: boolean;
+  /** Jobs were sent (this worker's own dispatchers look at once). */
+  readonly onSent?: () => void;
 }
 
 export class Planner {
@@ -174,6 +176,7 @@ export class Planner {
     }
     for (let i = 0; i < jobs.length; i += INSERT_CHUNK)
       await this.#o.boss.insert(jobs.slice(i, i + INSERT_CHUNK));
+    if (jobs.length > 0) this.#o.onSent?.();
     this.#tally(jobs, now);
   }
 
