@@ -15,7 +15,7 @@
  * [--only queue|scans|ct] [--from-sources]`.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -27,6 +27,7 @@ import { TestDatabases } from "../../test/helpers/postgres.js";
 import type { ServerInfo } from "../ct/log-server.js";
 import { machineLines, table } from "../daemon/serve-process.js";
 import type { FarmMessage } from "../scan/protocol.js";
+import { plannerBench } from "./planner.js";
 import { queueBench } from "./queue.js";
 import { WorkerProcess } from "./worker-process.js";
 
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     "ct-logs": { type: "string", default: "4" },
     "ct-entries": { type: "string", default: "50000" },
     jobs: { type: "string", default: "10000" },
+    "planner-targets": { type: "string", default: "100000" },
     workers: { type: "string", default: "1,2" },
     only: { type: "string" },
     "from-sources": { type: "boolean", default: false },
@@ -45,6 +47,7 @@ const N = Number(values.scans);
 const LOGS = Number(values["ct-logs"]);
 const ENTRIES = Number(values["ct-entries"]);
 const JOBS = Number(values.jobs);
+const PLANNER_TARGETS = Number(values["planner-targets"]);
 const COUNTS = values.workers.split(",").map(Number);
 const fromSources = values["from-sources"];
 const only = values.only;
@@ -54,7 +57,8 @@ if (
   !(Number.isInteger(ENTRIES) && ENTRIES >= 1) ||
   !(Number.isInteger(JOBS) && JOBS >= 100) ||
   !COUNTS.every((c) => Number.isInteger(c) && c >= 1 && c <= 16) ||
-  (only !== undefined && !["queue", "scans", "ct"].includes(only))
+  !(Number.isInteger(PLANNER_TARGETS) && PLANNER_TARGETS >= 1) ||
+  (only !== undefined && !["queue", "planner", "scans", "ct"].includes(only))
 ) {
   console.error(
     "usage: run [--scans N] [--ct-logs K] [--ct-entries E] [--jobs J] [--workers 1,2] [--only queue|scans|ct] [--from-sources]",
@@ -66,10 +70,20 @@ const children = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 const compiled = import.meta.url.endsWith(".js");
 const loader = compiled ? [] : ["--import", import.meta.resolve("tsx")];
 const q = (s: string) => JSON.stringify(s);
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/** Busy and total jiffies of the whole machine (/proc/stat): how saturated its cores were over a run. */
+function machineJiffies(): { busy: number; total: number } {
+  const first = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const f = first.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
 
 interface Run {
   readonly workers: number;
@@ -79,6 +93,8 @@ interface Run {
   readonly perWorker: readonly number[];
   readonly dbMb: number;
   readonly problems: number;
+  /** Share of the machine's cores busy during the run (every process: workers, servers, PostgreSQL). */
+  readonly machineBusy: number;
   /** The first warnings and errors the workers logged. */
   readonly samples: readonly string[];
 }
@@ -104,6 +120,7 @@ async function measure(
   try {
     for (const w of workers) await w.waitFor("working");
     const cpu0 = workers.map((w) => w.cpuSeconds());
+    const j0 = machineJiffies();
     const t0 = Date.now();
     await store.leases.release("planner", "bench");
     let done = 0;
@@ -112,6 +129,7 @@ async function measure(
       await sleep(200);
     }
     const seconds = (Date.now() - t0) / 1000;
+    const j1 = machineJiffies();
     const cpu = workers.map((w, i) => w.cpuSeconds() - (cpu0[i] ?? 0));
     const { rows } = await db.query<{ size: string }>("select pg_database_size(current_database()) as size");
     for (const w of workers) await w.stop();
@@ -123,6 +141,7 @@ async function measure(
       perWorker: workers.map((w) => w.counts.get(perWorkerLine) ?? 0),
       dbMb: Number(rows[0]?.size) / 1024 ** 2,
       problems: workers.reduce((n, w) => n + w.problems.length, 0),
+      machineBusy: (j1.busy - j0.busy) / Math.max(1, j1.total - j0.total),
       samples: workers.flatMap((w) => w.problems.slice(0, 3).map((p) => JSON.stringify(p))),
     };
   } finally {
@@ -189,6 +208,7 @@ function runRows(runs: readonly Run[], unit: string): string[][] {
       (r.done / r.cpu.reduce((a, c) => a + c, 0)).toFixed(0),
       r.perWorker.join(" / "),
       r.dbMb.toFixed(0),
+      `${(100 * r.machineBusy).toFixed(0)} %`,
       String(r.problems),
     ])
     .map((row) => row.map((c) => c.replace("{unit}", unit)));
@@ -219,6 +239,21 @@ async function main(): Promise<void> {
             ["work: 1 poller × 100 jobs", f.workBatchPerSecond.toFixed(0)],
             ["certwatch's dispatcher: 32 slots, fetch as slots free", f.dispatcherPerSecond.toFixed(0)],
           ],
+        ),
+      );
+    }
+
+    if (only === undefined || only === "planner") {
+      const dir = mkdtempSync(join(scratch, "planner-"));
+      const p = await plannerBench(await databases.create(), dir, PLANNER_TARGETS);
+      console.log(
+        `\nplanner: ${p.targets.toLocaleString("en")} managed endpoints scanned hourly, last runs spread over the past ` +
+          `hour (filled in ${p.fillSeconds.toFixed(1)} s; store ${p.storeMb.toFixed(0)} MB); one tick every 15 s:`,
+      );
+      console.log(
+        table(
+          ["tick", "ms", "jobs sent"],
+          p.ticks.map((t, i) => [String(i + 1), t.ms.toFixed(0), String(t.jobs)]),
         ),
       );
     }
@@ -276,6 +311,7 @@ async function main(): Promise<void> {
             "scans per CPU-s",
             "scans per worker",
             "DB MB",
+            "machine busy",
             "warnings",
           ],
           runRows(runs, "scans"),
@@ -347,6 +383,7 @@ async function main(): Promise<void> {
             "entries per CPU-s",
             "batches per worker",
             "DB MB",
+            "machine busy",
             "warnings",
           ],
           runRows(runs, "entries"),

@@ -153,13 +153,14 @@ export class DistributedWork implements WorkRunner {
         () => ctx.config.scan.concurrency,
         (d) => runners.scan(d),
       );
-      if (ctx.watched.size > 0)
+      if (ctx.watched.size > 0) {
+        void ctLogs(); // how many logs there are: this worker's share of them
         dispatch<CtJob>(
           CT_QUEUE,
           () => this.#ctShare(),
           (d) => runners.ct(d),
         );
-      else log.info("no watched domain: CT logs are not followed (see domains)", { component: "ct" });
+      } else log.info("no watched domain: CT logs are not followed (see domains)", { component: "ct" });
       dispatch<HousekeepingJob>(
         HOUSEKEEPING_QUEUE,
         () => 2,
