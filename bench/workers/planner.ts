@@ -65,7 +65,10 @@ export async function plannerBench(url: string, dir: string, targets: number): P
   });
   // Ticks run back to back, each on a clock 15 s later than the last: what a planner sees every 15 s.
   let offset = 0;
-  const clock = { now: () => Date.now() + offset, sleep: systemClock.sleep };
+  const clock = {
+    now: () => Date.now() + offset,
+    sleep: (ms: number, s: AbortSignal) => systemClock.sleep(ms, s),
+  };
   const planner = new Planner({
     ctx,
     boss: boss.boss,

@@ -25,6 +25,7 @@ export class WorkerProcess {
   readonly #exited: Promise<number | null>;
   #buffer = "";
   #cpuAtExit: number | null = null;
+  #hwmAtExit: number | null = null;
 
   constructor(cwd: string, fromSources: boolean) {
     if (!fromSources && !existsSync(`${ROOT}dist/bin.js`))
@@ -73,10 +74,18 @@ export class WorkerProcess {
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
   }
 
+  /** The process's peak resident memory so far, MB (VmHWM). */
+  peakRssMb(): number {
+    if (this.#hwmAtExit !== null) return this.#hwmAtExit;
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.#child.pid}/status`, "utf8"));
+    return Number(m?.[1] ?? 0) / 1024;
+  }
+
   /** SIGTERM, then the exit status (SIGKILL after `boundMs`). */
   async stop(boundMs = 30_000): Promise<number | null> {
     if (this.#child.exitCode !== null) return this.#child.exitCode;
     this.#cpuAtExit = this.cpuSeconds();
+    this.#hwmAtExit = this.peakRssMb();
     this.#child.kill("SIGTERM");
     const timer = setTimeout(() => this.#child.kill("SIGKILL"), boundMs);
     const code = await this.#exited;
