@@ -24,7 +24,7 @@ import {
 import { auditContextOf, type ApiContext, type ApiEnv } from "./auth/principal.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { ApiDeps } from "./deps.js";
-import { ApiError } from "./errors.js";
+import { ApiError, invalidField } from "./errors.js";
 import { apiRoute } from "./route.js";
 
 /** The store query of the list and export filters (the domain checked and put in its ASCII form). */
@@ -36,7 +36,7 @@ export function alertQuery(
   let domain: string | undefined;
   if (filters.domain !== undefined) {
     const parsed = parseHostname(filters.domain);
-    if ("error" in parsed) throw new ApiError("VALIDATION_FAILED", `domain: ${parsed.error}`);
+    if ("error" in parsed) throw invalidField("domain", parsed.error);
     domain = parsed.value;
   }
   return {

@@ -11,7 +11,7 @@ import { CertificateSummary } from "./alert-schemas.js";
 import type { ApiEnv } from "./auth/principal.js";
 import { decodeCertificateCursor, encodeCertificateCursor } from "./cursor.js";
 import type { ApiDeps } from "./deps.js";
-import { ApiError } from "./errors.js";
+import { invalidField } from "./errors.js";
 import { apiRoute } from "./route.js";
 
 const Certificate = z
@@ -83,7 +83,7 @@ export function certificateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void
       let domain: string | undefined;
       if (q.domain !== undefined) {
         const parsed = parseHostname(q.domain);
-        if ("error" in parsed) throw new ApiError("VALIDATION_FAILED", `domain: ${parsed.error}`);
+        if ("error" in parsed) throw invalidField("domain", parsed.error);
         domain = parsed.value;
       }
       const after = q.cursor === undefined ? undefined : decodeCertificateCursor(q.cursor);

@@ -16,7 +16,7 @@ import { targetScope, type Target } from "../domain/endpoint.js";
 import type { ManagedEndpoint } from "../store/schedule-records.js";
 import { auditContextOf, principalOf, type ApiContext, type ApiEnv } from "./auth/principal.js";
 import type { ApiDeps } from "./deps.js";
-import { ApiError } from "./errors.js";
+import { ApiError, invalidField } from "./errors.js";
 import { apiRoute } from "./route.js";
 
 /** The default of `schedule.maxManagedEndpoints`, for a server that does not say. */
@@ -117,7 +117,7 @@ export const targetName = (host: string, port: number): string =>
 function hostOf(field: string, input: string): string {
   const s = input.trim().replace(/^\[(.*)\]$/, "$1");
   const parsed = isIP(s) !== 0 ? parseIp(s) : parseHostname(s);
-  if ("error" in parsed) throw new ApiError("VALIDATION_FAILED", `${field}: ${parsed.error}`);
+  if ("error" in parsed) throw invalidField(field, parsed.error);
   return parsed.value;
 }
 
@@ -126,7 +126,7 @@ function addressesOf(list: readonly string[]): string[] {
     ...new Set(
       list.map((a, i) => {
         const parsed = parseIp(a);
-        if ("error" in parsed) throw new ApiError("VALIDATION_FAILED", `addresses.${i}: ${parsed.error}`);
+        if ("error" in parsed) throw invalidField(`addresses.${i}`, parsed.error);
         return parsed.value;
       }),
     ),
@@ -135,7 +135,7 @@ function addressesOf(list: readonly string[]): string[] {
 
 function serverNameOf(input: string): string {
   const parsed = parseHostname(input);
-  if ("error" in parsed) throw new ApiError("VALIDATION_FAILED", `serverName: ${parsed.error}`);
+  if ("error" in parsed) throw invalidField("serverName", parsed.error);
   return parsed.value;
 }
 

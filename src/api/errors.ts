@@ -85,6 +85,14 @@ export function toApiError(e: unknown, log: (message: string) => void): ApiError
   return new ApiError("INTERNAL", "internal error (the server log has the details)");
 }
 
+/**
+ * A 400 for one field whose value a config parser refused: its words without the ` (got "…")` the CLI shows
+ * (an answer never repeats what was sent: it may be a password, or bytes meant for someone's terminal).
+ */
+export function invalidField(field: string, parserError: string): ApiError {
+  return new ApiError("VALIDATION_FAILED", `${field}: ${parserError.replace(/ \(got [\s\S]*\)$/, "")}`);
+}
+
 /** The message of a failed validation: field paths and zod's words, never the values sent (a password may be one). */
 export function validationMessage(
   issues: readonly { path: readonly PropertyKey[]; message: string }[],
