@@ -48,6 +48,8 @@ export const scheduleSchema = strict({
   scanDiscoveredHosts: z.boolean().default(false),
   /** Managed endpoints the API may create, in all: the API cannot grow the schedule without bound. */
   maxManagedEndpoints: int(0, 1_000_000, 10_000),
+  /** Observations (one per address per scan) older than this are pruned, each address's newest one kept. */
+  keepObservationsDays: int(1, 3650, 30),
 }).prefault({});
 
 /** How `certwatch worker` processes (and serve on PostgreSQL) share the work (docs/scale-out.md). */

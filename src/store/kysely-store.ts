@@ -3,7 +3,7 @@
  * The Store written once with Kysely's query builder: SQLite today, PostgreSQL (PostgresDialect) later.
  */
 import type { Kysely } from "kysely";
-import type { Alert } from "../domain/alert.js";
+import { rfc3339, type Alert } from "../domain/alert.js";
 import type { CertificateSummary } from "../domain/certificate.js";
 import type { AlertChange } from "../alerts/reconcile.js";
 import { SEVERITIES, severityRank } from "../events.js";
@@ -245,6 +245,19 @@ export class KyselyStore implements Store {
       .values(row)
       .onConflict((oc) => oc.column("url").doUpdateSet(update))
       .execute();
+  }
+
+  async pruneObservations(before: Date): Promise<number> {
+    const newest = this.db
+      .selectFrom("observations")
+      .select((eb) => eb.fn.max("id").as("id"))
+      .groupBy(["host", "port", "address"]);
+    const result = await this.db
+      .deleteFrom("observations")
+      .where("observed_at", "<", rfc3339(before))
+      .where("id", "not in", newest)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async latestObservations(

@@ -333,6 +333,40 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
         assert.deepEqual(await store.latestObservations("nowhere.contoso.com", 443), []);
       }));
 
+    void it("prunes old observations but keeps each endpoint address's newest one", () =>
+      withStore(async (store) => {
+        const cert = certificate("www");
+        const v4 = endpoint("www.contoso.com", "203.0.113.7");
+        const v6 = endpoint("www.contoso.com", "2001:db8::7");
+        const quiet = endpoint("old.contoso.com", "203.0.113.9");
+        await store.recordRun(
+          run(SCOPE, T0, [], {
+            certificates: [cert],
+            observations: [observation(v4, cert), observation(quiet)],
+          }),
+        );
+        await store.recordRun(
+          run(SCOPE, at(1), [], { observations: [observation(v4), observation(v6, cert)] }),
+        );
+        await store.recordRun(run(SCOPE, at(2), [], { observations: [observation(v4, cert)] }));
+
+        // Before at(2): v4's two older rows go; v6's only row and the quiet host's only row stay.
+        assert.equal(await store.pruneObservations(at(2)), 2);
+        assert.deepEqual(
+          (await store.latestObservations("www.contoso.com", 443)).map((o) => [
+            o.observedAt,
+            o.endpoint.address,
+          ]),
+          [
+            [iso(at(2)), "203.0.113.7"],
+            [iso(at(1)), "2001:db8::7"],
+          ],
+        );
+        assert.equal((await store.latestObservations("old.contoso.com", 443)).length, 1, "last seen stays");
+        assert.equal(await store.pruneObservations(at(60)), 0, "nothing but the newest per address left");
+        assert.equal((await store.certificatesForName("www.contoso.com")).length, 1, "certificates stay");
+      }));
+
     void it("writes a run atomically: a failure leaves nothing behind", () =>
       withStore(async (store) => {
         const cert = certificate("atomic");

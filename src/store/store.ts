@@ -161,6 +161,11 @@ export interface Store {
   /** Insert or replace the cached CRL of a URL. */
   putCrlCache(entry: CrlCacheEntry): Promise<void>;
 
+  /**
+   * Forget observations made before `before`, except each endpoint address's newest one (what was last seen of an
+   * endpoint stays, however long ago); returns how many. Alerts, certificates and the inventory keep their own.
+   */
+  pruneObservations(before: Date): Promise<number>;
   /** Latest observations of a host:port (every address), newest first. */
   latestObservations(host: string, port: number, limit?: number): Promise<StoredObservation[]>;
 
