@@ -3,6 +3,7 @@
  * The flat Microsoft Sentinel record of one notification, and its two wire shapes: the Data Collector API's
  * (plain names, Azure appends the type suffix) and the Logs Ingestion API's (the suffixed column names themselves).
  */
+import { terminalSafeJson } from "../util/terminal-safe.js";
 import type { Notification } from "./notification.js";
 
 /** A column's type as a DCR stream / custom table declares it. */
@@ -172,7 +173,7 @@ export function packRecords(
     size = 2;
   };
   for (const n of batch) {
-    const json = Buffer.from(JSON.stringify(render(n)), "utf8");
+    const json = Buffer.from(terminalSafeJson(render(n)), "utf8");
     if (json.length + 2 > maxBytes) return { tooLarge: n, bytes: json.length + 2 };
     const extra = json.length + (parts.length > 0 ? 1 : 0);
     if (size + extra > maxBytes) flush();

@@ -515,6 +515,14 @@ for (const api of ["logs-ingestion", "data-collector"] as const) {
       assert.equal(row.columns.Summary_s, `S ${HOSTILE}`);
       assert.deepEqual(JSON.parse(String(row.columns.Details_s)), details);
       assert.equal(row.columns.VulnerabilityID_d, 18);
+      // The body as sent holds no raw bidi override or line separator: they travel as \u escapes.
+      const sent = r.requests.find(
+        (q) => q.api !== "unknown" && q.body !== null && q.body.includes("gnp.exe"),
+      );
+      assert.ok(sent?.body);
+      const text = sent.body.toString("utf8");
+      assert.doesNotMatch(text, /[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u);
+      assert.ok(text.includes("\\u202egnp.exe"));
     });
   });
 }

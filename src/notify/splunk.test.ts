@@ -389,6 +389,9 @@ test("metacharacters, line breaks, quotes and unicode in alert fields arrive byt
     // One event per line even with line breaks in the text: JSON escapes them.
     assert.equal(r.requests[0]?.decoded.toString("utf8").split("\n").length, 1);
     assert.ok(e.raw.includes("\\r\\n"));
+    // Search results show the raw event: a bidi override there is an escape, not a reordering.
+    assert.doesNotMatch(e.raw, /[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u);
+    assert.ok(e.raw.includes("\\u202egnp.exe"));
   });
 });
 

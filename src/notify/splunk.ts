@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
 import type { SplunkTargetConfig } from "../config/notify-schema.js";
 import { HttpClient } from "../util/http-get.js";
+import { terminalSafeJson } from "../util/terminal-safe.js";
 import type { Notification } from "./notification.js";
 import { notificationJson } from "./notification.js";
 import type { Notifier, NotifierContext, SendOutcome } from "./notifier.js";
@@ -61,7 +62,7 @@ export interface HecMetadata {
 export function hecEvent(n: Notification, meta: HecMetadata, fallback: Date): string {
   const ms = Date.parse(n.createdAt);
   const time = (Number.isNaN(ms) ? fallback.getTime() : ms) / 1000;
-  return JSON.stringify({
+  return terminalSafeJson({
     time,
     ...(meta.host !== "" ? { host: meta.host } : {}),
     source: meta.source,

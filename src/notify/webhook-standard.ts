@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import type { Notification, NotificationKind } from "./notification.js";
 import { notificationJson } from "./notification.js";
 import { SecretError } from "./secrets.js";
+import { terminalSafeJson } from "../util/terminal-safe.js";
 
 /**
  * The event type of each notification kind (`type` of the payload): receivers route on it.
@@ -28,7 +29,7 @@ export const MIN_SECRET_BYTES = 24;
  * is the webhook-timestamp header) and `data` the notification JSON shared with the SIEM targets.
  */
 export function standardPayload(n: Notification): string {
-  return JSON.stringify({
+  return terminalSafeJson({
     type: STANDARD_EVENT_TYPES[n.kind],
     timestamp: n.createdAt,
     data: notificationJson(n),

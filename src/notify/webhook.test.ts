@@ -308,13 +308,18 @@ test("standard: hostile alert text arrives byte for byte in the signed JSON", as
       context({}, { S: SECRET }),
     );
     const n = hostileNotification();
-    assert.deepEqual(await notifier.send([n]), { kind: "delivered" });
+    const subject = `${HOSTILE} \x9b31m \x85 \u2028 \u2066`;
+    const hostile = { ...n, alert: { ...n.alert, subject } };
+    assert.deepEqual(await notifier.send([hostile]), { kind: "delivered" });
     await notifier.close();
     const [got] = await r.waitFor(1);
     assert.ok(got?.verified);
     const data = (got.parsed as { data: { alert: { subject: string; details: unknown } } }).data;
-    assert.equal(data.alert.subject, HOSTILE);
+    assert.equal(data.alert.subject, subject);
     assert.deepEqual(data.alert.details, n.alert.details);
+    // A log viewer showing the raw body meets no C1 control, bidi override or line separator: they are \u escapes.
+    assert.doesNotMatch(got.text, /[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u);
+    assert.match(got.text, /\\u202e.*\\u009b31m \\u0085 \\u2028 \\u2066/u);
   });
 });
 

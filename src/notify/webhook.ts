@@ -5,6 +5,7 @@
  */
 import type { SecretRef, WebhookTargetConfig } from "../config/notify-schema.js";
 import { HttpClient } from "../util/http-get.js";
+import { terminalSafeJson } from "../util/terminal-safe.js";
 import type { Notification } from "./notification.js";
 import type { Notifier, NotifierContext, SendOutcome } from "./notifier.js";
 import { outcomeOfStatus } from "./notifier.js";
@@ -161,5 +162,5 @@ function renderer(cfg: WebhookTargetConfig, ctx: NotifierContext, field: string)
 }
 
 function json(v: unknown): Buffer {
-  return Buffer.from(JSON.stringify(v), "utf8");
+  return Buffer.from(terminalSafeJson(v), "utf8");
 }
