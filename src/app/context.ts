@@ -38,6 +38,7 @@ import { probeEndpoint } from "../sources/tls/prober.js";
 import type { TlsObservation } from "../sources/tls/observation.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
+import { publicAddressesOnly, type AddressPolicy } from "../util/address-policy.js";
 import { HttpClient } from "../util/http-get.js";
 import { FileReadError } from "../util/read-bounded-file.js";
 import { cachedCaaPolicy } from "./ct/caa-cache.js";
@@ -75,6 +76,12 @@ export function openConfiguredStore(config: ResolvedConfig): Promise<Store> {
   return openStore(storeUrl(config), { routes: routesFromConfig(config.notify) });
 }
 
+/** Public addresses only, saying which setting lets a private one through. */
+const takeoverAddressPolicy: AddressPolicy = (address) => {
+  const why = publicAddressesOnly(address);
+  return why === null ? null : `${why}; not fetched unless takeover.allowPrivateAddresses is on`;
+};
+
 export class AppContext {
   readonly now: () => Date;
   readonly logLine: (message: string) => void;
@@ -83,6 +90,7 @@ export class AppContext {
   #allowedRoots: Promise<Set<string>> | undefined;
   #dns: DnsClient | undefined;
   #http: HttpClient | undefined;
+  #takeoverHttp: HttpClient | undefined;
   #matcher: LookalikeMatcher | undefined;
   #closed = false;
 
@@ -135,9 +143,21 @@ export class AppContext {
     return (this.#dns ??= createDnsClient({ servers: d.servers, timeoutMs: d.timeoutMs, tries: d.tries }));
   }
 
-  /** The keep-alive client of CT and the takeover HTTP evidence (revocation has its own, guarded one). */
+  /** The keep-alive client of CT (revocation and the takeover HTTP evidence have their own, guarded ones). */
   get http(): HttpClient {
     return (this.#http ??= new HttpClient());
+  }
+
+  /**
+   * The client of the takeover HTTP evidence: it connects to an address the provider's DNS answered, so public
+   * addresses only unless takeover.allowPrivateAddresses is on (no request to loopback or a metadata service).
+   */
+  get takeoverHttp(): HttpClient {
+    const allow = this.config.takeover.allowPrivateAddresses;
+    return (this.#takeoverHttp ??= new HttpClient({
+      keepAlive: false,
+      ...(allow ? {} : { addressPolicy: takeoverAddressPolicy }),
+    }));
   }
 
   /** The lookalike index of the watched domains (built once: it is not small). */
@@ -279,7 +299,7 @@ export class AppContext {
               tries: t.tries,
               timeoutMs: config.dns.timeoutMs,
             }),
-          ...(t.http ? { http: httpFingerprint(this.http, t.httpTimeoutMs) } : {}),
+          ...(t.http ? { http: httpFingerprint(this.takeoverHttp, t.httpTimeoutMs) } : {}),
         },
         lookalikes: {
           dns,
@@ -319,6 +339,7 @@ export class AppContext {
     if (this.#closed) return;
     this.#closed = true;
     this.#http?.destroy();
+    this.#takeoverHttp?.destroy();
     try {
       if (this.ownsStore) await this.store.close();
     } finally {

@@ -111,6 +111,7 @@ endpoints:
 #  tries: 3                       # NXDOMAIN must repeat on every try
 #  http: true                     # fetch http://<name>/ for providers with an HTTP fingerprint
 #  httpTimeoutMs: 5000
+#  allowPrivateAddresses: false   # true lets that fetch reach loopback/private/link-local addresses
 #  concurrency: 32
 
 # Issuing-CA key (hex SHA-256 of its SubjectPublicKeyInfo) -> its CAA identifiers,

@@ -350,6 +350,11 @@ export const configSchema = strict({
     /** Fetch http://<name>/ for providers whose takeover signal is an HTTP fingerprint. */
     http: z.boolean().default(true),
     httpTimeoutMs: int(100, 120_000, 5000),
+    /**
+     * Let that fetch reach loopback, private and link-local addresses. The address comes from the DNS of the
+     * provider the name points at, not from the organisation: by default only public addresses are fetched.
+     */
+    allowPrivateAddresses: z.boolean().default(false),
     /** Names checked at the same time. */
     concurrency: int(1, 1024, 32),
   }).prefault({}),
