@@ -8,7 +8,15 @@ import { z } from "zod";
 import type { EventName } from "../events.js";
 import { SEVERITIES } from "../events.js";
 import type { Parsed } from "./schema-kit.js";
-import { eventName, filePath, int, parseHttpUrl, parsedString, strict } from "./schema-kit.js";
+import {
+  eventName,
+  filePath,
+  int,
+  parseHttpUrl,
+  parsedString,
+  strict,
+  URL_WITH_USERINFO,
+} from "./schema-kit.js";
 
 /** Where a secret is read from: an environment variable, or a file (relative to the configuration file). */
 export type SecretRef = { readonly env: string } | { readonly file: string };
@@ -34,7 +42,7 @@ const SECRET_HINT = "use { env: VARIABLE } or { file: ./path }";
  * file in clear. The URL is not quoted back (it holds the password).
  */
 function parseCredentialFreeUrl(input: string): Parsed<string> {
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(input.trim())) {
+  if (URL_WITH_USERINFO.test(input.trim())) {
     return {
       error: `must not hold a user name or password (user:pass@): credentials are not written in the configuration; ${SECRET_HINT} in the target's secret keys or headers`,
     };

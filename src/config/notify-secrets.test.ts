@@ -5,7 +5,7 @@
  * names the field, says how to give it instead, and never shows the value; `{ env }` / `{ file }` headers are sent.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +118,32 @@ describe("credentials written in the configuration", () => {
         [path],
       );
       assert.match(err.message, /must not hold a user name or password \(user:pass@\).*\{ env: VARIABLE \}/);
+    }
+  });
+
+  it("a URL with user:pass@ is an error for publicUrl, CT log URLs and endpoints too, and is not shown", () => {
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "der" })
+      .toString("base64");
+    const cases: [string, string][] = [
+      [`publicUrl: https://admin:${SECRET}@certwatch.example`, "publicUrl"],
+      [`ct: { logs: [{ url: "https://u:${SECRET}@ct.example/log/", key: "${key}" }] }`, "ct.logs[0].url"],
+      [
+        `ct: { logs: [{ url: "https://ct.example/log/", submissionUrl: "https://u:${SECRET}@ct.example/", key: "${key}", type: static-ct }] }`,
+        "ct.logs[0].submissionUrl",
+      ],
+      [`endpoints: ["https://u:${SECRET}@www.example.com"]`, "endpoints[0]"],
+      [`endpoints: ["http://u:${SECRET}@www.example.com"]`, "endpoints[0]"],
+      [`endpoints: ["https://u:${SECRET}@www.example.com/path"]`, "endpoints[0]"],
+    ];
+    for (const [text, path] of cases) {
+      const err = rejected(text);
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        [path],
+        text,
+      );
+      assert.match(err.message, /user name|https:\/\/ URL|without a path/, text);
     }
   });
 

@@ -73,7 +73,14 @@ export const int = (min: number, max: number, fallback: number) =>
   z.int().min(min).max(max).default(fallback);
 export const filePath = z.string().trim().min(1);
 
+/** `scheme://…@`: a URL with a user name (and perhaps a password) before its host. */
+export const URL_WITH_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
+
+/** An http(s) URL; one with `user:pass@` is refused, and never quoted back (it holds the password). */
 export function parseHttpUrl(input: string): Parsed<string> {
+  if (URL_WITH_USERINFO.test(input.trim())) {
+    return { error: "must not hold a user name or password (user:pass@); the URL is not shown here" };
+  }
   try {
     const u = new URL(input.trim());
     if (u.protocol === "https:" || u.protocol === "http:") return { value: u.href };

@@ -93,7 +93,8 @@ function parseHost(input: string): Parsed<string> {
 /** `https://host[:port][/]`, `host` or `host:port` → host and port (default 443). */
 export function parseEndpointUrl(input: string): Parsed<{ host: string; port: number }> {
   const s = input.trim();
-  const got = ` (got ${quote(input)})`;
+  // Text with an @ is not quoted back in any error: what comes before it may be a password.
+  const got = s.includes("@") ? "" : ` (got ${quote(input)})`;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s);
   if (scheme && scheme[1]?.toLowerCase() !== "https") return { error: `must be an https:// URL${got}` };
   let authority = scheme ? s.slice(scheme[0].length) : s;
@@ -103,7 +104,8 @@ export function parseEndpointUrl(input: string): Parsed<{ host: string; port: nu
       return { error: `must be https://host[:port] without a path or query${got}` };
     authority = authority.slice(0, cut);
   }
-  if (authority.includes("@")) return { error: `must not contain a user name${got}` };
+  // Not quoted back: what comes before the @ may be a password.
+  if (authority.includes("@")) return { error: "must not contain a user name or password (user:pass@)" };
   const hp = splitHostPort(authority, 443);
   if ("error" in hp) return { error: hp.error + got };
   const host = parseHost(hp.value.host);
