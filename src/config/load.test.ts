@@ -4,6 +4,7 @@
  * duplicate keys, nesting) with a position, one line each.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
@@ -96,6 +97,21 @@ describe("loadConfig", () => {
     assert.equal(err.code, "CONFIG_UNREADABLE");
     assert.match(err.message, /is larger than/);
   });
+
+  it(
+    "a FIFO or /dev/zero is refused at once, not waited on or read forever",
+    { timeout: 10_000 },
+    async () => {
+      const fifo = join(dir, "fifo.yaml");
+      execFileSync("mkfifo", [fifo]);
+      const err = await rejection(fifo);
+      assert.equal(err.code, "CONFIG_UNREADABLE");
+      assert.match(err.message, /fifo\.yaml: is a named pipe \(FIFO\), not a regular file/);
+      const zero = await rejection("/dev/zero");
+      assert.equal(zero.code, "CONFIG_UNREADABLE");
+      assert.match(zero.message, /character device/);
+    },
+  );
 
   it("validation errors carry the file's path", async () => {
     const file = join(dir, "bad.yaml");

@@ -2,13 +2,13 @@
  * @module config/load
  * Reads certwatch.yaml (or .json), validates it and resolves its paths; every error names file, line, field and fault.
  */
-import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, extname, isAbsolute, relative, resolve } from "node:path";
 import type { CST, Document, Node } from "yaml";
 import { Composer, Lexer, LineCounter, Parser, YAMLParseError, isMap, isScalar, isSeq } from "yaml";
 import type { z } from "zod";
 import { CertwatchError } from "../errors.js";
+import { FileReadError, readBoundedFile } from "../util/read-bounded-file.js";
 import { checkJson, lineColumn } from "./json-check.js";
 import type { Config, ResolvedConfig } from "./schema.js";
 import { configSchema, quote } from "./schema.js";
@@ -328,45 +328,25 @@ export function parseConfig(text: string, file: string): ResolvedConfig {
 /** A config is small; refuse anything bigger than this rather than read it whole. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-async function readCapped(file: string): Promise<string> {
-  const fh = await open(file, "r");
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const { bytesRead, buffer } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, null);
-      if (bytesRead === 0) break;
-      chunks.push(buffer.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > MAX_CONFIG_BYTES) {
-        throw new ConfigError("CONFIG_UNREADABLE", file, [
-          {
-            path: "",
-            message: `is larger than ${MAX_CONFIG_BYTES} bytes; is this really a certwatch config?`,
-          },
-        ]);
-      }
-    }
-    return Buffer.concat(chunks).toString("utf8");
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Reads, validates and resolves a config file; throws ConfigError. */
+/**
+ * Reads, validates and resolves a config file; throws ConfigError. Only a regular file of at most 1 MiB is
+ * read: a FIFO, a device or a directory is refused at once instead of hanging the command (or a reload).
+ */
 export async function loadConfig(path: string): Promise<ResolvedConfig> {
   const file = resolve(path);
   let text: string;
   try {
-    text = await readCapped(file);
+    text = (await readBoundedFile(file, { field: "--config", maxBytes: MAX_CONFIG_BYTES })).toString("utf8");
   } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
+    if (!(e instanceof FileReadError)) throw e;
+    if (e.kind === "missing") {
       const message = 'file not found; run "certwatch init" to write a sample config, or pass --config FILE';
       throw new ConfigError("CONFIG_NOT_FOUND", file, [{ path: "", message }]);
     }
-    const message = `cannot read it: ${e instanceof Error ? e.message : String(e)}`;
+    const message =
+      e.kind === "too-large"
+        ? `is larger than ${MAX_CONFIG_BYTES} bytes; is this really a certwatch config?`
+        : e.problem;
     throw new ConfigError("CONFIG_UNREADABLE", file, [{ path: "", message }]);
   }
   return parseConfig(text, file);
