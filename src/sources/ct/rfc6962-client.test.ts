@@ -4,7 +4,18 @@
  * faults (truncation, 429, 500s, silence), frontiers for many sizes, and consistency with a rewritten log.
  */
 import assert from "node:assert/strict";
-import { FAST_POLITENESS, leaf, value } from "../../../test/helpers/ct-client-kit.js";
+import {
+  assertConsistentBetween,
+  assertFrontiersFromEveryLeaf,
+  assertReadsPublishedHead,
+  FAST_POLITENESS,
+  FRONTIER_SIZES,
+  headOf,
+  headsAroundRewrite,
+  leaf,
+  underFaults,
+  value,
+} from "../../../test/helpers/ct-client-kit.js";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { startCtLog, type CtLog, type CtLogOptions } from "../../../test/helpers/ct-log.js";
@@ -17,7 +28,6 @@ import {
   type Rfc6962ClientOptions,
   type Rfc6962LogClient,
 } from "./rfc6962-client.js";
-import type { TreeHead } from "./tree-head.js";
 
 const FAST: PoliteHttpOptions = { ...FAST_POLITENESS, maxRetryAfterMs: 2000 };
 
@@ -54,17 +64,6 @@ function assertEntries(batches: RawEntry[][], start: number, end: number): void 
   });
 }
 
-const roots = new WeakMap<CtLog, Map<number, Buffer>>();
-
-/** An (unsigned) head of `log` at `size`; roots are memoised, a large tree's take a while. */
-function headOf(log: CtLog, size = log.sth.treeSize): TreeHead {
-  let m = roots.get(log);
-  if (m === undefined) roots.set(log, (m = new Map<number, Buffer>()));
-  let rootHash = m.get(size);
-  if (rootHash === undefined) m.set(size, (rootHash = log.rootAt(size)));
-  return { size, rootHash, timestamp: log.sth.timestamp };
-}
-
 describe("RFC 6962 client", () => {
   let log: CtLog;
   before(async () => {
@@ -74,26 +73,17 @@ describe("RFC 6962 client", () => {
 
   it("fetches and verifies the head", async () => {
     const c = clientFor(log);
-    assert.deepEqual(value(await c.head()), {
-      size: 1000,
-      rootHash: log.sth.rootHash,
-      timestamp: log.sth.timestamp,
-    });
+    await assertReadsPublishedHead(c, log, 1000);
     assert.equal(c.protocol, "rfc6962");
     c.close();
   });
 
   it("reports a bad STH signature as misbehaviour", async () => {
     const c = clientFor(log);
-    log.faults = { badSthSignature: true };
-    try {
-      const r = await c.head();
-      assert.equal(r.kind, "misbehaving");
-      assert.equal(r.kind === "misbehaving" && r.reason, "sth-signature");
-    } finally {
-      log.faults = {};
-      c.close();
-    }
+    const r = await underFaults(log, { badSthSignature: true }, () => c.head());
+    c.close();
+    assert.equal(r.kind, "misbehaving");
+    assert.equal(r.kind === "misbehaving" && r.reason, "sth-signature");
   });
 
   it("reads entries when the log returns fewer than asked", async () => {
@@ -240,16 +230,10 @@ describe("RFC 6962 client", () => {
 
   it("reports a head whose root the entries do not produce as misbehaviour", async () => {
     const c = clientFor(log);
-    log.faults = { wrongRoot: true };
-    try {
-      const head = value(await c.head());
-      const r = await c.frontierAt(head);
-      assert.equal(r.kind, "misbehaving");
-      assert.equal(r.kind === "misbehaving" && r.reason, "proof");
-    } finally {
-      log.faults = {};
-      c.close();
-    }
+    const r = await underFaults(log, { wrongRoot: true }, async () => c.frontierAt(value(await c.head())));
+    c.close();
+    assert.equal(r.kind, "misbehaving");
+    assert.equal(r.kind === "misbehaving" && r.reason, "proof");
   });
 });
 
@@ -299,7 +283,6 @@ describe("get-entries fast path", () => {
 });
 
 describe("RFC 6962 frontiers and consistency", () => {
-  const SIZES = [0, 1, 2, 3, 255, 256, 257, 1000, 65536 + 3];
   let log: CtLog;
   before(async () => {
     log = await startWith(65536 + 3);
@@ -308,12 +291,7 @@ describe("RFC 6962 frontiers and consistency", () => {
 
   it("builds the frontier at many sizes, equal to one computed from every leaf", async () => {
     const c = clientFor(log);
-    const leaves: Buffer[] = [];
-    for (let i = 0; i < log.size; i++) leaves.push(log.leafHashAt(i));
-    for (const size of SIZES) {
-      const f = value(await c.frontierAt(headOf(log, size)));
-      assert.deepEqual(f.toJSON(), Frontier.of(leaves, size).toJSON(), `size ${size}`);
-    }
+    await assertFrontiersFromEveryLeaf(c, log, FRONTIER_SIZES);
     c.close();
   });
 
@@ -333,7 +311,7 @@ describe("RFC 6962 frontiers and consistency", () => {
 
   it("verifies consistency between heads", async () => {
     const c = clientFor(log);
-    for (const [a, b] of [
+    await assertConsistentBetween(c, log, [
       [1, 2],
       [3, 7],
       [255, 256],
@@ -341,9 +319,7 @@ describe("RFC 6962 frontiers and consistency", () => {
       [1000, 65539],
       [65539, 65539],
       [0, 5],
-    ] as const) {
-      assert.equal((await c.verifyConsistency(headOf(log, a), headOf(log, b))).kind, "ok", `${a} → ${b}`);
-    }
+    ]);
     const lie = { ...headOf(log, 7), rootHash: log.rootAt(8) };
     const r = await c.verifyConsistency(lie, headOf(log, 1000));
     assert.equal(r.kind === "misbehaving" && r.reason, "consistency");
@@ -354,11 +330,7 @@ describe("RFC 6962 frontiers and consistency", () => {
     const small = await startWith(20);
     try {
       const c = clientFor(small);
-      const before = value(await c.head());
-      small.rewrite(4, Buffer.from("a different certificate"));
-      small.addRaw(leaf(20));
-      small.publish();
-      const after = value(await c.head());
+      const { older: before, newer: after } = await headsAroundRewrite(c, small);
       assert.equal(after.size, 21);
       const r = await c.verifyConsistency(before, after);
       assert.equal(r.kind, "misbehaving");

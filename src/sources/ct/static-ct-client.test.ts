@@ -4,11 +4,22 @@
  * tiles for many sizes, corrupt tiles, partial and gzipped data tiles with full-tile fallback, and issuers.
  */
 import assert from "node:assert/strict";
-import { FAST_POLITENESS, leaf, reason, value } from "../../../test/helpers/ct-client-kit.js";
+import {
+  assertConsistentBetween,
+  assertFrontiersFromEveryLeaf,
+  assertReadsPublishedHead,
+  FAST_POLITENESS,
+  FRONTIER_SIZES,
+  headOf,
+  headsAroundRewrite,
+  leaf,
+  reason,
+  underFaults,
+  value,
+} from "../../../test/helpers/ct-client-kit.js";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startCtLog, tilePath as helperTilePath, type CtLog } from "../../../test/helpers/ct-log.js";
-import { Frontier } from "./merkle.js";
 import {
   createStaticCtClient,
   defaultOrigin,
@@ -16,7 +27,6 @@ import {
   type StaticCtClientOptions,
   type StaticCtLogClient,
 } from "./static-ct-client.js";
-import type { TreeHead } from "./tree-head.js";
 
 const FAST = FAST_POLITENESS;
 
@@ -38,15 +48,6 @@ async function startWith(n: number, gzip = false): Promise<CtLog> {
   for (let i = 0; i < n; i++) log.addRaw(leaf(i));
   log.publish();
   return log;
-}
-
-const roots = new WeakMap<CtLog, Map<number, Buffer>>();
-function headOf(log: CtLog, size = log.sth.treeSize): TreeHead {
-  let m = roots.get(log);
-  if (m === undefined) roots.set(log, (m = new Map<number, Buffer>()));
-  let rootHash = m.get(size);
-  if (rootHash === undefined) m.set(size, (rootHash = log.rootAt(size)));
-  return { size, rootHash, timestamp: log.sth.timestamp };
 }
 
 describe("tile paths and origins", () => {
@@ -76,11 +77,7 @@ describe("Static CT client", () => {
 
   it("fetches and verifies the checkpoint", async () => {
     const c = clientFor(log);
-    assert.deepEqual(value(await c.head()), {
-      size: 300,
-      rootHash: log.sth.rootHash,
-      timestamp: log.sth.timestamp,
-    });
+    await assertReadsPublishedHead(c, log, 300);
     assert.equal(c.protocol, "static-ct");
     assert.equal(c.origin, log.origin);
     c.close();
@@ -88,12 +85,7 @@ describe("Static CT client", () => {
 
   it("reports a bad checkpoint signature, a wrong origin and an unparseable note as misbehaviour", async () => {
     const c = clientFor(log);
-    log.faults = { badSthSignature: true };
-    try {
-      assert.equal(reason(await c.head()), "sth-signature");
-    } finally {
-      log.faults = {};
-    }
+    assert.equal(reason(await underFaults(log, { badSthSignature: true }, () => c.head())), "sth-signature");
     const other = clientFor(log, { origin: "example.com/another-log" });
     assert.equal(reason(await other.head()), "checkpoint-origin");
     const spaced = await startCtLog({ staticApi: { origin: "an origin with spaces" } });
@@ -113,14 +105,9 @@ describe("Static CT client", () => {
 
   it("reports a root the tiles do not produce as misbehaviour", async () => {
     const c = clientFor(log);
-    log.faults = { wrongRoot: true };
-    try {
-      const head = value(await c.head());
-      assert.equal(reason(await c.frontierAt(head)), "hash-tile");
-    } finally {
-      log.faults = {};
-      c.close();
-    }
+    const r = await underFaults(log, { wrongRoot: true }, async () => c.frontierAt(value(await c.head())));
+    c.close();
+    assert.equal(reason(r), "hash-tile");
   });
 
   it("reports a corrupt hash tile as misbehaviour", async () => {
@@ -163,15 +150,10 @@ describe("Static CT client", () => {
 
   it("reports truncated data tiles as unavailable", async () => {
     const c = clientFor(log);
-    log.faults = { truncateEntries: true };
-    try {
-      const r = await c.dataTile(0, 256);
-      assert.equal(r.kind, "unavailable");
-      assert.match(r.kind === "unavailable" ? r.error : "", /before the end/);
-    } finally {
-      log.faults = {};
-      c.close();
-    }
+    const r = await underFaults(log, { truncateEntries: true }, () => c.dataTile(0, 256));
+    c.close();
+    assert.equal(r.kind, "unavailable");
+    assert.match(r.kind === "unavailable" ? r.error : "", /before the end/);
   });
 
   it("fetches issuers, checks their hash and caches them", async () => {
@@ -217,7 +199,6 @@ describe("Static CT client", () => {
 });
 
 describe("Static CT frontiers and consistency", () => {
-  const SIZES = [0, 1, 2, 3, 255, 256, 257, 1000, 65536 + 3];
   let log: CtLog;
   before(async () => {
     log = await startWith(65536 + 3);
@@ -226,12 +207,7 @@ describe("Static CT frontiers and consistency", () => {
 
   it("builds the frontier at many sizes from hash tiles, equal to one computed from every leaf", async () => {
     const c = clientFor(log);
-    const leaves: Buffer[] = [];
-    for (let i = 0; i < log.size; i++) leaves.push(log.leafHashAt(i));
-    for (const size of SIZES) {
-      const f = value(await c.frontierAt(headOf(log, size)));
-      assert.deepEqual(f.toJSON(), Frontier.of(leaves, size).toJSON(), `size ${size}`);
-    }
+    await assertFrontiersFromEveryLeaf(c, log, FRONTIER_SIZES);
     // The largest tree needs one partial tile at levels 0 and 2 and nothing else.
     const before = log.requests.length;
     value(await c.frontierAt(headOf(log)));
@@ -241,7 +217,7 @@ describe("Static CT frontiers and consistency", () => {
 
   it("verifies consistency from hash tiles", async () => {
     const c = clientFor(log);
-    for (const [a, b] of [
+    await assertConsistentBetween(c, log, [
       [1, 2],
       [3, 7],
       [255, 256],
@@ -250,9 +226,7 @@ describe("Static CT frontiers and consistency", () => {
       [1000, 65539],
       [65539, 65539],
       [0, 5],
-    ] as const) {
-      assert.equal((await c.verifyConsistency(headOf(log, a), headOf(log, b))).kind, "ok", `${a} → ${b}`);
-    }
+    ]);
     const lie = { ...headOf(log, 7), rootHash: headOf(log, 8).rootHash };
     assert.equal(reason(await c.verifyConsistency(lie, headOf(log, 1000))), "consistency");
     c.close();
@@ -260,13 +234,11 @@ describe("Static CT frontiers and consistency", () => {
 
   it("tells a corrupt tile apart from an inconsistent log", async () => {
     const c = clientFor(log);
-    log.faults = { corruptHashTile: true };
-    try {
-      assert.equal(reason(await c.verifyConsistency(headOf(log, 3), headOf(log, 1000))), "hash-tile");
-    } finally {
-      log.faults = {};
-      c.close();
-    }
+    const r = await underFaults(log, { corruptHashTile: true }, () =>
+      c.verifyConsistency(headOf(log, 3), headOf(log, 1000)),
+    );
+    c.close();
+    assert.equal(reason(r), "hash-tile");
   });
 
   it("can skip the tile-based check", async () => {
@@ -282,11 +254,7 @@ describe("Static CT frontiers and consistency", () => {
     const small = await startWith(300);
     try {
       const c = clientFor(small);
-      const older = value(await c.head());
-      small.rewrite(4, Buffer.from("a different certificate"));
-      small.addRaw(leaf(300));
-      small.publish();
-      const newer = value(await c.head());
+      const { older, newer } = await headsAroundRewrite(c, small);
       assert.equal(newer.size, 301);
       assert.equal(reason(await c.verifyConsistency(older, newer)), "consistency");
       c.close();
