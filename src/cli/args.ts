@@ -4,6 +4,7 @@
  * (exit 2) that says what was wrong.
  */
 import { parseArgs } from "node:util";
+import { parseListenAddress, type ListenAddress } from "../config/daemon-schema.js";
 import { CertwatchError } from "../errors.js";
 import { isSeverity, SEVERITIES, type Severity } from "../events.js";
 import { isUserCommandLine, parseUserCommand, type UserCommand } from "./user-command.js";
@@ -40,8 +41,9 @@ Commands:
                                              /healthz, /readyz, /metrics and the REST API (127.0.0.1:8080);
                                              JSON logs on stderr; SIGHUP reloads the config, SIGTERM stops;
                                              --no-work (PostgreSQL): the dashboard and API only
-  worker                                     (PostgreSQL) the daemon's work without HTTP, shared with the other
-                                             workers and serve through the store (docs/scale-out.md)
+  worker   [--listen HOST:PORT]              (PostgreSQL) the daemon's work, shared with the other workers and
+                                             serve through the store (docs/scale-out.md); --listen (or
+                                             work.listen): /healthz, /readyz and /metrics there, nothing else
 
 Options:
   --config FILE   configuration file (default ./certwatch.yaml)
@@ -81,6 +83,8 @@ export interface CliArgs {
   readonly once: boolean;
   /** `serve --no-work`: the dashboard and API only (the workers do the work). */
   readonly noWork?: boolean;
+  /** `worker --listen`: where its health and metrics answer (overrides work.listen). */
+  readonly listen?: ListenAddress;
   /** `notify` only. */
   readonly notifyAction?: NotifyAction;
   readonly target?: string;
@@ -115,6 +119,7 @@ const OPTIONS = {
   from: { type: "string" },
   to: { type: "string" },
   "no-work": { type: "boolean", default: false },
+  listen: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
 } as const;
@@ -128,7 +133,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   domains: ["json", "fail-on"],
   notify: ["target", "json"],
   serve: ["no-work"],
-  worker: [],
+  worker: ["listen"],
   migrate: ["from", "to"],
 };
 
@@ -199,6 +204,12 @@ export function parseCli(argv: readonly string[]): CliArgs {
       "migrate needs --from URL and --to URL (e.g. --from sqlite:/var/lib/certwatch.db --to postgres://certwatch@db/certwatch)",
     );
   }
+  let listen: ListenAddress | undefined;
+  if (values.listen !== undefined) {
+    const parsed = parseListenAddress(values.listen);
+    if ("error" in parsed) throw new UsageError(`--listen ${parsed.error}`);
+    listen = parsed.value;
+  }
   return {
     ...base,
     command,
@@ -209,5 +220,6 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(values.from !== undefined ? { from: values.from } : {}),
     ...(values.to !== undefined ? { to: values.to } : {}),
     ...(values["no-work"] ? { noWork: true } : {}),
+    ...(listen !== undefined ? { listen } : {}),
   };
 }

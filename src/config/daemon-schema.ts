@@ -1,7 +1,8 @@
 /**
  * @module config/daemon-schema
- * The `server:` and `schedule:` blocks of certwatch.yaml: where `certwatch serve` listens, and how often it runs
- * each check. Everything has a default: a configuration written for the CLI runs the daemon as it is.
+ * The `server:`, `schedule:` and `work:` blocks of certwatch.yaml: where `certwatch serve` listens, how often it
+ * runs each check, and how workers share the work (and where a worker's health listener binds). Everything but that
+ * listener has a default: a configuration written for the CLI runs the daemon as it is.
  */
 import { isIP } from "node:net";
 import { z } from "zod";
@@ -21,6 +22,31 @@ function parseBindHost(input: string): Parsed<string> {
   return {
     error: `must be an IP address to listen on, such as 127.0.0.1 or ::, or a host name (got ${quote(input)})`,
   };
+}
+
+/** Where a listener binds: `host:port`, `[IPv6]:port` (port 0: the system picks a free one). */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port` or `[IPv6]:port` → where to listen; the host as `server.host` takes it, the port 0..65535. */
+export function parseListenAddress(input: string): Parsed<ListenAddress> {
+  const s = input.trim();
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([^:]*)$/.exec(s);
+  const form = `must be host:port, such as 127.0.0.1:9464, or [IPv6 address]:port, such as [::1]:9464 (got ${quote(input)})`;
+  if (m === null) return { error: form };
+  const bracketed = m[1];
+  const rawHost = bracketed ?? m[2] ?? "";
+  if (rawHost === "") return { error: form };
+  if (bracketed !== undefined && isIP(bracketed) !== 6)
+    return { error: `[${bracketed}] is not an IPv6 address (got ${quote(input)})` };
+  const host = parseBindHost(rawHost);
+  if ("error" in host) return host;
+  const port = /^[0-9]{1,5}$/.test(m[3] ?? "") ? Number(m[3]) : NaN;
+  if (!(port >= 0 && port <= 65_535))
+    return { error: `the port must be a number from 0 to 65535 (got ${quote(input)})` };
+  return { value: { host: host.value, port } };
 }
 
 export const serverSchema = strict({
@@ -60,6 +86,8 @@ export const workSchema = strict({
   leaseSeconds: int(2, 3600, 30),
   /** An idle worker asks its queues for jobs this often. */
   pollSeconds: z.number().min(0.5).max(600).default(2),
+  /** `certwatch worker`: where /healthz, /readyz and /metrics answer (none: no listener); --listen overrides it. */
+  listen: parsedString(parseListenAddress).optional(),
 }).prefault({});
 
 /** `endpoints[].scanIntervalMinutes`. */

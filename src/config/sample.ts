@@ -149,6 +149,7 @@ endpoints:
 #  plannerSeconds: 15           # the worker holding the planner lease sends the jobs due this often
 #  leaseSeconds: 30             # a CT log's or a scan's lease; a dead worker's work is taken over after this
 #  pollSeconds: 2               # an idle worker asks the job queue this often
+#  listen: 10.0.0.5:9464        # /healthz, /readyz, /metrics of the worker (none by default); --listen overrides it
 
 # certwatch serve: sign-in sessions of the dashboard and REST API (users: certwatch user add NAME --role admin).
 #auth:
