@@ -69,6 +69,8 @@ export interface ApiDeps {
   readonly refreshTargets?: () => Promise<void>;
   /** How many managed endpoints there may be when the API adds one (config `schedule.maxManagedEndpoints`). */
   readonly maxManagedEndpoints?: () => number;
+  /** The watched domains (config `domains`), for `GET /domains`; absent: the API answers 501. */
+  readonly watchedDomains?: () => readonly string[];
   /** Send the sample notification to one delivery target; absent: the API answers 501. */
   readonly testDelivery?: (target: string) => Promise<DeliveryTestResult>;
   /** Single sign-on (config `auth.oidc`); absent: its routes answer 501 and GET /session/methods says `oidc: null`. */

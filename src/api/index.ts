@@ -12,6 +12,7 @@ import { alertsCsvRoute } from "./alerts-csv.js";
 import { auditRoutes } from "./audit.js";
 import { certificateRoutes } from "./certificates.js";
 import { endpointRoutes } from "./endpoints.js";
+import { domainRoutes } from "./domains.js";
 import { eventRoutes } from "./events.js";
 import { statusRoutes } from "./status.js";
 import { summaryRoutes } from "./summary.js";
@@ -75,6 +76,7 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   endpointRoutes(app, deps);
   certificateRoutes(app, deps);
   summaryRoutes(app, deps);
+  domainRoutes(app, deps);
   openApiRoute(app, deps);
 
   // Last: anything no route answered (an unknown path, or a method the path does not take).

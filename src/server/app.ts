@@ -82,6 +82,7 @@ export function apiDeps(deps: ServerDeps): ApiDeps {
       : {}),
     ...(scans ? { scanTargets: () => scans.targets(), refreshTargets: () => scans.refreshTargets() } : {}),
     maxManagedEndpoints: () => deps.config().schedule.maxManagedEndpoints,
+    watchedDomains: () => deps.config().domains,
     ...(deps.testDelivery ? { testDelivery: deps.testDelivery } : {}),
     ...oidcDepsOf(config),
   };

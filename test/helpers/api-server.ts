@@ -52,7 +52,13 @@ export interface ApiServerOptions {
   readonly extra?: Partial<
     Pick<
       ApiDeps,
-      "scanNow" | "testDelivery" | "publicUrl" | "scanTargets" | "refreshTargets" | "maxManagedEndpoints"
+      | "scanNow"
+      | "testDelivery"
+      | "publicUrl"
+      | "scanTargets"
+      | "refreshTargets"
+      | "maxManagedEndpoints"
+      | "watchedDomains"
     >
   >;
   /** Serve this SQLite file (the CLI's store) instead of a fresh one in a temp directory. */
