@@ -37,9 +37,16 @@ import {
   encodeMerkleTreeLeaf,
   leafIndexExtension,
   noteKeyId,
-  tileIndexPath,
   treeHeadSignatureInput,
 } from "../../test/helpers/ct-log.js";
+import {
+  checkpointNote,
+  intParam,
+  sendBadRequest,
+  sendCheckpoint,
+  sendJson,
+  staticCtResource,
+} from "../../test/helpers/ct-log-http.js";
 import { createRootCa, issueIntermediate, type Issued } from "../../test/helpers/pki.js";
 import { issuePrecertPair } from "../../test/helpers/precert.js";
 
@@ -138,11 +145,6 @@ const watchedDomain = (k: number): string => `${wordOf(k)}.com`;
 
 const u16 = (n: number): Buffer => Buffer.from([(n >>> 8) & 0xff, n & 0xff]);
 const u24 = (n: number): Buffer => Buffer.from([(n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-const u64 = (n: number): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
 const opaque24 = (d: Uint8Array): Buffer => Buffer.concat([u24(d.length), d]);
 const chain24 = (chain: readonly Uint8Array[]): Buffer => opaque24(Buffer.concat(chain.map(opaque24)));
 
@@ -597,17 +599,8 @@ let origin = "";
 let requests = 0;
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
 function notFound(res: ServerResponse, what = "not found"): void {
   res.writeHead(404, { "content-type": "text/plain" });
-  res.end(what);
-}
-function badRequest(res: ServerResponse, what: string): void {
-  res.writeHead(400, { "content-type": "text/plain" });
   res.end(what);
 }
 function binary(res: ServerResponse, body: Buffer, contentType: string): void {
@@ -621,54 +614,35 @@ function binary(res: ServerResponse, body: Buffer, contentType: string): void {
   res.writeHead(200, headers);
   res.end(payload);
 }
-const intParam = (u: URL, name: string): number | null => {
-  const v = u.searchParams.get(name);
-  return v === null || !/^\d{1,15}$/.test(v) ? null : Number(v);
-};
 
-function checkpoint(): string {
-  const body = `${origin}\n${N}\n${rootHash.toString("base64")}\n`;
-  const sig = Buffer.concat([noteKeyId(origin, logId), u64(sthTimestamp), sthSignature]);
-  return `${body}\n\u2014 ${origin} ${sig.toString("base64")}\n`;
-}
-
-const TILE = /^\/tile\/(data|[0-5])\/((?:x\d{3}\/)*\d{3})(?:\.p\/([1-9]\d{0,2}))?$/;
+const checkpoint = (): string =>
+  checkpointNote(
+    origin,
+    { treeSize: N, rootHash, timestamp: sthTimestamp, signature: sthSignature },
+    noteKeyId(origin, logId),
+  );
 
 function handleStatic(pathname: string, res: ServerResponse): boolean {
-  if (pathname === "/checkpoint") {
-    const text = checkpoint();
-    res.writeHead(200, {
-      "content-type": "text/plain; charset=utf-8",
-      "cache-control": "no-store",
-      "content-length": Buffer.byteLength(text),
-    });
-    res.end(text);
+  const r = staticCtResource(pathname, N);
+  if (r === null) return false;
+  if (r.kind === "checkpoint") {
+    sendCheckpoint(res, checkpoint());
     return true;
   }
-  const issuer = /^\/issuer\/([0-9a-f]{64})$/.exec(pathname);
-  if (issuer !== null) {
-    const der = issuers.get(issuer[1] as string);
+  if (r.kind === "issuer") {
+    const der = issuers.get(r.fingerprintHex);
     if (der === undefined) return false;
     binary(res, der, "application/pkix-cert");
     return true;
   }
-  const tile = TILE.exec(pathname);
-  if (tile === null) return false;
-  const [, kind, nPath, wText] = tile as unknown as [string, string, string, string | undefined];
-  const n = Number(nPath.replace(/[x/]/g, ""));
-  if (tileIndexPath(n) !== nPath) return false;
-  const width = wText === undefined ? TILE_WIDTH : Number(wText);
-  if (wText !== undefined && width >= TILE_WIDTH) return false;
-  const level = kind === "data" ? 0 : Number(kind);
-  if ((n * TILE_WIDTH + width) * TILE_WIDTH ** level > N) return false;
-  const first = n * TILE_WIDTH;
-  if (kind === "data") {
+  const { first, width } = r;
+  if (r.kind === "data-tile") {
     const parts: Buffer[] = [];
     for (let i = first; i < first + width; i++) parts.push(tileLeafOf(i));
     binary(res, Buffer.concat(parts), "application/octet-stream");
     return true;
   }
-  const hashes = levels[level];
+  const hashes = levels[r.level];
   if (hashes === undefined) return false;
   binary(res, Buffer.from(hashes.subarray(first * HASH, (first + width) * HASH)), "application/octet-stream");
   return true;
@@ -678,7 +652,7 @@ function getEntries(u: URL, res: ServerResponse): void {
   const start = intParam(u, "start");
   const end = intParam(u, "end");
   if (start === null || end === null || start > end || start >= N) {
-    badRequest(res, "bad start/end");
+    sendBadRequest(res, "bad start/end");
     return;
   }
   const last = Math.min(end, N - 1, start + MAX_BATCH - 1);
@@ -705,7 +679,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const u = new URL(req.url ?? "/", "http://127.0.0.1");
   switch (u.pathname) {
     case "/ct/v1/get-sth":
-      json(res, 200, {
+      sendJson(res, 200, {
         tree_size: N,
         timestamp: sthTimestamp,
         sha256_root_hash: b64(rootHash),
@@ -719,10 +693,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       const first = intParam(u, "first");
       const second = intParam(u, "second");
       if (first === null || second === null || first > second || second > N) {
-        badRequest(res, "bad first/second");
+        sendBadRequest(res, "bad first/second");
         return;
       }
-      json(res, 200, { consistency: consistencyProof(first, second).map(b64) });
+      sendJson(res, 200, { consistency: consistencyProof(first, second).map(b64) });
       return;
     }
     case "/ct/v1/get-proof-by-hash": {
@@ -730,14 +704,14 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       const hash = Buffer.from((u.searchParams.get("hash") ?? "").replace(/ /g, "+"), "base64");
       const index = size === null || hash.length !== HASH ? -1 : indexOfLeafHash(hash, size);
       if (size === null || size > N || index < 0) {
-        badRequest(res, "bad hash/tree_size");
+        sendBadRequest(res, "bad hash/tree_size");
         return;
       }
-      json(res, 200, { leaf_index: index, audit_path: inclusionProof(index, size).map(b64) });
+      sendJson(res, 200, { leaf_index: index, audit_path: inclusionProof(index, size).map(b64) });
       return;
     }
     case "/ct/v1/get-roots":
-      json(res, 200, { certificates: [b64(chainCerts[0] as Buffer)] });
+      sendJson(res, 200, { certificates: [b64(chainCerts[0] as Buffer)] });
       return;
     case "/_bench/usage": {
       const usage: ServerUsage = {
@@ -746,7 +720,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         maxRss: process.resourceUsage().maxRSS * 1024,
         requests,
       };
-      json(res, 200, usage);
+      sendJson(res, 200, usage);
       return;
     }
     default:

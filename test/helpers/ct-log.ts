@@ -7,6 +7,15 @@ import { gzipSync } from "node:zlib";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Frontier, consistencyProof, inclusionProof, leafHash, rootOf } from "../../src/sources/ct/merkle.js";
+import {
+  checkpointNote,
+  intParam,
+  sendBadRequest,
+  sendCheckpoint,
+  sendJson,
+  staticCtResource,
+  tileIndexPath,
+} from "./ct-log-http.js";
 
 /** LogEntryType (RFC 6962 §3.1). */
 export const X509_ENTRY = 0;
@@ -197,16 +206,7 @@ export function leafIndexExtension(index: number): Buffer {
   return b;
 }
 
-/** `<N>` of a tile path: 3-digit elements, all but the last prefixed with `x` (1234067 → `x001/x234/067`). */
-export function tileIndexPath(n: number): string {
-  const parts: string[] = [];
-  let x = n;
-  do {
-    parts.unshift(String(x % 1000).padStart(3, "0"));
-    x = Math.floor(x / 1000);
-  } while (x > 0);
-  return parts.map((p, i) => (i < parts.length - 1 ? `x${p}` : p)).join("/");
-}
+export { tileIndexPath };
 
 /** `tile/<L>/<N>[.p/<W>]` or `tile/data/<N>[.p/<W>]` (no leading slash); `width` 256 or absent means a full tile. */
 export function tilePath(level: number | "data", n: number, width?: number): string {
@@ -307,9 +307,11 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
   let origin = "";
   const checkpoint = (): string => {
     const { rootHash, signature } = servedHead();
-    const body = `${origin}\n${sth.treeSize}\n${rootHash.toString("base64")}\n`;
-    const sig = Buffer.concat([noteKeyId(origin, logId), u64(sth.timestamp), signature]);
-    return `${body}\n\u2014 ${origin} ${sig.toString("base64")}\n`;
+    return checkpointNote(
+      origin,
+      { treeSize: sth.treeSize, rootHash, timestamp: sth.timestamp, signature },
+      noteKeyId(origin, logId),
+    );
   };
 
   /** MTH of the i-th run of 256^level leaves (a full subtree; memoised). */
@@ -365,39 +367,25 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
 
   /** The Static CT API read path; false when `path` is not one of its endpoints. */
   const handleStatic = (pathname: string, res: ServerResponse): boolean => {
-    if (pathname === "/checkpoint") {
-      const text = checkpoint();
-      res.writeHead(200, {
-        "content-type": "text/plain; charset=utf-8",
-        "cache-control": "no-store",
-        "content-length": Buffer.byteLength(text),
-      });
-      res.end(text);
+    const r = staticCtResource(pathname, sth.treeSize);
+    if (r === null) return false;
+    if (r.kind === "checkpoint") {
+      sendCheckpoint(res, checkpoint());
       return true;
     }
-    const issuer = /^\/issuer\/([0-9a-f]{64})$/.exec(pathname);
-    if (issuer !== null) {
-      const der = issuers.get(issuer[1] as string);
+    if (r.kind === "issuer") {
+      const der = issuers.get(r.fingerprintHex);
       if (der === undefined) return false;
       sendBinary(res, der, "application/pkix-cert", false);
       return true;
     }
-    const tile = /^\/tile\/(data|[0-5])\/((?:x\d{3}\/)*\d{3})(?:\.p\/([1-9]\d{0,2}))?$/.exec(pathname);
-    if (tile === null) return false;
-    const [, kind, nPath, wText] = tile as unknown as [string, string, string, string | undefined];
-    const n = Number(nPath.replace(/[x/]/g, ""));
-    if (tileIndexPath(n) !== nPath) return false;
-    const width = wText === undefined ? 256 : Number(wText);
-    if (width > 255 && wText !== undefined) return false;
-    const level = kind === "data" ? 0 : Number(kind);
-    // Only tiles that the published head covers exist.
-    if ((n * 256 + width) * 256 ** level > sth.treeSize) return false;
-    const first = n * 256;
-    if (kind === "data") {
+    const { first, width } = r;
+    if (r.kind === "data-tile") {
       const body = Buffer.concat(entries.slice(first, first + width).map((e) => e.tileLeaf));
       sendBinary(res, body, "application/octet-stream", faults.truncateEntries === true);
       return true;
     }
+    const level = r.level;
     const hs: Buffer[] = [];
     for (let i = 0; i < width; i++) hs.push(subtree(level, first + i));
     const body = Buffer.concat(hs);
@@ -406,20 +394,6 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
     return true;
   };
 
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-    res.end(text);
-  };
-  const badRequest = (res: ServerResponse, what: string): void => {
-    res.writeHead(400, { "content-type": "text/plain" });
-    res.end(what);
-  };
-  const intParam = (u: URL, name: string): number | null => {
-    const v = u.searchParams.get(name);
-    if (v === null || !/^\d{1,15}$/.test(v)) return null;
-    return Number(v);
-  };
   const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -463,7 +437,7 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
     switch (u.pathname) {
       case "/ct/v1/get-sth": {
         const { rootHash, signature } = servedHead();
-        json(res, 200, {
+        sendJson(res, 200, {
           tree_size: sth.treeSize,
           timestamp: sth.timestamp,
           sha256_root_hash: b64(rootHash),
@@ -475,7 +449,7 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
         const start = intParam(u, "start");
         const end = intParam(u, "end");
         if (start === null || end === null || start > end || start >= sth.treeSize) {
-          badRequest(res, "bad start/end");
+          sendBadRequest(res, "bad start/end");
           return;
         }
         const last = Math.min(end, sth.treeSize - 1, start + maxBatch - 1);
@@ -502,10 +476,10 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
         const first = intParam(u, "first");
         const second = intParam(u, "second");
         if (first === null || second === null || first > second || second > sth.treeSize) {
-          badRequest(res, "bad first/second");
+          sendBadRequest(res, "bad first/second");
           return;
         }
-        json(res, 200, { consistency: consistencyProof(hashes, first, second).map(b64) });
+        sendJson(res, 200, { consistency: consistencyProof(hashes, first, second).map(b64) });
         return;
       }
       case "/ct/v1/get-proof-by-hash": {
@@ -513,14 +487,14 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
         const hash = u.searchParams.get("hash");
         const index = hash === null ? -1 : hashes.findIndex((h) => h.toString("base64") === hash);
         if (size === null || size > sth.treeSize || index < 0 || index >= size) {
-          badRequest(res, "bad hash/tree_size");
+          sendBadRequest(res, "bad hash/tree_size");
           return;
         }
-        json(res, 200, { leaf_index: index, audit_path: inclusionProof(hashes, index, size).map(b64) });
+        sendJson(res, 200, { leaf_index: index, audit_path: inclusionProof(hashes, index, size).map(b64) });
         return;
       }
       case "/ct/v1/get-roots":
-        json(res, 200, { certificates: [] });
+        sendJson(res, 200, { certificates: [] });
         return;
       default:
         if (staticApi !== undefined && handleStatic(u.pathname, res)) return;
