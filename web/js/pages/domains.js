@@ -2,9 +2,10 @@
 /**
  * @module web/pages/domains
  * The watched domains' findings: takeover risks (event 18, source dns) and lookalike domains (event 12), read
- * from GET /alerts and grouped by the watched domain they concern, each linking to its alert.
+ * from GET /alerts and grouped under the watched domains of GET /domains (every one shown, with or without a
+ * finding), each linking to its alert.
  */
-import { getPages } from "../api.js";
+import { get, getPages } from "../api.js";
 import { formatCount } from "../format.js";
 import { h } from "../h.js";
 import { pageLink } from "../router.js";
@@ -36,11 +37,11 @@ export default async function domainsPage(ctx) {
     : "open";
   const read = (/** @type {number} */ eventId) =>
     getPages("/alerts", { eventId, status, limit: 500 }, ctx.signal, MAX_PAGES);
-  const [takeovers, lookalikes] =
-    /** @type {[{ items: Alert[], complete: boolean }, { items: Alert[], complete: boolean }]} */ (
-      await Promise.all([read(TAKEOVER), read(LOOKALIKE)])
+  const [takeovers, lookalikes, watched] =
+    /** @type {[{ items: Alert[], complete: boolean }, { items: Alert[], complete: boolean }, string[] | null]} */ (
+      await Promise.all([read(TAKEOVER), read(LOOKALIKE), watchedDomains(ctx.signal)])
     );
-  const groups = groupByWatchedDomain(takeovers.items, lookalikes.items);
+  const groups = groupByWatchedDomain(takeovers.items, lookalikes.items, watched);
 
   const statusSelect = select(
     "domains-status",
@@ -74,7 +75,9 @@ export default async function domainsPage(ctx) {
         { class: "summary" },
         `${formatCount(takeovers.items.length)} takeover risk${takeovers.items.length === 1 ? "" : "s"} and `,
         `${formatCount(lookalikes.items.length)} lookalike${lookalikes.items.length === 1 ? "" : "s"}`,
-        `, ${groups.size} group${groups.size === 1 ? "" : "s"}. `,
+        watched === null
+          ? `, ${groups.size} group${groups.size === 1 ? "" : "s"}. `
+          : ` under ${watched.length} watched domain${watched.length === 1 ? "" : "s"}. `,
         allLink(TAKEOVER, "All takeover alerts"),
         " · ",
         allLink(LOOKALIKE, "All lookalike alerts"),
@@ -86,19 +89,46 @@ export default async function domainsPage(ctx) {
           "info",
           `Only the newest ${MAX_PAGES * 500} of each kind are shown: use the alert list for more.`,
         ),
-    groups.size === 0 ? h("p", { class: "empty" }, "No takeover risk or lookalike domain.") : null,
+    groups.size === 0
+      ? h(
+          "p",
+          { class: "empty" },
+          watched === null
+            ? "No takeover risk or lookalike domain."
+            : "No watched domain: list them under domains: in certwatch.yaml.",
+        )
+      : null,
     [...groups.entries()].map(([domain, g]) => domainPanel(domain, g)),
   );
 }
 
 /**
- * Findings by watched domain: a lookalike names its own (`details.watchedDomain`); a takeover is a name under one,
- * so it goes to the longest watched domain known from the lookalikes that it is at or under, else to its
- * registered domain as far as the name shows it. Groups with a takeover first, then by name.
+ * The watched domains (GET /domains), or null when the server cannot say (an older server, or an error): the
+ * page then groups by what the findings themselves show.
+ * @param {AbortSignal} signal
+ * @returns {Promise<string[] | null>}
+ */
+async function watchedDomains(signal) {
+  try {
+    const body = /** @type {{ items: { domain: string }[] }} */ (await get("/domains", undefined, signal));
+    return body.items.map((d) => d.domain.toLowerCase());
+  } catch (e) {
+    if (signal.aborted) throw e;
+    return null;
+  }
+}
+
+/**
+ * Findings by watched domain: every watched domain has a group, found or not. A lookalike names its own
+ * (`details.watchedDomain`); a takeover is a name under one, so it goes to the longest watched domain it is at or
+ * under. Without the watched list (null), the domains the lookalikes name stand in for it, and a takeover under
+ * none goes to its registered domain as far as the name shows it. Groups with a takeover first, then those with
+ * a lookalike, then by name; findings that name no domain last.
  * @param {readonly Alert[]} takeovers
  * @param {readonly Alert[]} lookalikes
+ * @param {readonly string[] | null} [watched]
  */
-export function groupByWatchedDomain(takeovers, lookalikes) {
+export function groupByWatchedDomain(takeovers, lookalikes, watched = null) {
   /** @type {Map<string, { takeovers: Alert[], lookalikes: Alert[] }>} */
   const groups = new Map();
   const group = (/** @type {string} */ d) => {
@@ -106,17 +136,19 @@ export function groupByWatchedDomain(takeovers, lookalikes) {
     if (!g) groups.set(d, (g = { takeovers: [], lookalikes: [] }));
     return g;
   };
+  for (const d of watched ?? []) group(d);
   for (const a of lookalikes) group(text(a.details.watchedDomain)?.toLowerCase() ?? OTHER).lookalikes.push(a);
   const known = [...groups.keys()].filter((d) => d !== OTHER).sort((a, b) => b.length - a.length);
   for (const a of takeovers) {
     const name = a.subject.toLowerCase();
-    const watched = known.find((d) => name === d || name.endsWith(`.${d}`)) ?? registeredDomain(name);
-    group(watched).takeovers.push(a);
+    const under = known.find((d) => name === d || name.endsWith(`.${d}`));
+    group(under ?? (watched === null ? registeredDomain(name) : OTHER)).takeovers.push(a);
   }
   const order = [...groups.entries()].sort(
     ([a, x], [b, y]) =>
       Number(a === OTHER) - Number(b === OTHER) ||
       Number(y.takeovers.length > 0) - Number(x.takeovers.length > 0) ||
+      Number(y.lookalikes.length > 0) - Number(x.lookalikes.length > 0) ||
       (a < b ? -1 : a > b ? 1 : 0),
   );
   return new Map(order);
