@@ -25,8 +25,7 @@
 import "reflect-metadata";
 import { createHash, generateKeyPairSync, sign, webcrypto, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -40,8 +39,10 @@ import {
   treeHeadSignatureInput,
 } from "../../test/helpers/ct-log.js";
 import {
+  answerConsistency,
   checkpointNote,
   intParam,
+  listenLoopback,
   sendBadRequest,
   sendCheckpoint,
   sendJson,
@@ -689,16 +690,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     case "/ct/v1/get-entries":
       getEntries(u, res);
       return;
-    case "/ct/v1/get-sth-consistency": {
-      const first = intParam(u, "first");
-      const second = intParam(u, "second");
-      if (first === null || second === null || first > second || second > N) {
-        sendBadRequest(res, "bad first/second");
-        return;
-      }
-      sendJson(res, 200, { consistency: consistencyProof(first, second).map(b64) });
+    case "/ct/v1/get-sth-consistency":
+      answerConsistency(u, res, N, consistencyProof);
       return;
-    }
     case "/ct/v1/get-proof-by-hash": {
       const size = intParam(u, "tree_size");
       const hash = Buffer.from((u.searchParams.get("hash") ?? "").replace(/ /g, "+"), "base64");
@@ -728,21 +722,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
-  try {
-    handle(req, res);
-  } catch (e) {
-    if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-    res.end(String(e));
-  }
-});
-const sockets = new Set<Socket>();
-server.on("connection", (s) => {
-  sockets.add(s);
-  s.on("close", () => sockets.delete(s));
-});
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const { port } = server.address() as AddressInfo;
+const server = await listenLoopback(handle, { keepAliveTimeout: 120_000 });
+const { port } = server;
 origin = `127.0.0.1:${port}`;
 
 const avg = (f: (t: Template) => number): number =>
@@ -772,8 +753,7 @@ const info: ServerInfo = {
 process.stdout.write(`${JSON.stringify(info)}\n`);
 
 const stop = (): void => {
-  for (const s of sockets) s.destroy();
-  server.close();
+  void server.close();
   process.exit(0);
 };
 process.stdin.on("end", stop);

@@ -2,9 +2,10 @@
  * @module test/helpers/ct-log-http
  * The HTTP side both local CT logs share (test/helpers/ct-log.ts and bench/ct/log-server.ts): which Static CT
  * API resource a path names, the signed checkpoint note, and the small answers (JSON, 400, checkpoint text,
- * integer query parameters) their RFC 6962 endpoints give.
+ * integer query parameters, the consistency proof) their RFC 6962 endpoints give, and the loopback server.
  */
-import type { ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 
 /** A Static CT API read-path resource, as a path names it. */
 export type StaticCtResource =
@@ -85,4 +86,56 @@ export function sendBadRequest(res: ServerResponse, what: string): void {
 export function intParam(u: URL, name: string): number | null {
   const v = u.searchParams.get(name);
   return v === null || !/^\d{1,15}$/.test(v) ? null : Number(v);
+}
+
+/** get-sth-consistency: the proof between the sizes asked, or 400 unless 0 <= first <= second <= treeSize. */
+export function answerConsistency(
+  u: URL,
+  res: ServerResponse,
+  treeSize: number,
+  proof: (first: number, second: number) => readonly Uint8Array[],
+): void {
+  const first = intParam(u, "first");
+  const second = intParam(u, "second");
+  if (first === null || second === null || first > second || second > treeSize) {
+    sendBadRequest(res, "bad first/second");
+    return;
+  }
+  sendJson(res, 200, { consistency: proof(first, second).map((b) => Buffer.from(b).toString("base64")) });
+}
+
+export interface LoopbackLog {
+  readonly port: number;
+  /** Destroys the open connections and closes the server. */
+  close(): Promise<void>;
+}
+
+/** Serves `handle` on 127.0.0.1, a free port; a handler that throws answers 500 with the error. */
+export async function listenLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  options: ServerOptions = {},
+): Promise<LoopbackLog> {
+  const server = createServer(options, (req, res) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end(String(err));
+    }
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

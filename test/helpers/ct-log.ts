@@ -4,12 +4,13 @@
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Frontier, consistencyProof, inclusionProof, leafHash, rootOf } from "../../src/sources/ct/merkle.js";
 import {
+  answerConsistency,
   checkpointNote,
   intParam,
+  listenLoopback,
   sendBadRequest,
   sendCheckpoint,
   sendJson,
@@ -472,16 +473,9 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
         res.end(text);
         return;
       }
-      case "/ct/v1/get-sth-consistency": {
-        const first = intParam(u, "first");
-        const second = intParam(u, "second");
-        if (first === null || second === null || first > second || second > sth.treeSize) {
-          sendBadRequest(res, "bad first/second");
-          return;
-        }
-        sendJson(res, 200, { consistency: consistencyProof(hashes, first, second).map(b64) });
+      case "/ct/v1/get-sth-consistency":
+        answerConsistency(u, res, sth.treeSize, (first, second) => consistencyProof(hashes, first, second));
         return;
-      }
       case "/ct/v1/get-proof-by-hash": {
         const size = intParam(u, "tree_size");
         const hash = u.searchParams.get("hash");
@@ -503,21 +497,8 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
     }
   };
 
-  const server = createServer((req, res) => {
-    try {
-      handle(req, res);
-    } catch (err) {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end(String(err));
-    }
-  });
-  const sockets = new Set<Socket>();
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenLoopback(handle);
+  const { port } = server;
   origin = staticApi?.origin ?? `127.0.0.1:${port}`;
 
   return {
@@ -591,10 +572,6 @@ export async function startCtLog(options: CtLogOptions = {}): Promise<CtLog> {
       if (h === undefined) throw new RangeError(`no entry ${index}`);
       return Buffer.from(h);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
