@@ -22,4 +22,6 @@ export interface WorkRunner {
   targets(): ScanTargetStatus[];
   /** Read the managed endpoints again (after the API changed them). */
   refreshTargets(): Promise<void>;
+  /** The work leases held now, by kind (PostgreSQL only: `certwatch_worker_leases_held`). */
+  leasesHeld?(): Readonly<Record<string, number>>;
 }

@@ -185,6 +185,85 @@ describe("metricsRegistry", () => {
     }
   });
 
+  it("a worker's registry (storeSeries: false) never reads the store and has only its own series", async () => {
+    const store = await filledStore();
+    await store.close(); // a read would fail: the worker's scrape must not try one
+    const errors: unknown[] = [];
+    let leases: Record<string, number> = { planner: 0, worker: 1, scan: 2, ct: 0, job: 0 };
+    const metrics = metricsRegistry({
+      store,
+      now: () => T0,
+      onStoreError: (e) => errors.push(e),
+      storeSeries: false,
+      workerSeries: true,
+      leasesHeld: () => leases,
+    });
+    metrics.observeScanDuration(0.3);
+    metrics.observeJob("scan", "completed");
+    metrics.observeJob("scan", "completed");
+    metrics.observeJob("ct", "failed");
+    const e = parseExposition(await metrics.scrape());
+    assert.deepEqual(errors, []);
+    for (const family of [
+      "probe_ssl_earliest_cert_expiry",
+      "x509_cert_not_after",
+      "x509_cert_not_before",
+      "x509_cert_expired",
+      "certwatch_alerts_open",
+      "certwatch_ct_log_lag_entries",
+      "certwatch_ct_log_last_head_timestamp_seconds",
+      "certwatch_outbox_pending",
+      "certwatch_metrics_truncated",
+      "certwatch_metrics_store_ok",
+    ]) {
+      assert.equal(e.types.get(family), undefined, `${family} is not exported by a worker`);
+    }
+    assert.equal(samplesOf(e, "certwatch_scan_duration_seconds_count")[0]?.value, 1);
+    assert.equal(samplesOf(e, "process_cpu_user_seconds_total").length, 1, "process metrics");
+    assert.equal(e.types.get("certwatch_worker_jobs_total"), "counter");
+    const jobs = samplesOf(e, "certwatch_worker_jobs_total").map((s) => [
+      s.labels.queue,
+      s.labels.outcome,
+      s.value,
+    ]);
+    assert.equal(jobs.length, 9, "every queue and outcome from the start");
+    assert.deepEqual(
+      jobs.filter(([, , v]) => v !== 0),
+      [
+        ["scan", "completed", 2],
+        ["ct", "failed", 1],
+      ],
+    );
+    assert.deepEqual(
+      samplesOf(e, "certwatch_worker_leases_held").map((s) => [s.labels.kind, s.value]),
+      [
+        ["planner", 0],
+        ["worker", 1],
+        ["scan", 2],
+        ["ct", 0],
+        ["job", 0],
+      ],
+    );
+    leases = {};
+    const later = parseExposition(await metrics.scrape());
+    assert.deepEqual(samplesOf(later, "certwatch_worker_leases_held"), [], "read at each scrape");
+  });
+
+  it("serve's registry is as before: no worker series unless asked for", async () => {
+    const store = await filledStore();
+    try {
+      const metrics = metricsRegistry({ store, now: () => T0, processMetrics: false });
+      metrics.observeJob("scan", "completed");
+      const e = parseExposition(await metrics.scrape());
+      assert.equal(e.types.get("certwatch_worker_jobs_total"), undefined);
+      assert.equal(e.types.get("certwatch_worker_leases_held"), undefined);
+      assert.equal(samplesOf(e, "certwatch_alerts_open").length, 2);
+      assert.equal(samplesOf(e, "certwatch_metrics_store_ok")[0]?.value, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("still answers when the store cannot be read: process metrics, and certwatch_metrics_store_ok 0", async () => {
     const store = await filledStore();
     const errors: unknown[] = [];

@@ -3,11 +3,14 @@
  * certwatch's Prometheus metrics (docs/metrics.md): certificate expiry in the names existing dashboards use
  * (blackbox_exporter's `probe_ssl_earliest_cert_expiry`, x509-certificate-exporter's `x509_cert_*`), open alerts,
  * CT lag, undelivered notifications and scan durations, plus the process defaults — in a registry of its own
- * (never prom-client's global one). Store-derived series are read at scrape time (`store.metrics`).
+ * (never prom-client's global one). Store-derived series are read at scrape time (`store.metrics`); they are the
+ * same in every process on one store, so a worker leaves them out (`storeSeries: false`) and exports only what is
+ * its own: the process, its scans, the jobs it ran and the leases it holds (`workerSeries`).
  */
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { MetricsQueries } from "../store/metrics-queries.js";
 import { CertificateNameCache, certificateNames, DN_FIELDS } from "./distinguished-name.js";
+import { JOB_OUTCOMES, WORK_KINDS, type JobOutcome, type WorkKind } from "../work/queues.js";
 import { labelValue } from "./label-value.js";
 import {
   datedCertificates,
@@ -43,6 +46,19 @@ export interface MetricsDeps {
   readonly processMetrics?: boolean;
   /** Why a scrape could not read the store (the series from it are left out; `certwatch_metrics_store_ok` 0). */
   readonly onStoreError?: (error: unknown) => void;
+  /**
+   * The series read from the store (expiry, alerts, CT lag, outbox, with `certwatch_metrics_truncated` and
+   * `certwatch_metrics_store_ok`); default true. False for `certwatch worker`: every worker would export the same
+   * cluster-wide numbers, and a sum() over them would count each once per worker. The store is then never read.
+   */
+  readonly storeSeries?: boolean;
+  /**
+   * `certwatch_worker_jobs_total` and `certwatch_worker_leases_held`: a process that takes jobs from the
+   * PostgreSQL work queues (a worker, serve on PostgreSQL). Default false.
+   */
+  readonly workerSeries?: boolean;
+  /** The work leases this process holds now, by kind (`scan`, `ct`, …), read at scrape time. */
+  readonly leasesHeld?: () => Readonly<Record<string, number>>;
 }
 
 /** What the daemon holds: the registry, the scan histogram it observes, and a scrape. */
@@ -50,6 +66,8 @@ export interface CertwatchMetrics {
   readonly registry: Registry;
   /** `certwatch_scan_duration_seconds`: the daemon observes each TLS scan run's duration. */
   observeScanDuration(seconds: number): void;
+  /** `certwatch_worker_jobs_total`: a job taken from a work queue ended (ignored without `workerSeries`). */
+  observeJob(queue: WorkKind, outcome: JobOutcome): void;
   /** Reads the store and renders every series (concurrent scrapes share one read). */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -70,7 +88,9 @@ export function metricsRegistry(deps: MetricsDeps): CertwatchMetrics {
   const limits = { ...DEFAULT_METRICS_LIMITS, ...deps.limits };
   const registry = new Registry();
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+  const storeSeriesOn = deps.storeSeries !== false;
+  /** The store-derived series exist either way (a scrape's code stays one), registered only when exported. */
+  const registers = storeSeriesOn ? [registry] : [];
 
   const earliestExpiry = new Gauge({
     name: "probe_ssl_earliest_cert_expiry",
@@ -122,7 +142,27 @@ export function metricsRegistry(deps: MetricsDeps): CertwatchMetrics {
     name: "certwatch_scan_duration_seconds",
     help: "Duration of TLS scan runs, in seconds",
     buckets: SCAN_BUCKETS,
-    registers,
+    registers: [registry],
+  });
+  const workerRegisters = deps.workerSeries === true ? [registry] : [];
+  const jobs = new Counter({
+    name: "certwatch_worker_jobs_total",
+    help: "Jobs this process took from the work queues, by queue and how they ended (completed, failed, skipped)",
+    labelNames: ["queue", "outcome"] as const,
+    registers: workerRegisters,
+  });
+  // Every pair from the start: rate() and increase() see the first job of a kind, not a series appearing.
+  for (const queue of WORK_KINDS) for (const outcome of JOB_OUTCOMES) jobs.inc({ queue, outcome }, 0);
+  const leasesHeld = deps.leasesHeld;
+  new Gauge({
+    name: "certwatch_worker_leases_held",
+    help: "Work leases this process holds now, by kind (planner, worker, scan, ct, job)",
+    labelNames: ["kind"] as const,
+    registers: workerRegisters,
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(leasesHeld?.() ?? {})) this.set({ kind: labelValue(kind) }, n);
+    },
   });
   const storeSeries = [
     earliestExpiry,
@@ -206,6 +246,7 @@ export function metricsRegistry(deps: MetricsDeps): CertwatchMetrics {
 
   let inflight: Promise<string> | undefined;
   const scrape = async (): Promise<string> => {
+    if (!storeSeriesOn) return registry.metrics();
     try {
       show(await read());
     } catch (e) {
@@ -219,6 +260,7 @@ export function metricsRegistry(deps: MetricsDeps): CertwatchMetrics {
   return {
     registry,
     observeScanDuration: (seconds) => scanDuration.observe(seconds),
+    observeJob: (queue, outcome) => jobs.inc({ queue, outcome }),
     scrape: () => (inflight ??= scrape().finally(() => (inflight = undefined))),
     contentType: registry.contentType,
   };

@@ -34,7 +34,9 @@ import {
   scanExpireSeconds,
   type CtJob,
   type HousekeepingJob,
+  type JobOutcome,
   type ScanJob,
+  type WorkKind,
 } from "./queues.js";
 
 const WORKER_LEASE_PREFIX = "worker:";
@@ -52,6 +54,8 @@ export interface DistributedWorkOptions {
   /** Keep the scan schedule's view for the API. */
   readonly view: boolean;
   readonly observeScanDuration?: (seconds: number) => void;
+  /** A job taken from a queue ended (`certwatch_worker_jobs_total`). */
+  readonly observeJob?: (queue: WorkKind, outcome: JobOutcome) => void;
 }
 
 export class DistributedWork implements WorkRunner {
@@ -140,16 +144,28 @@ export class DistributedWork implements WorkRunner {
       // Present among the workers while alive: the others count it for their share of the CT logs.
       await leases.take(workerLease(this.#o.workerId));
       const pollMs = work.pollSeconds * 1000;
+      const observeJob = this.#o.observeJob;
       const dispatch = <T extends object>(
         queue: string,
+        kind: WorkKind,
         capacity: () => number,
-        run: (d: T) => Promise<void>,
-      ) =>
+        run: (d: T) => Promise<JobOutcome>,
+      ) => {
+        const counted = async (d: T): Promise<void> => {
+          let outcome: JobOutcome = "failed"; // unless the run says otherwise (a throw fails the job in pg-boss too)
+          try {
+            outcome = await run(d);
+          } finally {
+            observeJob?.(kind, outcome);
+          }
+        };
         this.#dispatchers.push(
-          new Dispatcher<T>({ boss: boss.boss, queue, capacity, pollMs, run, log, clock }),
+          new Dispatcher<T>({ boss: boss.boss, queue, capacity, pollMs, run: counted, log, clock }),
         );
+      };
       dispatch<ScanJob>(
         SCAN_QUEUE,
+        "scan",
         () => ctx.config.scan.concurrency,
         (d) => runners.scan(d),
       );
@@ -157,12 +173,14 @@ export class DistributedWork implements WorkRunner {
         void ctLogs(); // how many logs there are: this worker's share of them
         dispatch<CtJob>(
           CT_QUEUE,
+          "ct",
           () => this.#ctShare(),
           (d) => runners.ct(d),
         );
       } else log.info("no watched domain: CT logs are not followed (see domains)", { component: "ct" });
       dispatch<HousekeepingJob>(
         HOUSEKEEPING_QUEUE,
+        "housekeeping",
         () => 2,
         (d) => runners.housekeeping(d),
       );
@@ -205,6 +223,10 @@ export class DistributedWork implements WorkRunner {
     const data: ScanJob = { scope, target: t.target, basis: null, now: true };
     await this.#sendNow(SCAN_QUEUE, scope, data, scanExpireSeconds(this.ctx.config));
     return true;
+  }
+
+  leasesHeld(): Readonly<Record<string, number>> {
+    return this.#leases?.heldByKind() ?? {};
   }
 
   targets(): ScanTargetStatus[] {

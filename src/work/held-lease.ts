@@ -21,6 +21,10 @@ export interface HeldLease {
   release(): Promise<void>;
 }
 
+/** What a lease is for: the part of its name before the first colon (`scan:tls:…`, `ct:…`, `job:…`, `worker:…`). */
+export const LEASE_KINDS = ["planner", "worker", "scan", "ct", "job"] as const;
+export type LeaseKind = (typeof LEASE_KINDS)[number];
+
 export class Leases {
   readonly #store: LeaseStore;
   readonly #worker: string;
@@ -65,6 +69,16 @@ export class Leases {
     };
     this.#held.add(lease);
     return lease;
+  }
+
+  /** How many leases this worker holds now, by kind (every kind, 0 when none): `certwatch_worker_leases_held`. */
+  heldByKind(): Record<LeaseKind, number> {
+    const counts: Record<LeaseKind, number> = { planner: 0, worker: 0, scan: 0, ct: 0, job: 0 };
+    for (const l of this.#held) {
+      const kind = l.name.split(":", 1)[0] as LeaseKind;
+      if (Object.hasOwn(counts, kind)) counts[kind]++;
+    }
+    return counts;
   }
 
   /** Gives back every lease still held (a stopping worker: the others take over at once, not after the lease time). */

@@ -31,7 +31,14 @@ import { LeaseLostError } from "../store/lease-store.js";
 import type { Store } from "../store/store.js";
 import type { Leases } from "./held-lease.js";
 import { ctLease, housekeepingLease, scanLease } from "./planner.js";
-import { CT_EXPIRY_JOB, ctRunKey, type CtJob, type HousekeepingJob, type ScanJob } from "./queues.js";
+import {
+  CT_EXPIRY_JOB,
+  ctRunKey,
+  type CtJob,
+  type HousekeepingJob,
+  type JobOutcome,
+  type ScanJob,
+} from "./queues.js";
 
 export interface JobEnv {
   readonly ctx: AppContext;
@@ -58,10 +65,10 @@ export class JobRunners {
     this.#env = env;
   }
 
-  async scan(data: ScanJob): Promise<void> {
+  async scan(data: ScanJob): Promise<JobOutcome> {
     const { ctx, log } = this.#env;
     const target = `${data.target.host}:${data.target.port}`;
-    await this.#underLease(
+    return this.#underLease(
       scanLease(data.scope),
       data.scope,
       data,
@@ -73,9 +80,9 @@ export class JobRunners {
     );
   }
 
-  async housekeeping(data: HousekeepingJob): Promise<void> {
+  async housekeeping(data: HousekeepingJob): Promise<JobOutcome> {
     const { ctx, log, clock } = this.#env;
-    await this.#underLease(housekeepingLease(data.job), data.job, data, { job: data.job }, async () => {
+    return this.#underLease(housekeepingLease(data.job), data.job, data, { job: data.job }, async () => {
       if (data.job === DOMAINS_JOB) await checkDomains(ctx, log);
       else if (data.job === CT_EXPIRY_JOB) {
         const changes = await judgeNewestCertificates(await this.#env.ctDeps());
@@ -86,17 +93,17 @@ export class JobRunners {
     });
   }
 
-  async ct(data: CtJob): Promise<void> {
+  async ct(data: CtJob): Promise<JobOutcome> {
     const { ctx, clock } = this.#env;
     const log = this.#env.log.child({ component: "ct" });
     const target = (await this.#env.ctLogs()).find((l) => l.descriptor.logId === data.logId);
     if (target === undefined) {
       log.info("CT job done: the log is no longer followed", { logId: data.logId });
-      return;
+      return "skipped";
     }
     const d = target.descriptor;
     const lease = await this.#env.leases.take(ctLease(d.logId));
-    if (lease === null) return; // another worker reads it now
+    if (lease === null) return "skipped"; // another worker reads it now
     const startedAt = clock.now();
     let error: unknown = null;
     try {
@@ -116,7 +123,7 @@ export class JobRunners {
       if (e instanceof LeaseLostError) {
         // Paused or cut off past the lease: the new holder reads on from the last batch committed.
         log.warn("lost the log's lease; its new holder reads on", { log: d.description, logId: d.logId });
-        return;
+        return "failed";
       }
       error = e;
       log.error("reading the log failed; trying again at the next poll", {
@@ -127,6 +134,7 @@ export class JobRunners {
       await lease.release();
     }
     await this.#record(ctRunKey(d.logId), startedAt, error);
+    return error === null ? "completed" : "failed";
   }
 
   /** Waits for the discovered hosts being added (a stopping worker). */
@@ -136,7 +144,7 @@ export class JobRunners {
 
   /**
    * Runs `work` under the lease `name` unless another worker holds it, or the job was planned for a last run that
-   * is no longer the last (someone ran it since); records the run (key `runKey`) after.
+   * is no longer the last (someone ran it since); records the run (key `runKey`) after. Says how the job ended.
    */
   async #underLease(
     name: string,
@@ -144,12 +152,12 @@ export class JobRunners {
     data: { readonly basis: string | null; readonly now?: boolean },
     fields: Record<string, unknown>,
     work: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<JobOutcome> {
     const { ctx, log, clock } = this.#env;
     const lease = await this.#env.leases.take(name);
     if (lease === null) {
       log.info("job done: another worker runs it now", { ...fields, lease: name });
-      return;
+      return "skipped";
     }
     const startedAt = clock.now();
     let error: unknown = null;
@@ -158,7 +166,7 @@ export class JobRunners {
         const last = (await ctx.store.schedule.lastRun(runKey))?.at ?? null;
         if (last !== data.basis) {
           log.info("job done: it ran since it was planned", { ...fields, lastRunAt: last });
-          return;
+          return "skipped";
         }
       }
       await work();
@@ -169,6 +177,7 @@ export class JobRunners {
       await lease.release();
     }
     await this.#record(runKey, startedAt, error);
+    return error === null ? "completed" : "failed";
   }
 
   async #record(job: string, startedAt: number, error: unknown): Promise<void> {

@@ -16,6 +16,18 @@ export const CT_QUEUE = "certwatch-ct";
 export const HOUSEKEEPING_QUEUE = "certwatch-housekeeping";
 export const QUEUES = [SCAN_QUEUE, CT_QUEUE, HOUSEKEEPING_QUEUE] as const;
 
+/** The queues by what they carry: the `queue` label of `certwatch_worker_jobs_total`. */
+export const WORK_KINDS = ["scan", "ct", "housekeeping"] as const;
+export type WorkKind = (typeof WORK_KINDS)[number];
+
+/**
+ * How a job taken from a queue ended: its work ran and ended (`completed`), ended in an error or lost its lease
+ * (`failed`), or was not run — another worker holds its lease, it ran since it was planned, its log is no longer
+ * followed (`skipped`).
+ */
+export const JOB_OUTCOMES = ["completed", "failed", "skipped"] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
 /** One scan of one target. */
 export interface ScanJob {
   /** The target's scope `tls:<host>:<port>` (its key). */
