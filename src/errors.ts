@@ -104,7 +104,7 @@ export const ERROR_CODES = {
     exit: EXIT_USAGE,
     http: null,
     summary:
-      "`certwatch serve` cannot listen on `server.host`:`server.port` (in use, not an address here, not allowed)",
+      "`certwatch serve` cannot listen on `server.host`:`server.port`, or `certwatch worker` on `work.listen` / `--listen` (in use, not an address here, not allowed)",
   },
 
   // --- The store (exit 3) ------------------------------------------------------------------------------------

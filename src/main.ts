@@ -129,6 +129,7 @@ async function run(args: CliArgs, io: Io): Promise<number> {
         stderr: io.stderr,
         role: args.command,
         ...(args.noWork === true ? { work: false } : {}),
+        ...(args.listen !== undefined ? { listen: args.listen } : {}),
       });
       // Stopped: a socket or timer of work cut short by the shutdown bound must not keep the process alive.
       setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

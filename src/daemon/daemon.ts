@@ -1,20 +1,23 @@
 /**
  * @module daemon/daemon
  * The running daemon: the HTTP server, the store, and the generation of loops for the configuration in force.
- * It starts them in order (listen, open and migrate the store, schedule), reloads the configuration on request
+ * It starts them in order (open and migrate the store, listen, schedule), reloads the configuration on request
  * (a bad one is logged and the running one kept), and stops them in order (loops to a safe point within the
- * shutdown bound, then the server, then the store).
+ * shutdown bound, then the server, then the store). A worker (`http: false`) listens only when given an address
+ * (`--listen`, `work.listen`), and then only for its health and its own metrics.
  */
 import { isDeepStrictEqual } from "node:util";
 import { AppContext, openConfiguredStore, storeUrl } from "../app/context.js";
 import type { DeliveryTestResult } from "../api/deps.js";
 import { loadConfig } from "../config/load.js";
 import { metricsHandler, metricsRegistry, type CertwatchMetrics } from "../metrics/index.js";
+import type { ListenAddress } from "../config/daemon-schema.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import { sampleNotification } from "../notify/sample.js";
 import { createHttpApp } from "../server/app.js";
+import { createWorkerHttpApp, type WorkerHttpDeps } from "../server/worker-app.js";
 import type { ReadyCheck, ScanControl, ServerDeps } from "../server/deps.js";
-import { listen, type RunningHttpServer } from "../server/listen.js";
+import { listen, type ListenSettings, type RunningHttpServer } from "../server/listen.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "./clock.js";
 import { Generation } from "./generation.js";
@@ -23,9 +26,18 @@ import { swappableStore, type SwappableStore } from "./swappable-store.js";
 import type { WorkRunner } from "./work-runner.js";
 import { DistributedWork } from "../work/distributed-work.js";
 import { requirePostgres } from "../work/needs-postgres.js";
+import type { JobOutcome, WorkKind } from "../work/queues.js";
 
 /** Requests in flight get this long to finish when the daemon stops. */
 const HTTP_GRACE_MS = 2000;
+
+/** What a worker's listen error says to change. */
+const WORKER_LISTEN_SETTINGS: ListenSettings = {
+  name: "work.listen",
+  inUseBy: "another certwatch worker on this host? each needs its own port",
+  setHost: "set work.listen or certwatch worker --listen",
+  setPort: "set work.listen or certwatch worker --listen",
+};
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -38,6 +50,8 @@ export interface DaemonOptions {
   readonly work?: boolean;
   /** Who this process is among the workers sharing a PostgreSQL store (logs, leases). */
   readonly workerId?: string;
+  /** `certwatch worker --listen`: where its health and metrics answer (else work.listen; neither: nowhere). */
+  readonly workerListen?: ListenAddress;
 }
 
 export class Daemon {
@@ -84,9 +98,23 @@ export class Daemon {
       notifyTargets: () => Object.keys(this.#config.notify),
       onStoreError: (e) =>
         this.#log.warn("metrics could not read the store", { component: "metrics", error: messageOf(e) }),
+      // The store's numbers are the same from every process on it: serve exports them, workers do not.
+      storeSeries: this.#o.http !== false,
+      workerSeries: config.store.kind === "postgres" && this.#o.work !== false,
+      leasesHeld: () => this.#gen?.leasesHeld?.() ?? {},
     });
     try {
-      if (this.#o.http !== false) {
+      const workerAt = this.#o.workerListen ?? config.work.listen;
+      if (this.#o.http === false && workerAt !== undefined) {
+        this.#server = await listen(createWorkerHttpApp(this.#workerServerDeps()), {
+          host: workerAt.host,
+          port: workerAt.port,
+          headersTimeoutMs: config.server.headersTimeoutSeconds * 1000,
+          requestTimeoutMs: config.server.requestTimeoutSeconds * 1000,
+          settings: WORKER_LISTEN_SETTINGS,
+        });
+        this.#log.info("listening", { component: "http", url: this.#server.url, routes: "health, metrics" });
+      } else if (this.#o.http !== false) {
         this.#server = await listen(createHttpApp(this.#serverDeps(swap)), {
           host: config.server.host,
           port: config.server.port,
@@ -174,6 +202,7 @@ export class Daemon {
         workerId: this.#o.workerId ?? "certwatch",
         work: this.#o.work !== false,
         view: this.#o.http !== false,
+        ...(metrics ? { observeJob: (q: WorkKind, o: JobOutcome) => metrics.observeJob(q, o) } : {}),
       });
     } catch (e) {
       await ctx.close();
@@ -194,10 +223,11 @@ export class Daemon {
       this.#log.error("configuration not reloaded; the running one stays in force", { error: messageOf(e) });
       return;
     }
-    // The HTTP server and the API are built once, at start.
-    const atStart = (["server", "publicUrl", "auth"] as const).filter(
+    // The HTTP server and the API (or a worker's listener) are built once, at start.
+    const atStart: string[] = (["server", "publicUrl", "auth"] as const).filter(
       (k) => !isDeepStrictEqual(config[k], before[k]),
     );
+    if (!isDeepStrictEqual(config.work.listen, before.work.listen)) atStart.push("work.listen");
     if (atStart.length > 0)
       this.#log.warn("settings that apply at the next start changed", { keys: atStart });
     // The store is opened with the delivery routes: another store, or other routes, need it opened again.
@@ -262,6 +292,17 @@ export class Daemon {
       scans,
       testDelivery: (target) => this.#testDelivery(target),
       ...(this.#metrics ? { metrics: metricsHandler(this.#metrics) } : {}),
+    };
+  }
+
+  /** A worker's listener: its readiness (the same checks as serve's) and its own metrics, nothing of the API. */
+  #workerServerDeps(): WorkerHttpDeps {
+    const metrics = this.#metrics;
+    if (metrics === null) throw new Error("the metrics registry is made before the listener");
+    return {
+      log: this.#log.child({ component: "http" }),
+      readiness: () => this.#readiness(),
+      metrics: metricsHandler(metrics),
     };
   }
 

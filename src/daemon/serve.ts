@@ -4,8 +4,10 @@
  * life cycle — SIGTERM or SIGINT stop it gracefully (a second one cuts the shutdown bound short), SIGHUP reloads
  * the configuration. Logs are JSON lines on stderr (on PostgreSQL each carries the worker id). Exits 0 after a
  * requested stop; a configuration or store that cannot be used at start ends the command like any other (exit 2 or
- * 3, one plain line). A worker is the daemon without HTTP; `serve --no-work` the daemon without the work.
+ * 3, one plain line). A worker is the daemon without the dashboard and API (with `--listen` or `work.listen`, only
+ * /healthz, /readyz and /metrics); `serve --no-work` the daemon without the work.
  */
+import type { ListenAddress } from "../config/daemon-schema.js";
 import { loadConfig } from "../config/load.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Daemon } from "./daemon.js";
@@ -30,6 +32,8 @@ export interface ServeOptions {
   readonly clock?: Clock;
   /** `worker`: no HTTP, only the work (PostgreSQL). Default `serve`. */
   readonly role?: "serve" | "worker";
+  /** `worker --listen`: its health and metrics listener (overrides work.listen). */
+  readonly listen?: ListenAddress;
   /** `serve --no-work`: the dashboard and API only, the workers do the work (PostgreSQL). */
   readonly work?: boolean;
 }
@@ -53,6 +57,7 @@ export async function serve(o: ServeOptions): Promise<number> {
     http: !worker,
     work: o.work !== false,
     workerId,
+    ...(worker && o.listen !== undefined ? { workerListen: o.listen } : {}),
   });
 
   let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;

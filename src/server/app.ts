@@ -12,6 +12,7 @@ import { oidcDepsOf } from "../api/auth/oidc-routes.js";
 import { sessionPolicyOf } from "../config/auth-schema.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
+import { mountMetrics } from "./metrics-route.js";
 import { mountDashboard } from "../web/dashboard.js";
 
 /** The largest request body any route accepts (the API's JSON bodies are smaller still); bigger is 413. */
@@ -31,13 +32,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono {
     c.header("x-content-type-options", "nosniff");
   });
   mountHealth(app, deps);
-  const metrics = deps.metrics ?? defaultMetrics;
-  app.get("/metrics", async (c) => {
-    const m = await metrics();
-    c.header("content-type", m.contentType);
-    c.header("cache-control", "no-store");
-    return c.body(m.body);
-  });
+  mountMetrics(app, deps.metrics ?? defaultMetrics);
   app.route(API_BASE_PATH, apiApp(apiDeps(deps)));
   mountDashboard(app, { log: deps.log });
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -32,7 +32,26 @@ export interface ListenOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** Which settings an error names (what to change); default `server.host` and `server.port`. */
+  readonly settings?: ListenSettings;
 }
+
+/** The words of a listen error: the prefix, who else may hold the port, and the settings to change. */
+export interface ListenSettings {
+  /** e.g. `server`, `work.listen`. */
+  readonly name: string;
+  /** e.g. `another certwatch serve?` */
+  readonly inUseBy: string;
+  readonly setHost: string;
+  readonly setPort: string;
+}
+
+const SERVER_SETTINGS: ListenSettings = {
+  name: "server",
+  inUseBy: "another certwatch serve?",
+  setHost: "set server.host",
+  setPort: "set server.port",
+};
 
 export interface RunningHttpServer {
   /** e.g. `http://127.0.0.1:8080` (IPv6 hosts in brackets). */
@@ -50,12 +69,20 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const KEEP_ALIVE_MS = 5000;
 const CHECK_TIMEOUTS_EVERY_MS = 1000;
 
-const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
-  EADDRINUSE: "the port is in use (another certwatch serve?); set server.port",
-  EADDRNOTAVAIL: "the address is not one of this machine's; set server.host",
-  EACCES: "not allowed (ports below 1024 need privileges); set server.port",
-  ENOTFOUND: "the host name does not resolve; set server.host",
-};
+function listenProblem(code: string | undefined, s: ListenSettings): string | undefined {
+  switch (code) {
+    case "EADDRINUSE":
+      return `the port is in use (${s.inUseBy}); ${s.setPort}`;
+    case "EADDRNOTAVAIL":
+      return `the address is not one of this machine's; ${s.setHost}`;
+    case "EACCES":
+      return `not allowed (ports below 1024 need privileges); ${s.setPort}`;
+    case "ENOTFOUND":
+      return `the host name does not resolve; ${s.setHost}`;
+    default:
+      return undefined;
+  }
+}
 
 /** A Hono app's fetch: it gets the node request and response as its env (client address for conninfo). */
 type FetchCallback = Parameters<typeof getRequestListener>[0];
@@ -85,13 +112,15 @@ export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): P
   } else {
     server = createHttpServer(common, handle);
   }
+  const shownHost = o.host.includes(":") ? `[${o.host}]` : o.host;
   // A socket silent for longer than a whole request may take is closed, whatever state it is in.
   server.setTimeout(o.requestTimeoutMs + KEEP_ALIVE_MS);
   await new Promise<void>((resolve, reject) => {
+    const s = o.settings ?? SERVER_SETTINGS;
     const onError = (e: NodeJS.ErrnoException) =>
       reject(
         new ListenError(
-          `server: cannot listen on ${o.host}:${o.port}: ${LISTEN_PROBLEMS[e.code ?? ""] ?? e.message}`,
+          `${s.name}: cannot listen on ${shownHost}:${o.port}: ${listenProblem(e.code, s) ?? e.message}`,
           { cause: e },
         ),
       );
@@ -102,7 +131,6 @@ export async function listen(app: { fetch: FetchCallback }, o: ListenOptions): P
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     url: `${o.tls ? "https" : "http"}://${shownHost}:${port}`,
     port,
