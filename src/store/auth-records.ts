@@ -20,6 +20,15 @@ export interface UserInfo {
   readonly disabled: boolean;
 }
 
+/**
+ * Awaiting its first single sign-on ("invited"): no password and no linked identity, so nobody can sign in as it
+ * until a provider account of its name does (auth/oidc/sso-user.ts), which then links to it. Only an admin makes
+ * one (POST /users without a password, `certwatch user add --sso`, or removing a password).
+ */
+export function isInvited(u: Pick<UserInfo, "hasPassword" | "oidc">): boolean {
+  return !u.hasPassword && u.oidc === null;
+}
+
 /** An account with its password hash, for login only. */
 export interface UserRecord extends UserInfo {
   /** PHC scrypt string (auth/password.ts); null for an SSO-only user. */
@@ -45,6 +54,12 @@ export interface UserChange {
   readonly passwordHash?: string | null;
   readonly disabled?: boolean;
 }
+
+/**
+ * What linkOidc did: linked; or refused, changing nothing — no such user, a user that is not (or no longer)
+ * invited, a disabled one, or an identity already linked to another user.
+ */
+export type OidcLinkResult = "linked" | "no_such_user" | "not_invited" | "disabled" | "identity_taken";
 
 /** An API token as listed: no secret, no hash. */
 export interface ApiTokenInfo {
@@ -181,10 +196,18 @@ export interface AuthStore {
   getUserByOidc(identity: OidcIdentity): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserInfo[]>;
   /**
-   * Change a user; false when there is none. A new password or disabling ends the user's sessions. LAST_ADMIN
-   * when no enabled admin would remain (nobody could manage users any more).
+   * Change a user; false when there is none. A new (or removed) password or disabling ends the user's sessions.
+   * LAST_ADMIN when no enabled admin would remain (nobody could manage users any more), or when a removed password
+   * would leave no enabled admin with a password or a linked identity (nobody could sign in as one).
    */
   updateUser(name: string, change: UserChange, ctx: AuditContext): Promise<boolean>;
+  /**
+   * Link an invited user (isInvited, and not disabled) to this identity, setting `role` in the same transaction
+   * when given. A compare-and-set: of two sign-ins racing for one invitation, one links and the other gets
+   * `not_invited`. Audited as `user.link-sso` (and a role change as `user.update`, as for any SSO sign-in);
+   * LAST_ADMIN when the role would leave no enabled admin (nothing is linked then).
+   */
+  linkOidc(name: string, identity: OidcIdentity, ctx: AuditContext, role?: Role): Promise<OidcLinkResult>;
   /** Delete a user with its tokens and sessions; false when there is none. LAST_ADMIN as for updateUser. */
   deleteUser(name: string, ctx: AuditContext): Promise<boolean>;
 

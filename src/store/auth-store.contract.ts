@@ -9,7 +9,7 @@ import { hashPassword } from "../auth/password.js";
 import { hashSessionId, newSession, SESSION_POLICY, sessionState } from "../auth/session.js";
 import { generateApiToken, parseApiToken, tokenSecretMatches, tokenState } from "../auth/tokens.js";
 import type { AuditActor, AuditContext, AuthStore, NewUser } from "./auth-records.js";
-import { AuthStoreError } from "./auth-records.js";
+import { AuthStoreError, isInvited } from "./auth-records.js";
 import { at, T0 } from "./contract-fixtures.js";
 import type { Store } from "./store.js";
 
@@ -176,6 +176,111 @@ export function authStoreContract(name: string, makeStore: () => Promise<Store>)
           true,
           "not an admin any more",
         );
+      }));
+
+    void it("links an invited user to an identity once, with the role of the claims; refuses anyone else", () =>
+      withAuth(async (auth) => {
+        const idp = "https://idp.contoso.test";
+        await auth.createUser(local("root", "admin", await hashPassword("pw", CHEAP)), ctx(T0));
+        await auth.createUser(local("ann", "viewer"), ctx(T0));
+        await auth.createUser(local("pat", "viewer", await hashPassword("pw", CHEAP)), ctx(T0));
+        await auth.createUser(local("dora", "viewer"), ctx(T0));
+        await auth.updateUser("dora", { disabled: true }, ctx(T0));
+        await auth.createUser(
+          { ...local("sam", "viewer"), oidc: { issuer: idp, subject: "s-sam" } },
+          ctx(T0),
+        );
+        assert.ok(isInvited((await auth.getUser("ann")) ?? { hasPassword: true, oidc: null }));
+        const before = (await auth.listAudit()).length;
+
+        const ann = { issuer: idp, subject: "s-ann" };
+        assert.equal(await auth.linkOidc("ann", ann, ctx(at(1)), "operator"), "linked");
+        const linked = await auth.getUser("ann");
+        assert.deepEqual([linked?.oidc, linked?.role, linked?.passwordHash], [ann, "operator", null]);
+        assert.equal((await auth.getUserByOidc(ann))?.name, "ann");
+        assert.deepEqual(
+          (await auth.listAudit()).slice(0, 2).map((e) => [e.action, e.target, e.details]),
+          [
+            ["user.update", "ann", { role: "operator", previousRole: "viewer" }],
+            ["user.link-sso", "ann", { issuer: idp, subject: "s-ann" }],
+          ],
+        );
+        const afterLink = (await auth.listAudit()).length;
+        assert.equal(afterLink, before + 2);
+
+        // Not invited any more, a password user, a disabled one, nobody, an identity that is someone else's.
+        const other = { issuer: idp, subject: "s-other" };
+        assert.equal(await auth.linkOidc("ann", other, ctx(at(2))), "not_invited");
+        assert.equal(await auth.linkOidc("ann", ann, ctx(at(2))), "not_invited");
+        assert.equal(await auth.linkOidc("pat", other, ctx(at(2))), "not_invited");
+        assert.equal(await auth.linkOidc("dora", other, ctx(at(2))), "disabled");
+        assert.equal(await auth.linkOidc("ghost", other, ctx(at(2))), "no_such_user");
+        assert.equal(
+          await auth.linkOidc("dora", { issuer: idp, subject: "s-sam" }, ctx(at(2))),
+          "identity_taken",
+        );
+        assert.deepEqual(await auth.getUser("ann").then((u) => u?.oidc), ann);
+        for (const n of ["pat", "dora"]) assert.equal((await auth.getUser(n))?.oidc, null);
+        assert.equal((await auth.listAudit()).length, afterLink, "a refused link writes no audit entry");
+      }));
+
+    void it("links an invitation once when two sign-ins race for it", () =>
+      withAuth(async (auth) => {
+        await auth.createUser(local("ann", "viewer"), ctx(T0));
+        const idp = "https://idp.contoso.test";
+        const results = await Promise.all(
+          ["s-1", "s-2", "s-3", "s-4"].map((subject) =>
+            auth.linkOidc("ann", { issuer: idp, subject }, ctx(at(1)), "operator"),
+          ),
+        );
+        assert.deepEqual([...results].sort(), ["linked", "not_invited", "not_invited", "not_invited"]);
+        const winner = ["s-1", "s-2", "s-3", "s-4"][results.indexOf("linked")];
+        assert.deepEqual((await auth.getUser("ann"))?.oidc, { issuer: idp, subject: winner });
+        assert.equal((await auth.listAudit({ action: "user.link-sso" })).length, 1);
+      }));
+
+    void it("does not link an invited last admin whose claims would demote it", () =>
+      withAuth(async (auth) => {
+        await auth.createUser(local("boss", "admin"), ctx(T0));
+        const id = { issuer: "https://idp.contoso.test", subject: "s-boss" };
+        await assert.rejects(auth.linkOidc("boss", id, ctx(at(1)), "viewer"), refusedWith("LAST_ADMIN"));
+        assert.equal((await auth.getUser("boss"))?.oidc, null, "still invited");
+        assert.equal(await auth.linkOidc("boss", id, ctx(at(2)), "admin"), "linked");
+        assert.deepEqual(
+          (await auth.listAudit()).map((e) => e.action),
+          ["user.link-sso", "user.create"],
+          "the same role: no user.update",
+        );
+      }));
+
+    void it("removes a password (ending sessions), but keeps an admin someone can sign in as", () =>
+      withAuth(async (auth) => {
+        const hash = await hashPassword("pw", CHEAP);
+        await auth.createUser(local("root", "admin", hash), ctx(T0));
+        await auth.createUser(local("invited", "admin"), ctx(T0));
+        await auth.createUser(local("alice", "viewer", hash), ctx(T0));
+        const s = newSession(T0);
+        await auth.createSession({ ...s, userName: "alice", ip: null, userAgent: null });
+        assert.equal(await auth.updateUser("alice", { passwordHash: null }, ctx(at(1))), true);
+        const alice = await auth.getUser("alice");
+        assert.ok(alice !== undefined && isInvited(alice) && !alice.disabled);
+        assert.equal(await auth.getSession(s.idHash), undefined);
+        const [entry] = await auth.listAudit({ action: "user.update" });
+        assert.deepEqual(entry?.details, { passwordRemoved: true, sessionsEnded: 1 });
+
+        // An invited admin does not count: nobody may be able to become it.
+        await assert.rejects(
+          auth.updateUser("root", { passwordHash: null }, ctx(at(2))),
+          refusedWith("LAST_ADMIN"),
+        );
+        assert.equal((await auth.getUser("root"))?.passwordHash, hash);
+        await auth.createUser(
+          { ...local("sso-admin", "admin"), oidc: { issuer: "https://idp.contoso.test", subject: "s-a" } },
+          ctx(at(3)),
+        );
+        assert.equal(await auth.updateUser("root", { passwordHash: null }, ctx(at(4))), true);
+        // A linked admin still signs in by single sign-on without a password.
+        assert.equal(await auth.updateUser("sso-admin", { passwordHash: null }, ctx(at(5))), true);
       }));
 
     void it("deletes a user with its tokens and sessions; the audit log keeps the history", () =>

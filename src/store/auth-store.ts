@@ -4,7 +4,7 @@
  * PostgreSQL). Every change to a user or a token writes its audit entry in the same transaction.
  */
 import type { Kysely, Selectable, Transaction } from "kysely";
-import { isRole } from "../auth/roles.js";
+import { isRole, type Role } from "../auth/roles.js";
 import { rfc3339 } from "../domain/alert.js";
 import { insertAudit, listAudit } from "./audit-log.js";
 import type {
@@ -16,6 +16,7 @@ import type {
   NewSession,
   NewUser,
   OidcIdentity,
+  OidcLinkResult,
   SessionRecord,
   UserChange,
   UserInfo,
@@ -103,6 +104,28 @@ async function keepAnAdmin(trx: Trx, before: UserRecord): Promise<void> {
   }
 }
 
+/**
+ * After a password was removed from `before`: refuse it when no enabled admin is left that someone can sign in as
+ * (with a password or a linked identity). An invited admin does not count: if single sign-on stops working (or
+ * its claims never map to admin), nobody could become it.
+ */
+async function keepASignInAdmin(trx: Trx, before: UserRecord): Promise<void> {
+  if (before.role !== "admin" || before.disabled || before.oidc !== null) return;
+  const row = await trx
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("role", "=", "admin")
+    .where("disabled", "=", 0)
+    .where((eb) => eb.or([eb("password_hash", "is not", null), eb("oidc_issuer", "is not", null)]))
+    .executeTakeFirstOrThrow();
+  if (Number(row.n) === 0) {
+    throw new AuthStoreError(
+      "LAST_ADMIN",
+      `${before.name} is the last enabled admin with a password or a single sign-on identity`,
+    );
+  }
+}
+
 export async function createUser(db: Db, d: StoreDialect, user: NewUser, ctx: AuditContext): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await d.lockKeys(trx, [USERS_LOCK]);
@@ -169,6 +192,7 @@ export async function updateUser(
     if (Object.keys(set).length === 0) return true;
     await trx.updateTable("users").set(set).where("name", "=", name).execute();
     await keepAnAdmin(trx, before);
+    if (change.passwordHash === null && before.passwordHash !== null) await keepASignInAdmin(trx, before);
     // Whoever held the old password, or a session of a now disabled account, is signed out.
     const endSessions = change.passwordHash !== undefined || change.disabled === true;
     const ended = endSessions ? await deleteUserSessions(trx, name) : 0;
@@ -178,11 +202,58 @@ export async function updateUser(
       details: {
         ...(change.role !== undefined && { role: change.role, previousRole: before.role }),
         ...(change.disabled !== undefined && { disabled: change.disabled }),
-        ...(change.passwordHash !== undefined && { passwordChanged: true }),
+        ...(change.passwordHash !== undefined &&
+          (change.passwordHash === null ? { passwordRemoved: true } : { passwordChanged: true })),
         ...(endSessions && { sessionsEnded: ended }),
       },
     });
     return true;
+  });
+}
+
+export async function linkOidc(
+  db: Db,
+  d: StoreDialect,
+  name: string,
+  identity: OidcIdentity,
+  ctx: AuditContext,
+  role?: Role,
+): Promise<OidcLinkResult> {
+  return db.transaction().execute(async (trx) => {
+    await d.lockKeys(trx, [USERS_LOCK]);
+    const holder = await getUserByOidc(trx, identity);
+    if (holder !== undefined) return holder.name === name ? "not_invited" : "identity_taken";
+    // The compare-and-set: only a user still invited and enabled takes the identity, whatever ran meanwhile.
+    const linked = await trx
+      .updateTable("users")
+      .set({ oidc_issuer: identity.issuer, oidc_subject: identity.subject })
+      .where("name", "=", name)
+      .where("password_hash", "is", null)
+      .where("oidc_issuer", "is", null)
+      .where("oidc_subject", "is", null)
+      .where("disabled", "=", 0)
+      .executeTakeFirst();
+    if (Number(linked.numUpdatedRows) !== 1) {
+      const user = await findUser(trx, name);
+      if (user === undefined) return "no_such_user";
+      return user.disabled && user.passwordHash === null && user.oidc === null ? "disabled" : "not_invited";
+    }
+    await insertAudit(trx, ctx, {
+      action: "user.link-sso",
+      target: name,
+      details: { issuer: identity.issuer, subject: identity.subject },
+    });
+    const before = await findUser(trx, name);
+    if (role !== undefined && before !== undefined && before.role !== role) {
+      await trx.updateTable("users").set({ role }).where("name", "=", name).execute();
+      await keepAnAdmin(trx, before);
+      await insertAudit(trx, ctx, {
+        action: "user.update",
+        target: name,
+        details: { role, previousRole: before.role },
+      });
+    }
+    return "linked";
   });
 }
 
@@ -340,6 +411,7 @@ export function authStoreOver(db: Db, d: StoreDialect): AuthStore {
     getUserByOidc: (identity) => getUserByOidc(db, identity),
     listUsers: () => listUsers(db),
     updateUser: (name, change, ctx) => updateUser(db, d, name, change, ctx),
+    linkOidc: (name, identity, ctx, role) => linkOidc(db, d, name, identity, ctx, role),
     deleteUser: (name, ctx) => deleteUser(db, d, name, ctx),
     createApiToken: (token, ctx) => createApiToken(db, token, ctx),
     getApiToken: (id) => getApiToken(db, id),
