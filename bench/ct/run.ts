@@ -57,6 +57,8 @@ import type { PoliteStats } from "../../src/sources/ct/polite-http.js";
 import { openStore } from "../../src/store/open.js";
 import { HttpClient } from "../../src/util/http-get.js";
 import type { ServerInfo, ServerUsage } from "./log-server.js";
+import { cpuSeconds, machine, machineBusySeconds, table } from "../plain-report.js";
+import { stopChild } from "../stop-child.js";
 
 const MB = 1024 * 1024;
 /** Issue 4: entries per second on one core (per CPU-second of the certwatch process). */
@@ -187,7 +189,7 @@ async function worker(job: Job): Promise<WorkerResult> {
   rss.sample();
   rss.stop();
   const server1 = await serverUsage(job.url);
-  const serverCpuS = server0 && server1 ? cpuSecondsOf(server1.cpu) - cpuSecondsOf(server0.cpu) : null;
+  const serverCpuS = server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0.cpu) : null;
   (globalThis as { gc?: () => void }).gc?.();
   const heapAfterGcMb = process.memoryUsage().heapUsed / MB;
 
@@ -213,7 +215,7 @@ async function worker(job: Job): Promise<WorkerResult> {
     wallS,
     serverCpuS,
     // Whole-machine busy time during the run beyond certwatch and the log server: other work skews the figures.
-    otherCpuS: serverCpuS === null ? null : Math.max(0, busy - cpuSecondsOf(cpu) - serverCpuS),
+    otherCpuS: serverCpuS === null ? null : Math.max(0, busy - cpuSeconds(cpu) - serverCpuS),
     userS: cpu.user / 1e6,
     systemS: cpu.system / 1e6,
     baselineRssMb,
@@ -233,8 +235,6 @@ async function worker(job: Job): Promise<WorkerResult> {
     logLines: lines,
   };
 }
-
-const cpuSecondsOf = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 
 /** The log server's own CPU and memory (`GET /_bench/usage`), or null. */
 async function serverUsage(url: string): Promise<ServerUsage | null> {
@@ -489,19 +489,7 @@ async function startLogServer(n: number, o: Options, cacheFile: string): Promise
   return {
     info,
     usage: () => serverUsage(info.url),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 5_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.stdin?.end();
-      }),
+    stop: () => stopChild(child, () => child.stdin?.end()),
   };
 }
 
@@ -754,33 +742,6 @@ function commit(): string {
   }
 }
 
-function machine(): Record<string, string> {
-  return {
-    commit: commit(),
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    cores: String(os.cpus().length),
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    load: os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" "),
-  };
-}
-
-/** Busy CPU seconds of the whole machine since boot, all cores. */
-function machineBusySeconds(): number {
-  return os.cpus().reduce((s, c) => s + (c.times.user + c.times.nice + c.times.sys + c.times.irq) / 1000, 0);
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
 const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "?");
 const fmt1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : "?");
 const fmt2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "?");
@@ -1010,7 +971,7 @@ function report(
 
 async function bench(): Promise<number> {
   const o = parseOptions();
-  const m = machine();
+  const m = machine(commit());
   const dir = mkdtempSync(join(os.tmpdir(), "certwatch-bench-ct-"));
   const killAll = (): void => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");

@@ -3,84 +3,45 @@
  * `certwatch serve` as a child process for the API and daemon benchmarks: the built CLI (`bin/certwatch.js`, as
  * installed) or the sources through tsx; its JSON log lines, its memory and CPU from /proc, and the machine.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as os from "node:os";
-import { fileURLToPath } from "node:url";
+import { CertwatchChild, ROOT, type CertwatchChildOptions, type LogLine } from "../certwatch-child.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BUILT = `${ROOT}bin/certwatch.js`;
-const SOURCES = `${ROOT}src/bin.ts`;
+export type { LogLine };
+
 const MB = 1024 * 1024;
 
-/** Every child started, so that any exit of the benchmark kills them. */
-const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-});
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => process.exit(130));
 }
 
-export type LogLine = Record<string, unknown> & { level: string; msg: string };
-
-export interface ServeOptions {
-  /** Run src/bin.ts through tsx instead of the built dist/ (which `npm run build` writes). */
-  readonly fromSources?: boolean;
-  /** Extra node flags (e.g. --max-old-space-size). */
-  readonly nodeArgs?: readonly string[];
-}
+export type ServeOptions = CertwatchChildOptions;
 
 /** A running `certwatch serve`: its log as it comes, and handles on the process. */
-export class ServeProcess {
+export class ServeProcess extends CertwatchChild {
   readonly lines: LogLine[] = [];
-  readonly #child: ChildProcess;
-  readonly #exited: Promise<number | null>;
-  #buffer = "";
   #waiters: (() => void)[] = [];
-  /** Counts of log lines by message, kept even when `keepLines` is off. */
-  readonly counts = new Map<string, number>();
 
   constructor(
     cwd: string,
     o: ServeOptions = {},
     private readonly keepLines: (l: LogLine) => boolean = () => true,
   ) {
-    if (!o.fromSources && !existsSync(`${ROOT}dist/bin.js`))
-      throw new Error("dist/bin.js is missing: run `npm run build` (or pass --from-sources)");
-    const entry = o.fromSources ? ["--import", import.meta.resolve("tsx"), SOURCES] : [BUILT];
-    this.#child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...entry, "serve"], {
-      cwd,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    children.add(this.#child);
-    this.#exited = new Promise((resolve) => this.#child.on("exit", (code) => resolve(code)));
-    this.#child.stderr?.on("data", (d: Buffer) => this.#read(d.toString()));
+    super("serve", cwd, o);
   }
 
   get pid(): number {
-    const pid = this.#child.pid;
+    const pid = this.child.pid;
     if (pid === undefined) throw new Error("certwatch serve did not start");
     return pid;
   }
 
-  #read(chunk: string): void {
-    this.#buffer += chunk;
-    let nl: number;
-    while ((nl = this.#buffer.indexOf("\n")) >= 0) {
-      const raw = this.#buffer.slice(0, nl);
-      this.#buffer = this.#buffer.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(raw) as LogLine;
-      } catch {
-        line = { level: "not-json", msg: raw };
-      }
-      this.counts.set(line.msg, (this.counts.get(line.msg) ?? 0) + 1);
-      const always = line.level !== "info" || line.msg === "listening" || line.msg === "scans scheduled";
-      if (always || this.keepLines(line)) this.lines.push(line);
-      for (const w of this.#waiters.splice(0)) w();
-    }
+  /** Kept: warnings and errors, "listening", "scans scheduled", and what `keepLines` accepts (all are counted). */
+  protected onLine(line: LogLine): void {
+    const always = line.level !== "info" || line.msg === "listening" || line.msg === "scans scheduled";
+    if (always || this.keepLines(line)) this.lines.push(line);
+    for (const w of this.#waiters.splice(0)) w();
   }
 
   /** The first kept line that matches, waiting for it. */
@@ -89,7 +50,7 @@ export class ServeProcess {
     for (;;) {
       const found = this.lines.find(match);
       if (found) return found;
-      if (Date.now() > deadline || this.#child.exitCode !== null) {
+      if (Date.now() > deadline || this.child.exitCode !== null) {
         const tail = this.lines.slice(-20).map((l) => JSON.stringify(l));
         throw new Error(`certwatch serve: no such log line; its log ends:\n${tail.join("\n")}`);
       }
@@ -133,26 +94,6 @@ export class ServeProcess {
       anonMb: mb("RssAnon"),
       fileMb: mb("RssFile") + mb("RssShmem"),
     };
-  }
-
-  /** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */
-  cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / 100; // USER_HZ is 100 on Linux
-  }
-
-  /** SIGTERM, then the exit status (SIGKILL if it has not stopped within `boundMs`). */
-  async stop(boundMs = 30_000): Promise<number | null> {
-    if (this.#child.exitCode !== null) return this.#child.exitCode;
-    this.#child.kill("SIGTERM");
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), boundMs);
-    const code = await this.#exited;
-    clearTimeout(timer);
-    children.delete(this.#child);
-    return code;
   }
 }
 

@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { main, type Io } from "../../src/main.js";
 import type { FarmEndpoint, FarmMessage, ParentMessage } from "./protocol.js";
+import { cpuSeconds, machine, machineBusySeconds, table } from "../plain-report.js";
+import { stopChild } from "../stop-child.js";
 
 const MB = 1024 * 1024;
 const TARGET_ENDPOINTS_PER_S = 200;
@@ -158,16 +160,7 @@ async function startFarm(o: Options, dir: string): Promise<Farm> {
         send({ type: "usage" });
       }),
     stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 5_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
+      stopChild(child, () => {
         send({ type: "close" });
         if (child.connected) child.disconnect();
       }),
@@ -300,17 +293,6 @@ interface ScanResult {
   readonly otherCpuS: number | null;
 }
 
-function cpuSeconds(u: NodeJS.CpuUsage): number {
-  return (u.user + u.system) / 1e6;
-}
-
-/** Busy CPU seconds of the whole machine since boot, all cores. */
-function machineBusySeconds(): number {
-  return os
-    .cpus()
-    .reduce((sum, c) => sum + (c.times.user + c.times.nice + c.times.sys + c.times.irq) / 1000, 0);
-}
-
 async function runScan(
   label: string,
   configFile: string,
@@ -375,28 +357,6 @@ function commit(): string {
   } catch {
     return "unknown";
   }
-}
-
-function machine(): Record<string, string> {
-  return {
-    commit: commit(),
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    cores: String(os.cpus().length),
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    load: os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" "),
-  };
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 function report(
@@ -484,7 +444,7 @@ function report(
 
 async function bench(): Promise<number> {
   const o = parseOptions();
-  const m = machine();
+  const m = machine(commit());
   const dir = mkdtempSync(join(os.tmpdir(), "certwatch-bench-"));
   let farm: Farm | undefined;
   const killFarm = (): void => {
