@@ -19,8 +19,10 @@ export const SSO_LOGIN_ERRORS = {
     "the answer does not belong to the sign-in this browser started (a forged or crossed request)",
   no_role: "the identity provider's claims map to no role in certwatch",
   disabled: "the certwatch user of this identity is disabled",
-  not_provisioned: "no certwatch user is linked to this identity, and auto-provisioning is off",
+  not_provisioned:
+    "no certwatch user is linked to this identity or invited under its name, and auto-provisioning is off",
   user_name_unusable: "the claim a new user's name comes from is missing or not a valid user name",
-  user_name_taken: "a certwatch user of that name exists and is not linked to this identity",
+  user_name_taken:
+    "a certwatch user of that name exists, is not linked to this identity, and awaits no first sign-in",
   last_admin: "the identity provider's claims would demote the last enabled admin",
 } as const satisfies Record<SsoLoginError, string>;

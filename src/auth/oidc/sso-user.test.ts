@@ -3,10 +3,12 @@
  * Which local user a verified identity becomes, on a real (SQLite) store: created at first sign-in with its mapped
  * role, found again by (issuer, subject) whatever its name claim says later, its role following the claims, and
  * refused when disabled, unmapped, unknown with provisioning off, unnamed, clashing with a local name, or when the
- * claims would demote the last admin.
+ * claims would demote the last admin. An invited user (no password, no identity) is linked by name at its first
+ * sign-in, provisioning on or off, and only once.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { hashPassword } from "../password.js";
 import { openStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import { resolveSsoUser, type SsoUserPolicy } from "./sso-user.js";
@@ -100,7 +102,8 @@ void describe("resolveSsoUser", () => {
   });
 
   void it("never takes over a local user's name, and refuses a name it cannot use as it is", async () => {
-    await store.auth.createUser({ name: "root", role: "admin", passwordHash: null }, ctx);
+    const passwordHash = await hashPassword("root-pw", { ln: 4, r: 8, p: 1 });
+    await store.auth.createUser({ name: "root", role: "admin", passwordHash }, ctx);
     const r = await resolveSsoUser(
       store.auth,
       id("s-evil"),
@@ -137,5 +140,115 @@ void describe("resolveSsoUser", () => {
     const demoted = await resolveSsoUser(store.auth, id("s-boss"), { groups: ["staff"] }, policy, ctx);
     assert.equal(demoted.ok ? "signed in" : demoted.reason, "last_admin");
     assert.equal((await store.auth.getUser("boss"))?.role, "admin");
+  });
+
+  void describe("invited users", () => {
+    const off = { ...policy, autoProvision: false };
+    let invites: Store;
+    before(async () => {
+      invites = await openStore("sqlite::memory:");
+      const hash = await hashPassword("pw", { ln: 4, r: 8, p: 1 });
+      await invites.auth.createUser({ name: "root", role: "admin", passwordHash: hash }, ctx);
+      await invites.auth.createUser({ name: "pat", role: "viewer", passwordHash: hash }, ctx);
+      for (const name of ["ivy", "dora", "nora"]) {
+        await invites.auth.createUser({ name, role: "viewer", passwordHash: null }, ctx);
+      }
+      await invites.auth.updateUser("dora", { disabled: true }, ctx);
+    });
+    after(() => invites.close());
+
+    void it("links the identity of that name with provisioning off, its role from the claims, audited", async () => {
+      const r = await resolveSsoUser(
+        invites.auth,
+        id("s-ivy"),
+        { preferred_username: "Ivy", groups: ["ops"] },
+        off,
+        ctx,
+      );
+      assert.deepEqual(r, {
+        ok: true,
+        user: { name: "ivy", role: "operator" },
+        created: false,
+        linked: true,
+        previousRole: "viewer",
+      });
+      const ivy = await invites.auth.getUser("ivy");
+      assert.deepEqual([ivy?.oidc, ivy?.role, ivy?.passwordHash], [id("s-ivy"), "operator", null]);
+      assert.deepEqual(
+        (await invites.auth.listAudit()).slice(0, 2).map((e) => [e.action, e.target, e.details]),
+        [
+          ["user.update", "ivy", { role: "operator", previousRole: "viewer" }],
+          ["user.link-sso", "ivy", { issuer: ISSUER, subject: "s-ivy" }],
+        ],
+      );
+      // Found by identity from now on, whatever its name claim says.
+      const again = await resolveSsoUser(invites.auth, id("s-ivy"), { groups: ["ops"] }, off, ctx);
+      assert.deepEqual(again, { ok: true, user: { name: "ivy", role: "operator" }, created: false });
+    });
+
+    void it("links only once: another identity of the same name is refused", async () => {
+      const r = await resolveSsoUser(
+        invites.auth,
+        id("s-ivy-2"),
+        { preferred_username: "ivy", groups: ["admins"] },
+        policy,
+        ctx,
+      );
+      assert.deepEqual(r, {
+        ok: false,
+        reason: "user_name_taken",
+        userName: "ivy",
+        detail: "a user named ivy exists and is not linked to it",
+      });
+      assert.deepEqual((await invites.auth.getUser("ivy"))?.oidc, id("s-ivy"));
+    });
+
+    void it("never links a password user by name, provisioning on or off", async () => {
+      for (const p of [policy, off]) {
+        const r = await resolveSsoUser(
+          invites.auth,
+          id("s-pat"),
+          { preferred_username: "pat", groups: ["staff"] },
+          p,
+          ctx,
+        );
+        assert.equal(r.ok ? "signed in" : `${r.reason} ${r.userName}`, "user_name_taken pat");
+      }
+      assert.equal((await invites.auth.getUser("pat"))?.oidc, null);
+    });
+
+    void it("refuses a disabled invited user, and an unmapped identity, linking nothing", async () => {
+      const dora = await resolveSsoUser(
+        invites.auth,
+        id("s-dora"),
+        { preferred_username: "dora", groups: ["staff"] },
+        off,
+        ctx,
+      );
+      assert.equal(dora.ok ? "signed in" : `${dora.reason} ${dora.userName}`, "disabled dora");
+      const nora = await resolveSsoUser(
+        invites.auth,
+        id("s-nora"),
+        { preferred_username: "nora", groups: ["nobody"] },
+        off,
+        ctx,
+      );
+      assert.equal(nora.ok ? "signed in" : nora.reason, "no_role");
+      for (const n of ["dora", "nora"]) assert.equal((await invites.auth.getUser(n))?.oidc, null);
+      assert.equal(await invites.auth.getUserByOidc(id("s-dora")), undefined);
+    });
+
+    void it("of two sign-ins racing for one invitation, one is linked and the other refused", async () => {
+      const claims = { preferred_username: "nora", groups: ["staff"] };
+      const [a, b] = await Promise.all([
+        resolveSsoUser(invites.auth, id("s-nora-1"), claims, off, ctx),
+        resolveSsoUser(invites.auth, id("s-nora-2"), claims, off, ctx),
+      ]);
+      assert.deepEqual([a.ok, b.ok].sort(), [false, true]);
+      const loser = a.ok ? b : a;
+      assert.equal(loser.ok ? "signed in" : loser.reason, "user_name_taken");
+      const winner = a.ok ? "s-nora-1" : "s-nora-2";
+      assert.deepEqual((await invites.auth.getUser("nora"))?.oidc, id(winner));
+    });
   });
 });
