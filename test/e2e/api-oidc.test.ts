@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { hashPassword } from "../../src/auth/password.js";
 import { parseConfig } from "../../src/config/load.js";
 import { CertwatchError } from "../../src/errors.js";
@@ -23,7 +22,9 @@ import { listen, type RunningHttpServer } from "../../src/server/listen.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
-import { TestOidcProvider, type AtTheProvider, type TestAccount } from "../helpers/oidc-provider.js";
+
+import type { AtTheProvider, TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
+import { startOidcApp } from "./oidc-app-kit.js";
 
 const CLIENT_SECRET = "oidc-client-SECRET-7f3a9c1e5b";
 const API = "/api/v1";
@@ -143,36 +144,15 @@ void describe("single sign-on over OpenID Connect", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-"));
     store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-    // The port first: the redirect URI (from publicUrl) is registered at the provider before either app exists.
-    const holder: { app?: OpenAPIHono } = {};
-    server = await listen(
-      { fetch: (req, env) => (holder.app as OpenAPIHono).fetch(req, env) },
-      { host: "127.0.0.1", port: 0, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
-    );
-    idp = await TestOidcProvider.start({
-      clientId: "certwatch",
+    const oidc = await startOidcApp({
+      dir,
       clientSecret: CLIENT_SECRET,
-      redirectUri: `${server.url}${API}/session/oidc/callback`,
       accounts,
+      scopes: "[openid, email, profile, groups]",
+      roles: "{ cw-admins: admin, cw-ops: operator, staff: viewer }",
     });
-    writeFileSync(join(dir, "idp-ca.pem"), idp.caPem);
-    writeFileSync(join(dir, "oidc-client-secret"), `${CLIENT_SECRET}\n`);
-    const config = parseConfig(
-      [
-        `publicUrl: ${server.url}/`,
-        "auth:",
-        "  oidc:",
-        `    issuer: ${idp.issuer}`,
-        "    clientId: certwatch",
-        "    clientSecret: { file: ./oidc-client-secret }",
-        "    name: Contoso SSO",
-        "    scopes: [openid, email, profile, groups]",
-        "    roles: { cw-admins: admin, cw-ops: operator, staff: viewer }",
-        "    caFile: ./idp-ca.pem",
-        "",
-      ].join("\n"),
-      join(dir, "certwatch.yaml"),
-    );
+    ({ server, idp } = oidc);
+    const config = oidc.config;
     const deps: ServerDeps = {
       store,
       config: () => config,
@@ -180,7 +160,7 @@ void describe("single sign-on over OpenID Connect", () => {
       log: jsonLog((line) => logLines.push(line)),
       readiness: () => Promise.resolve([]),
     };
-    holder.app = createHttpApp(deps);
+    oidc.serve(createHttpApp(deps));
     world = { origin: server.url, idp, answers };
   });
 

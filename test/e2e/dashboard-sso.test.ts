@@ -5,20 +5,19 @@
  * its groups map to; a sign-in cancelled at the provider comes back with its message. No CSP violation anywhere.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Browser, Page } from "playwright-core";
-import { parseConfig } from "../../src/config/load.js";
 import { jsonLog } from "../../src/daemon/json-log.js";
 import { createHttpApp } from "../../src/server/app.js";
-import { listen, type RunningHttpServer } from "../../src/server/listen.js";
+import type { RunningHttpServer } from "../../src/server/listen.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
-import { TestOidcProvider, type TestAccount } from "../helpers/oidc-provider.js";
+import type { TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
 import { launchChromium, watchedContext, type PageProblems } from "./dashboard-kit.js";
+import { startOidcApp } from "./oidc-app-kit.js";
 
 const CLIENT_SECRET = "dashboard-sso-client-SECRET-2b7e";
 
@@ -53,43 +52,24 @@ describe("dashboard single sign-on in Chromium", () => {
     browser = await launchChromium();
     dir = mkdtempSync(join(tmpdir(), "certwatch-dashboard-sso-"));
     store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-    // The port first: the redirect URI (from publicUrl) is registered at the provider before the app exists.
-    const holder: { app?: OpenAPIHono } = {};
-    server = await listen(
-      { fetch: (req, env) => (holder.app as OpenAPIHono).fetch(req, env) },
-      { host: "127.0.0.1", port: 0, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
-    );
-    idp = await TestOidcProvider.start({
-      clientId: "certwatch",
+    const oidc = await startOidcApp({
+      dir,
       clientSecret: CLIENT_SECRET,
-      redirectUri: `${server.url}/api/v1/session/oidc/callback`,
       accounts,
+      scopes: "[openid, profile, groups]",
+      roles: "{ cw-ops: operator }",
     });
-    writeFileSync(join(dir, "idp-ca.pem"), idp.caPem);
-    writeFileSync(join(dir, "oidc-client-secret"), `${CLIENT_SECRET}\n`);
-    const config = parseConfig(
-      [
-        `publicUrl: ${server.url}/`,
-        "auth:",
-        "  oidc:",
-        `    issuer: ${idp.issuer}`,
-        "    clientId: certwatch",
-        "    clientSecret: { file: ./oidc-client-secret }",
-        "    name: Contoso SSO",
-        "    scopes: [openid, profile, groups]",
-        "    roles: { cw-ops: operator }",
-        "    caFile: ./idp-ca.pem",
-        "",
-      ].join("\n"),
-      join(dir, "certwatch.yaml"),
+    ({ server, idp } = oidc);
+    const config = oidc.config;
+    oidc.serve(
+      createHttpApp({
+        store,
+        config: () => config,
+        now: () => new Date(),
+        log: jsonLog(() => {}),
+        readiness: () => Promise.resolve([]),
+      }),
     );
-    holder.app = createHttpApp({
-      store,
-      config: () => config,
-      now: () => new Date(),
-      log: jsonLog(() => {}),
-      readiness: () => Promise.resolve([]),
-    });
   });
 
   after(async () => {

@@ -1,0 +1,74 @@
+/**
+ * @module test/e2e/oidc-app-kit
+ * What the single sign-on tests share: certwatch's HTTP app listening on loopback before it exists (the provider
+ * registers its redirect URI first), a real OpenID provider, and the YAML config that points `auth.oidc` at it
+ * (client secret and the provider's CA in files beside it).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfig } from "../../src/config/load.js";
+import type { ResolvedConfig } from "../../src/config/schema.js";
+import { listen, type RunningHttpServer } from "../../src/server/listen.js";
+import { TestOidcProvider, type TestAccount } from "../helpers/oidc-provider.js";
+
+export interface OidcAppOptions {
+  /** Where certwatch.yaml, the client secret and the provider's CA are written. */
+  readonly dir: string;
+  readonly clientSecret: string;
+  /** The provider's accounts; the provider reads the map as it is at each sign-in. */
+  readonly accounts: Map<string, TestAccount>;
+  /** `auth.oidc.scopes` and `auth.oidc.roles`, as YAML flow text, e.g. "[openid, groups]", "{ cw-ops: operator }". */
+  readonly scopes: string;
+  readonly roles: string;
+}
+
+export interface OidcApp {
+  readonly server: RunningHttpServer;
+  readonly idp: TestOidcProvider;
+  /** certwatch.yaml: publicUrl is the server, `auth.oidc` the provider (client "certwatch", named "Contoso SSO"). */
+  readonly config: ResolvedConfig;
+  /** The app the server serves from now on. */
+  serve(app: OpenAPIHono): void;
+}
+
+export async function startOidcApp(o: OidcAppOptions): Promise<OidcApp> {
+  // The port first: the redirect URI (from publicUrl) is registered at the provider before the app exists.
+  const holder: { app?: OpenAPIHono } = {};
+  const server = await listen(
+    { fetch: (req, env) => (holder.app as OpenAPIHono).fetch(req, env) },
+    { host: "127.0.0.1", port: 0, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+  );
+  const idp = await TestOidcProvider.start({
+    clientId: "certwatch",
+    clientSecret: o.clientSecret,
+    redirectUri: `${server.url}/api/v1/session/oidc/callback`,
+    accounts: o.accounts,
+  });
+  writeFileSync(join(o.dir, "idp-ca.pem"), idp.caPem);
+  writeFileSync(join(o.dir, "oidc-client-secret"), `${o.clientSecret}\n`);
+  const config = parseConfig(
+    [
+      `publicUrl: ${server.url}/`,
+      "auth:",
+      "  oidc:",
+      `    issuer: ${idp.issuer}`,
+      "    clientId: certwatch",
+      "    clientSecret: { file: ./oidc-client-secret }",
+      "    name: Contoso SSO",
+      `    scopes: ${o.scopes}`,
+      `    roles: ${o.roles}`,
+      "    caFile: ./idp-ca.pem",
+      "",
+    ].join("\n"),
+    join(o.dir, "certwatch.yaml"),
+  );
+  return {
+    server,
+    idp,
+    config,
+    serve: (app) => {
+      holder.app = app;
+    },
+  };
+}
