@@ -5,54 +5,24 @@
  * actions and refusals are tested in process (src/cli/user-command.test.ts): each child costs seconds of start-up.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { verifyPassword } from "../../src/auth/password.js";
 import { parseApiToken, tokenSecretMatches } from "../../src/auth/tokens.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { ApiServer } from "../helpers/api-server.js";
-
-const ENTRY = fileURLToPath(new URL("../../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI with `input` on its stdin (a pipe, not a terminal). */
-function certwatch(args: string[], cwd: string, input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
-      cwd,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
+import { certwatch, type CliRun } from "./run-cli.js";
 
 const FIRST = "first-admin-Passw0rd!";
 
 void describe("certwatch user and token commands", () => {
   let dir: string;
-  const runs: Run[] = [];
-  const run = async (args: string[], input?: string): Promise<Run> => {
+  const runs: CliRun[] = [];
+  /** The CLI with `input` on its stdin (a pipe, not a terminal). */
+  const run = async (args: string[], input = ""): Promise<CliRun> => {
     const r = await certwatch(["--config", join(dir, "certwatch.yaml"), ...args], dir, input);
     runs.push(r);
     return r;

@@ -3,44 +3,14 @@
  * exit codes exactly as SPEC §2 says.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { startDnsServer, type DnsServer } from "../helpers/dns-server.js";
 import { createRootCa, issueIntermediate, issueLeaf } from "../helpers/pki.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
-
-const ENTRY = fileURLToPath(new URL("../../src/bin.ts", import.meta.url));
-/** tsx resolved from the project, so the CLI can run from any working directory. */
-const TSX = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function certwatch(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { certwatch } from "./run-cli.js";
 
 describe("certwatch CLI", () => {
   let dir: string;

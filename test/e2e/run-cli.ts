@@ -1,7 +1,8 @@
 /**
  * @module test/e2e/run-cli
  * Runs the certwatch command as a user would (a child process, from source through tsx), capturing stdout,
- * stderr, the exit code and the signal; `start` hands back the child so a test can kill it.
+ * stderr, the exit code and the signal; `start` hands back the child so a test can kill it. Its stdin is closed,
+ * or a pipe that carries `input` when given.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -17,10 +18,14 @@ export interface CliRun {
   stderr: string;
 }
 
-export function startCli(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(
+  args: string[],
+  cwd: string,
+  input?: string,
+): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
     cwd,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
   let stdout = "";
   let stderr = "";
@@ -34,10 +39,12 @@ export function startCli(args: string[], cwd: string): { child: ChildProcess; do
       resolve({ code, signal, stdout, stderr });
     });
   });
+  if (input !== undefined) child.stdin?.end(input);
   return { child, done };
 }
 
-export const certwatch = (args: string[], cwd: string): Promise<CliRun> => startCli(args, cwd).done;
+export const certwatch = (args: string[], cwd: string, input?: string): Promise<CliRun> =>
+  startCli(args, cwd, input).done;
 
 export function jsonLines(s: string): Record<string, unknown>[] {
   return s
