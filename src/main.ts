@@ -116,7 +116,12 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       const command = args.userCommand;
       if (command === undefined) throw new UsageError(`${args.command} needs an action`);
       return withContext(await loadConfig(configPath), io, READ_ONLY, (ctx) =>
-        runUserCommand(command, ctx.store, { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr }),
+        runUserCommand(
+          command,
+          ctx.store,
+          { stdin: process.stdin, stdout: io.stdout, stderr: io.stderr },
+          { ssoConfigured: ctx.config.auth.oidc !== undefined },
+        ),
       );
     }
     case "migrate":

@@ -28,9 +28,10 @@ Commands:
                                              exit 1 when one failed
   notify status [--json]                     the outbox per target: pending, delivered, next try, last error
   notify send                                deliver what the outbox holds (as every command does before it exits)
-  user add NAME --role viewer|operator|admin [--password-file FILE]
+  user add NAME --role viewer|operator|admin [--password-file FILE | --sso]
                                              create a user; the password is prompted for (no echo), read from
-                                             stdin or from FILE, never given on the command line
+                                             stdin or from FILE, never given on the command line; --sso (with
+                                             auth.oidc): no password, the first single sign-on as NAME links it
   user list [--json] | user passwd NAME [--password-file FILE] | user disable NAME | user enable NAME
   token create --user NAME --name LABEL [--expires-days N]
                                              create an API token, printed once on stdout

@@ -3,14 +3,16 @@
  * `certwatch user add|list|passwd|disable|enable` and `certwatch token create|list|revoke`: the first admin on a
  * fresh install, and user administration without the daemon. A password is read from a terminal prompt without
  * echo, from stdin when it is not a terminal, or from `--password-file`; never from the command line, where other
- * users' `ps` and the shell history would see it. Every change is audited as `system`.
+ * users' `ps` and the shell history would see it. `user add --sso` (with `auth.oidc` configured) makes an invited
+ * user instead, with no password: the first single sign-on under its name links to it. Every change is audited as
+ * `system`.
  */
 import { parseArgs } from "node:util";
 import { hashPassword, MAX_PASSWORD_BYTES, PasswordPolicyError } from "../auth/password.js";
 import { isRole, ROLES, type Role } from "../auth/roles.js";
 import { generateApiToken } from "../auth/tokens.js";
 import { parseUserName } from "../auth/user-name.js";
-import { AuthStoreError, type AuditContext } from "../store/auth-records.js";
+import { AuthStoreError, isInvited, type AuditContext } from "../store/auth-records.js";
 import type { Store } from "../store/store.js";
 import { readBoundedFile } from "../util/read-bounded-file.js";
 import { terminalSafe } from "../util/terminal-safe.js";
@@ -22,6 +24,8 @@ export type UserCommand =
       readonly name: string;
       readonly role: Role;
       readonly passwordFile?: string;
+      /** Invited: no password; signs in by single sign-on (needs auth.oidc). */
+      readonly sso?: true;
     }
   | { readonly action: "user-list"; readonly json: boolean }
   | { readonly action: "user-passwd"; readonly name: string; readonly passwordFile?: string }
@@ -39,6 +43,7 @@ const OPTIONS = {
   config: { type: "string" },
   role: { type: "string" },
   "password-file": { type: "string" },
+  sso: { type: "boolean", default: false },
   user: { type: "string" },
   name: { type: "string" },
   "expires-days": { type: "string" },
@@ -50,7 +55,7 @@ type OptionName = keyof typeof OPTIONS;
 
 /** Which options each action takes (besides --config and --help). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  "user add": ["role", "password-file"],
+  "user add": ["role", "password-file", "sso"],
   "user list": ["json"],
   "user passwd": ["password-file"],
   "user disable": [],
@@ -134,7 +139,19 @@ export function parseUserCommand(argv: readonly string[]): {
       const role = values.role;
       if (role === undefined || !isRole(role))
         throw new UsageError(`user add needs --role ${ROLES.join("|")}`);
-      return { config, command: { action: "user-add", name: canonicalName(name), role, ...file } };
+      if (values.sso && passwordFile !== undefined) {
+        throw new UsageError("user add --sso makes a user without a password: leave out --password-file");
+      }
+      return {
+        config,
+        command: {
+          action: "user-add",
+          name: canonicalName(name),
+          role,
+          ...file,
+          ...(values.sso && { sso: true as const }),
+        },
+      };
     }
     case "user list":
       return { config, command: { action: "user-list", json: values.json } };
@@ -294,15 +311,41 @@ function table(rows: readonly (readonly string[])[]): string {
   );
 }
 
+/** What the command needs of the configuration. */
+export interface UserCommandSettings {
+  /** `auth.oidc` is configured: invited users can sign in. */
+  readonly ssoConfigured: boolean;
+}
+
 /** Run one user or token command against the store; the exit status (0) or a thrown UsageError (2). */
-export async function runUserCommand(command: UserCommand, store: Store, io: UserIo): Promise<number> {
+export async function runUserCommand(
+  command: UserCommand,
+  store: Store,
+  io: UserIo,
+  settings: UserCommandSettings = { ssoConfigured: false },
+): Promise<number> {
   const say = (line: string) => io.stderr.write(`${terminalSafe(line)}\n`);
   try {
     switch (command.action) {
       case "user-add": {
+        if (command.sso === true && !settings.ssoConfigured) {
+          throw new UsageError(
+            "user add --sso needs single sign-on (auth.oidc in the configuration): without it nobody could ever sign in as this user",
+          );
+        }
         // Refuse before asking for a password that would be thrown away.
         if ((await store.auth.getUser(command.name)) !== undefined)
           throw new UsageError(`user ${command.name} exists`);
+        if (command.sso === true) {
+          await store.auth.createUser(
+            { name: command.name, role: command.role, passwordHash: null },
+            SYSTEM(),
+          );
+          say(
+            `invited ${command.name} (${command.role}): their first single sign-on as ${command.name} links their account; the provider's claims then set the role`,
+          );
+          return 0;
+        }
         const password = await newPassword(io, command.name, command.passwordFile);
         const passwordHash = await hashPassword(password);
         await store.auth.createUser({ name: command.name, role: command.role, passwordHash }, SYSTEM());
@@ -336,7 +379,7 @@ export async function runUserCommand(command: UserCommand, store: Store, io: Use
             u.role,
             u.disabled ? "disabled" : "enabled",
             u.hasPassword ? "password" : "",
-            u.oidc === null ? "" : "sso",
+            u.oidc !== null ? "sso" : isInvited(u) ? "invited" : "",
             u.createdAt,
           ]);
           io.stdout.write(
