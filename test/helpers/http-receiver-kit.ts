@@ -1,7 +1,7 @@
 /**
  * @module test/helpers/http-receiver-kit
  * The plumbing the local HTTP(S) test receivers share: a loopback server (test-time certificate over HTTPS), socket
- * tracking, a body read under a byte cap, a fault queue, sending an answer, waitFor and close.
+ * tracking, a body read under a byte cap, a fault queue and applying a fault, sending an answer, waitFor and close.
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -208,6 +208,63 @@ export class FaultQueue<F> {
     const i = this.queue.findIndex(match);
     return i < 0 ? undefined : this.queue.splice(i, 1)[0];
   }
+}
+
+/** The first value of a request header. */
+export function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Applies `fault` to a request: a drop is recorded (status 0, "dropped") and the connection destroyed; a status
+ * is recorded (that status, "fault") and answered; true then, the request is done. A delay is waited out (or
+ * until the client leaves), and false: the receiver answers normally.
+ */
+export async function applyFault(
+  kit: HttpReceiverKit,
+  fault: HttpFault | undefined,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  gone: Promise<void>,
+  record: (status: number, problem: "dropped" | "fault") => void,
+): Promise<boolean> {
+  if (fault !== undefined && "drop" in fault) {
+    record(0, "dropped");
+    req.socket.destroy();
+    return true;
+  }
+  if (fault !== undefined && "status" in fault) {
+    record(fault.status, "fault");
+    sendAnswer(res, faultAnswer(fault));
+    return true;
+  }
+  if (fault !== undefined && "delayMs" in fault) await kit.sleep(fault.delayMs, gone);
+  return false;
+}
+
+/** What every receiver offers: queue faults, wait for `count` of what it takes (5 s by default), close. */
+export function receiverControls<F, T>(
+  kit: HttpReceiverKit,
+  faults: FaultQueue<F>,
+  have: () => number,
+  result: () => T,
+  what: string,
+): {
+  fail(count: number, fault: F): void;
+  waitFor(count: number, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+} {
+  return {
+    fail(count, fault) {
+      faults.add(count, fault);
+    },
+    waitFor(count, timeoutMs = 5000) {
+      return kit.waitFor(count, timeoutMs, have, result, what);
+    },
+    close() {
+      return kit.close();
+    },
+  };
 }
 
 /** The answer a `{ status, headers?, body? }` fault gives: that status, those headers, that body (default empty). */

@@ -8,10 +8,12 @@ import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import { gunzipSync } from "node:zlib";
 import {
+  applyFault,
   FaultQueue,
-  faultAnswer,
+  firstHeader as one,
   httpReceiverKit,
   readBody,
+  receiverControls,
   sendAnswer as send,
 } from "./http-receiver-kit.js";
 import type { Answer, HttpFault } from "./http-receiver-kit.js";
@@ -160,10 +162,6 @@ const json = (status: number, v: unknown, headers: Record<string, string> = {}):
   headers: { "content-type": "application/json; charset=utf-8", ...headers },
   body: JSON.stringify(v),
 });
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
 function parseJson(b: Buffer): unknown {
   try {
@@ -435,17 +433,10 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
     const record = (r: Omit<SentinelRequest, keyof typeof base>): void => {
       requests.push({ ...base, ...r });
     };
-    if (fault !== undefined && "drop" in fault) {
-      record({ body: null, parsed: undefined, status: 0, problem: "dropped" });
-      req.socket.destroy();
-      return;
-    }
-    if (fault !== undefined && "status" in fault) {
-      record({ body: null, parsed: undefined, status: fault.status, problem: "fault" });
-      send(res, faultAnswer(fault));
-      return;
-    }
-    if (fault !== undefined && "delayMs" in fault) await kit.sleep(fault.delayMs, gone);
+    const faulted = (status: number, problem: string): void => {
+      record({ body: null, parsed: undefined, status, problem });
+    };
+    if (await applyFault(kit, fault, req, res, gone, faulted)) return;
 
     let judged: Judged;
     if (req.method !== "POST")
@@ -512,23 +503,18 @@ export async function startSentinelReceiver(opts: SentinelReceiverOptions = {}):
     get tokenRequests() {
       return tokenRequests;
     },
+    ...receiverControls(
+      kit,
+      faults,
+      () => rows.length,
+      () => rows,
+      "Sentinel rows",
+    ),
     fail(count, fault, api = "ingestion") {
       faults.add(count, { fault, api });
     },
     revokeTokens() {
       tokens.clear();
-    },
-    waitFor(count, timeoutMs = 5000) {
-      return kit.waitFor(
-        count,
-        timeoutMs,
-        () => rows.length,
-        () => rows,
-        "Sentinel rows",
-      );
-    },
-    close() {
-      return kit.close();
     },
   };
 }

@@ -6,7 +6,14 @@
 import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import { gunzipSync } from "node:zlib";
-import { FaultQueue, faultAnswer, httpReceiverKit, readBody, sendAnswer } from "./http-receiver-kit.js";
+import {
+  FaultQueue,
+  faultAnswer,
+  httpReceiverKit,
+  readBody,
+  receiverControls,
+  sendAnswer,
+} from "./http-receiver-kit.js";
 import type { Answer as HttpAnswer } from "./http-receiver-kit.js";
 
 /** What the receiver does to one request instead of (or before) its normal answer. */
@@ -432,21 +439,13 @@ export async function startSplunkHecReceiver(opts: HecReceiverOptions = {}): Pro
     get duplicates() {
       return duplicates;
     },
-    fail(count, fault) {
-      faults.add(count, fault);
-    },
-    waitFor(count, timeoutMs = 5000) {
-      return kit.waitFor(
-        count,
-        timeoutMs,
-        () => receivedCount,
-        () => received,
-        "HEC events",
-      );
-    },
-    close() {
-      return kit.close();
-    },
+    ...receiverControls(
+      kit,
+      faults,
+      () => receivedCount,
+      () => received,
+      "HEC events",
+    ),
   };
 }
 

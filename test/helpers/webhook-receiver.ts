@@ -7,10 +7,12 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import {
+  applyFault,
   FaultQueue,
-  faultAnswer,
+  firstHeader as one,
   httpReceiverKit,
   readBody,
+  receiverControls,
   sendAnswer as send,
 } from "./http-receiver-kit.js";
 import type { Answer, HttpFault } from "./http-receiver-kit.js";
@@ -231,10 +233,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -334,17 +332,10 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
       return entry;
     };
 
-    if (fault !== undefined && "drop" in fault) {
-      record({ verified: false, status: 0, problem: "dropped", duplicate: false });
-      req.socket.destroy();
-      return;
-    }
-    if (fault !== undefined && "status" in fault) {
-      record({ verified: false, status: fault.status, problem: "fault", duplicate: false });
-      send(res, faultAnswer(fault));
-      return;
-    }
-    if (fault !== undefined && "delayMs" in fault) await kit.sleep(fault.delayMs, gone);
+    const faulted = (status: number, problem: string): void => {
+      record({ verified: false, status, problem, duplicate: false });
+    };
+    if (await applyFault(kit, fault, req, res, gone, faulted)) return;
 
     const { answer, verified, problem } = judge(req, body, parsed);
     if (kit.clientLeft(req, res)) {
@@ -394,20 +385,12 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     get maxInFlight() {
       return maxInFlight;
     },
-    fail(count, fault) {
-      faults.add(count, fault);
-    },
-    waitFor(count, timeoutMs = 5000) {
-      return kit.waitFor(
-        count,
-        timeoutMs,
-        () => received.length,
-        () => received,
-        "webhooks",
-      );
-    },
-    close() {
-      return kit.close();
-    },
+    ...receiverControls(
+      kit,
+      faults,
+      () => received.length,
+      () => received,
+      "webhooks",
+    ),
   };
 }
