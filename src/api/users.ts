@@ -2,12 +2,14 @@
  * @module api/users
  * User management for admins: list, create, change (role, disabled, password), delete. Answers never hold a
  * password or its hash; the store refuses to leave no enabled admin (409 LAST_ADMIN) and audits every change.
+ * With single sign-on configured, a user may be created without a password, or have its password removed: it then
+ * awaits its first single sign-on (`ssoPending`), where the provider account of its name is linked to it.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { hashPassword, PASSWORD_PARAMS } from "../auth/password.js";
 import { ROLES } from "../auth/roles.js";
 import { parseUserName } from "../auth/user-name.js";
-import type { UserChange, UserInfo } from "../store/auth-records.js";
+import { isInvited, type UserChange, type UserInfo } from "../store/auth-records.js";
 import type { ApiDeps } from "./deps.js";
 import { ApiError } from "./errors.js";
 import { auditContextOf, type ApiEnv } from "./auth/principal.js";
@@ -19,6 +21,14 @@ const User = z
     role: z.enum(ROLES),
     hasPassword: z.boolean(),
     oidc: z.object({ issuer: z.string(), subject: z.string() }).nullable(),
+    ssoPending: z
+      .literal(true)
+      .optional()
+      .openapi({
+        description:
+          "Present (true) only for an invited user: no password and no linked identity yet. The first single " +
+          "sign-on of a provider account of this name links to it (its role then comes from the provider's claims).",
+      }),
     createdAt: z.string(),
     disabled: z.boolean(),
   })
@@ -34,12 +44,27 @@ const CreateUser = z
   .object({
     name: z.string().min(1).max(64).openapi({ example: "alice" }),
     role: z.enum(ROLES),
-    password,
+    password: password.optional().openapi({
+      description:
+        "Required unless single sign-on is configured: without one the user is invited (ssoPending) and signs in " +
+        "only through the identity provider, as the account whose name claim is this name.",
+    }),
   })
   .openapi("CreateUser");
 
 const ChangeUser = z
-  .object({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional(), password: password.optional() })
+  .object({
+    role: z.enum(ROLES).optional(),
+    disabled: z.boolean().optional(),
+    password: password
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "A new password, or null to remove it (only with single sign-on configured): the user then signs in " +
+          "through its linked identity, or is invited (ssoPending) when it has none.",
+      }),
+  })
   .refine((b) => b.role !== undefined || b.disabled !== undefined || b.password !== undefined, {
     message: "change at least one of role, disabled, password",
   })
@@ -53,6 +78,7 @@ function userOf(u: UserInfo): z.infer<typeof User> {
     role: u.role,
     hasPassword: u.hasPassword,
     oidc: u.oidc === null ? null : { issuer: u.oidc.issuer, subject: u.oidc.subject },
+    ...(isInvited(u) && { ssoPending: true as const }),
     createdAt: u.createdAt,
     disabled: u.disabled,
   };
@@ -67,6 +93,7 @@ function canonical(name: string): string {
 export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { store, secure } = deps;
   const params = deps.passwordParams ?? PASSWORD_PARAMS;
+  const sso = deps.oidc !== undefined;
 
   async function current(name: string): Promise<z.infer<typeof User>> {
     const u = await store.auth.getUser(name);
@@ -100,7 +127,10 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         method: "post",
         path: "/users",
         tags: ["users"],
-        summary: "Create a local user",
+        summary: "Create a user: with a password, or invited to sign in by single sign-on",
+        description:
+          "Without a password (only when single sign-on is configured) the user awaits its first single sign-on: " +
+          "the provider account whose name claim is this name is linked to it, even with autoProvision off.",
         access: "users.manage",
         errors: ["USER_EXISTS", "PASSWORD_POLICY", "UNSUPPORTED_MEDIA_TYPE"],
         request: { body: { required: true, content: { "application/json": { schema: CreateUser } } } },
@@ -112,7 +142,14 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const body = c.req.valid("json");
       const parsed = parseUserName(body.name);
       if (!parsed.ok) throw new ApiError("VALIDATION_FAILED", `name: ${parsed.error}`);
-      const passwordHash = await hashPassword(body.password, params);
+      if (body.password === undefined && !sso) {
+        // Nobody could ever sign in as it: no password, and no single sign-on to link an identity.
+        throw new ApiError(
+          "VALIDATION_FAILED",
+          "password: required (a user without one signs in by single sign-on, which is not configured)",
+        );
+      }
+      const passwordHash = body.password === undefined ? null : await hashPassword(body.password, params);
       await store.auth.createUser(
         { name: parsed.name, role: body.role, passwordHash },
         auditContextOf(c, deps.now()),
@@ -129,8 +166,9 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         tags: ["users"],
         summary: "Change a user's role, password or disabled flag",
         description:
-          "A new password or disabling ends the user's sessions. Refused (409 LAST_ADMIN) when no enabled admin " +
-          "would remain.",
+          "A new or removed password or disabling ends the user's sessions. Refused (409 LAST_ADMIN) when no " +
+          "enabled admin would remain, or when removing a password would leave no enabled admin with a password " +
+          "or a linked identity.",
         access: "users.manage",
         errors: ["NO_SUCH_USER", "LAST_ADMIN", "PASSWORD_POLICY", "UNSUPPORTED_MEDIA_TYPE"],
         request: {
@@ -147,7 +185,14 @@ export function userRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const change: { -readonly [K in keyof UserChange]: UserChange[K] } = {};
       if (body.role !== undefined) change.role = body.role;
       if (body.disabled !== undefined) change.disabled = body.disabled;
-      if (body.password !== undefined) change.passwordHash = await hashPassword(body.password, params);
+      if (body.password === null && !sso) {
+        throw new ApiError(
+          "VALIDATION_FAILED",
+          "password: can only be removed when single sign-on is configured (the user could not sign in any more)",
+        );
+      }
+      if (body.password === null) change.passwordHash = null;
+      else if (body.password !== undefined) change.passwordHash = await hashPassword(body.password, params);
       const found = await store.auth.updateUser(name, change, auditContextOf(c, deps.now()));
       if (!found) throw new ApiError("NO_SUCH_USER", "no such user");
       return c.json(await current(name), 200);

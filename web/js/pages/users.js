@@ -1,10 +1,11 @@
 // @ts-check
 /**
  * @module web/pages/users
- * Users (admins: add with a role and an initial password, change role, disable or enable, delete) and API tokens
+ * Users (admins: add with a role and an initial password — or, with single sign-on configured, invited to sign in
+ * through it — change role, remove a password, disable or enable, delete) and API tokens
  * (everyone their own, admins anyone's: create — the secret is shown once and kept nowhere — and revoke).
  */
-import { del, get, patch, post } from "../api.js";
+import { call, del, get, patch, post } from "../api.js";
 import { h, replace } from "../h.js";
 import { can, ROLES } from "../roles.js";
 import {
@@ -40,6 +41,8 @@ export default async function usersPage(ctx) {
   const secretSlot = h("div", { class: "secret-slot" });
   /** @type {User[]} */
   let users = [];
+  // Invitations and removing a password only make sense (and are only accepted) with single sign-on configured.
+  const sso = admin ? await ssoName() : null;
 
   /** @param {ReturnType<typeof feedback>} out  where a failed action says why */
   const failed = (out) => (/** @type {unknown} */ e) => {
@@ -48,7 +51,7 @@ export default async function usersPage(ctx) {
 
   const loadUsers = async () => {
     users = /** @type {{ items: User[] }} */ (await get("/users", undefined, ctx.signal)).items;
-    replace(usersBox, userTable(users, me, userActions));
+    replace(usersBox, userTable(users, me, userActions, sso !== null));
     replace(
       tokenEditor,
       tokenForm(admin ? users.filter((u) => !u.disabled).map((u) => u.name) : [], me, created),
@@ -115,6 +118,17 @@ export default async function usersPage(ctx) {
           : h(
               "div",
               { class: "row-actions" },
+              sso !== null && u.hasPassword
+                ? confirmButton(
+                    "Remove password",
+                    u.oidc
+                      ? `Remove the password of ${u.name}? They sign in with ${sso} only, and are signed out now.`
+                      : `Remove the password of ${u.name}? They are signed out, and their next sign-in with ${sso} under this name links that account.`,
+                    () =>
+                      change({ password: null }, `${u.name} has no password any more and was signed out.`),
+                    failed(userOutcome),
+                  )
+                : null,
               actionButton(
                 u.disabled ? "Enable" : "Disable",
                 () =>
@@ -152,8 +166,13 @@ export default async function usersPage(ctx) {
           userOutcome.element,
           usersBox,
           h("h3", null, "Add a user"),
-          userForm(async (name) => {
-            userOutcome.show("ok", `Added ${name}.`);
+          userForm(sso, async (added) => {
+            userOutcome.show(
+              "ok",
+              added.ssoPending
+                ? `Added ${added.name}: they sign in with ${sso ?? "single sign-on"}, as the account of this name.`
+                : `Added ${added.name}.`,
+            );
             await loadUsers();
           }),
         )
@@ -175,11 +194,43 @@ export default async function usersPage(ctx) {
 }
 
 /**
+ * The name of the server's single sign-on (its button label), or null when it has none (or does not say).
+ * @returns {Promise<string | null>}
+ */
+async function ssoName() {
+  try {
+    const m = /** @type {Partial<import("../types.js").SignInMethods> | undefined} */ (
+      await call("GET", "/session/methods")
+    );
+    return m?.oidc && typeof m.oidc.name === "string" ? m.oidc.name : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How a user signs in: password, single sign-on, or — invited — nothing until their first single sign-on.
+ * @param {User} u
+ * @param {boolean} sso  the server has single sign-on
+ */
+function signsInWith(u, sso) {
+  if (u.ssoPending) {
+    return sso
+      ? h("span", null, "single sign-on ", badge("awaiting first sign-in", "warn"))
+      : h("span", { class: "muted" }, "nothing (single sign-on is not configured)");
+  }
+  return [u.hasPassword ? "password" : null, u.oidc ? `single sign-on (${u.oidc.issuer})` : null]
+    .filter((x) => x !== null)
+    .join(", ");
+}
+
+/**
  * @param {readonly User[]} users
  * @param {string} me
  * @param {(u: User, i: number) => { role: Node, actions: Node }} actions
+ * @param {boolean} sso
  */
-function userTable(users, me, actions) {
+function userTable(users, me, actions, sso) {
   return table(
     ["Name", "Role", "Status", "Signs in with", "Created", ""],
     users.map((u, i) => {
@@ -193,9 +244,7 @@ function userTable(users, me, actions) {
         ),
         a.role,
         u.disabled ? badge("disabled", "bad") : badge("enabled", "ok"),
-        [u.hasPassword ? "password" : null, u.oidc ? `single sign-on (${u.oidc.issuer})` : null]
-          .filter((x) => x !== null)
-          .join(", ") || h("span", { class: "muted" }, "nothing yet"),
+        signsInWith(u, sso),
         time(u.createdAt),
         a.actions,
       ];
@@ -204,8 +253,11 @@ function userTable(users, me, actions) {
   );
 }
 
-/** @param {(name: string) => Promise<void>} onAdded */
-function userForm(onAdded) {
+/**
+ * @param {string | null} sso  the server's single sign-on name; null: password users only
+ * @param {(user: User) => Promise<void>} onAdded
+ */
+function userForm(sso, onAdded) {
   const name = input("new-user-name", { required: true, maxlength: 64, autocomplete: "off" });
   const role = select(
     "new-user-role",
@@ -218,6 +270,17 @@ function userForm(onAdded) {
     autocomplete: "new-password",
     maxlength: 1024,
   });
+  const passwordField = field(
+    "Initial password",
+    password,
+    "tell it to them privately; certwatch user passwd sets a new one",
+  );
+  const viaSso = sso === null ? null : input("new-user-sso", { type: "checkbox" });
+  viaSso?.addEventListener("change", () => {
+    passwordField.hidden = viaSso.checked;
+    password.required = !viaSso.checked;
+    if (viaSso.checked) password.value = "";
+  });
   const result = feedback();
   const submit = h("button", { type: "submit" }, "Add user");
   const form = h(
@@ -225,7 +288,19 @@ function userForm(onAdded) {
     { class: "editor-form", "aria-label": "Add a user" },
     field("User name", name),
     field("Role", role),
-    field("Initial password", password, "tell it to them privately; certwatch user passwd sets a new one"),
+    viaSso
+      ? h(
+          "div",
+          { class: "field checkbox" },
+          h("label", { for: viaSso.id }, viaSso, " Signs in with single sign-on (no password)"),
+          h(
+            "small",
+            { class: "hint" },
+            `the first sign-in with ${sso ?? ""} whose user name is this one links that account; the provider's groups then set the role`,
+          ),
+        )
+      : null,
+    passwordField,
     h("div", { class: "filter-actions" }, submit),
     result.element,
   );
@@ -233,10 +308,17 @@ function userForm(onAdded) {
     event.preventDefault();
     submit.disabled = true;
     result.clear();
-    post("/users", { name: name.value.trim(), role: role.value, password: password.value })
+    const invite = viaSso?.checked === true;
+    post("/users", {
+      name: name.value.trim(),
+      role: role.value,
+      ...(!invite && { password: password.value }),
+    })
       .then(async (answer) => {
         form.reset();
-        await onAdded(/** @type {User} */ (answer).name);
+        passwordField.hidden = false;
+        password.required = true;
+        await onAdded(/** @type {User} */ (answer));
       })
       .catch((/** @type {unknown} */ e) => result.show("error", errorText(e)))
       .finally(() => {

@@ -1,0 +1,359 @@
+/**
+ * @module test/e2e/api-oidc-invite.test
+ * Invited single sign-on users end to end over HTTP, with `autoProvision: false`: a real OpenID provider
+ * (oidc-provider over HTTPS, trusted through `auth.oidc.caFile`) and certwatch's HTTP app configured from YAML. An
+ * admin invites a user (POST /users without a password, or PATCH `password: null`); the provider account of that
+ * name signs in, is linked, takes the role of its groups, and is audited; another account of the same name, a
+ * password user's name and a disabled invitation are refused. Without single sign-on configured, a user without a
+ * password cannot be made.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { hashPassword } from "../../src/auth/password.js";
+import { parseConfig } from "../../src/config/load.js";
+import { jsonLog } from "../../src/daemon/json-log.js";
+import { createHttpApp } from "../../src/server/app.js";
+import { listen, type RunningHttpServer } from "../../src/server/listen.js";
+import { openStore } from "../../src/store/open.js";
+import type { Store } from "../../src/store/store.js";
+import { ApiServer, codeOf, TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
+import { TestOidcProvider, type TestAccount } from "../helpers/oidc-provider.js";
+
+const CLIENT_SECRET = "oidc-invite-client-SECRET-51c2";
+const API = "/api/v1";
+const ROOT_PASSWORD = "root-local-password-1";
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+interface UserItem {
+  name: string;
+  role: string;
+  hasPassword: boolean;
+  oidc: { issuer: string; subject: string } | null;
+  ssoPending?: true;
+  disabled: boolean;
+}
+
+interface AuditItem {
+  action: string;
+  target: string | null;
+  actorKind: string;
+  details: Record<string, unknown>;
+}
+
+/** A browser: one cookie jar for certwatch, the CSRF token once signed in. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  csrf: string | undefined;
+
+  constructor(
+    private readonly origin: string,
+    private readonly idp: TestOidcProvider,
+  ) {}
+
+  async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (this.csrf !== undefined) headers["x-csrf-token"] = this.csrf;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(path.startsWith("http") ? path : `${this.origin}${path}`, {
+      method,
+      headers,
+      redirect: "manual",
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const eq = pair.indexOf("=");
+      if (/Max-Age=0/.test(line)) this.cookies.delete(pair.slice(0, eq));
+      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  get = (path: string): Promise<Answer> => this.call("GET", path);
+
+  /** Sign in with a password (POST /session). */
+  async login(name: string, password: string): Promise<void> {
+    const a = await this.call("POST", `${API}/session`, { name, password });
+    assert.equal(a.status, 200, a.text);
+    this.csrf = (a.json as { csrfToken: string }).csrfToken;
+  }
+
+  /** The whole single sign-on as account `login`; where certwatch sends the browser at the end. */
+  async signIn(login: string): Promise<string> {
+    const start = await this.get(`${API}/session/oidc/login`);
+    assert.equal(start.status, 302, start.text);
+    const callback = await this.idp.authorize(start.headers.get("location") ?? "", { login });
+    const done = await this.get(callback);
+    assert.equal(done.status, 302, done.text);
+    const csrf = this.cookies.get("cw_csrf");
+    if (csrf !== undefined) this.csrf = csrf;
+    return done.headers.get("location") ?? "";
+  }
+
+  async me(): Promise<unknown> {
+    const a = await this.get(`${API}/session`);
+    return a.status === 200 ? (a.json as { user: unknown }).user : a.status;
+  }
+}
+
+void describe("single sign-on: invited users, autoProvision off", () => {
+  const accounts = new Map<string, TestAccount>([
+    ["ivy", { sub: "sub-ivy", preferred_username: "Ivy", groups: ["cw-ops"] }],
+    ["ivy-twin", { sub: "sub-ivy-twin", preferred_username: "ivy", groups: ["cw-admins"] }],
+    ["pat", { sub: "sub-pat", preferred_username: "pat", groups: ["staff"] }],
+    ["dora", { sub: "sub-dora", preferred_username: "dora", groups: ["staff"] }],
+    ["rex", { sub: "sub-rex", preferred_username: "rex", groups: ["cw-admins"] }],
+    ["stranger", { sub: "sub-stranger", preferred_username: "stranger", groups: ["staff"] }],
+  ]);
+  let dir: string;
+  let store: Store;
+  let idp: TestOidcProvider;
+  let server: RunningHttpServer;
+  let admin: Browser;
+
+  const browser = (): Browser => new Browser(server.url, idp);
+  const users = async (): Promise<Map<string, UserItem>> => {
+    const a = await admin.get(`${API}/users`);
+    assert.equal(a.status, 200, a.text);
+    return new Map((a.json as { items: UserItem[] }).items.map((u) => [u.name, u]));
+  };
+  const audit = async (action: string): Promise<AuditItem[]> => {
+    const a = await admin.get(`${API}/audit?action=${action}`);
+    assert.equal(a.status, 200, a.text);
+    return (a.json as { items: AuditItem[] }).items;
+  };
+  const home = (error?: string): string =>
+    `${server.url}/${error === undefined ? "" : `?login_error=${error}`}`;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-invite-"));
+    store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
+    const holder: { app?: OpenAPIHono } = {};
+    server = await listen(
+      { fetch: (req, env) => (holder.app as OpenAPIHono).fetch(req, env) },
+      { host: "127.0.0.1", port: 0, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+    );
+    idp = await TestOidcProvider.start({
+      clientId: "certwatch",
+      clientSecret: CLIENT_SECRET,
+      redirectUri: `${server.url}${API}/session/oidc/callback`,
+      accounts,
+    });
+    writeFileSync(join(dir, "idp-ca.pem"), idp.caPem);
+    writeFileSync(join(dir, "oidc-client-secret"), `${CLIENT_SECRET}\n`);
+    const config = parseConfig(
+      [
+        `publicUrl: ${server.url}/`,
+        "auth:",
+        "  oidc:",
+        `    issuer: ${idp.issuer}`,
+        "    clientId: certwatch",
+        "    clientSecret: { file: ./oidc-client-secret }",
+        "    scopes: [openid, email, profile, groups]",
+        "    roles: { cw-admins: admin, cw-ops: operator, staff: viewer }",
+        "    autoProvision: false",
+        "    caFile: ./idp-ca.pem",
+        "",
+      ].join("\n"),
+      join(dir, "certwatch.yaml"),
+    );
+    holder.app = createHttpApp({
+      store,
+      config: () => config,
+      now: () => new Date(),
+      log: jsonLog(() => undefined),
+      readiness: () => Promise.resolve([]),
+    });
+    const system = { actor: { kind: "system" } as const, at: new Date(), ip: null };
+    await store.auth.createUser(
+      { name: "root", role: "admin", passwordHash: await hashPassword(ROOT_PASSWORD, TEST_PASSWORD_PARAMS) },
+      system,
+    );
+    await store.auth.createUser(
+      {
+        name: "pat",
+        role: "viewer",
+        passwordHash: await hashPassword("pat-password-1", TEST_PASSWORD_PARAMS),
+      },
+      system,
+    );
+    admin = browser();
+    await admin.login("root", ROOT_PASSWORD);
+  });
+
+  after(async () => {
+    await server.close(0);
+    await idp.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it("an account not linked nor invited is refused (not_provisioned), as before", async () => {
+    const b = browser();
+    assert.equal(await b.signIn("stranger"), home("not_provisioned"));
+    assert.equal(await store.auth.getUser("stranger"), undefined);
+  });
+
+  void it("an admin invites a user; the account of that name signs in, is linked, with its groups' role, audited", async () => {
+    const invited = await admin.call("POST", `${API}/users`, { name: "Ivy", role: "viewer" });
+    assert.equal(invited.status, 201, invited.text);
+    const created = invited.json as UserItem;
+    assert.deepEqual(
+      [created.name, created.role, created.hasPassword, created.oidc, created.ssoPending],
+      ["ivy", "viewer", false, null, true],
+    );
+    // Nobody can sign in with a password as an invited user.
+    const guess = await browser().call("POST", `${API}/session`, { name: "ivy", password: "anything" });
+    assert.equal(guess.status, 401);
+
+    const b = browser();
+    assert.equal(await b.signIn("ivy"), home());
+    assert.deepEqual(await b.me(), { name: "ivy", role: "operator" });
+    const ivy = (await users()).get("ivy");
+    assert.deepEqual(ivy?.oidc, { issuer: idp.issuer, subject: "sub-ivy" });
+    assert.equal(ivy?.role, "operator");
+    assert.equal(ivy?.ssoPending, undefined, "not pending any more");
+
+    const links = await audit("user.link-sso");
+    assert.deepEqual(
+      links.map((e) => [e.target, e.actorKind, e.details]),
+      [["ivy", "system", { issuer: idp.issuer, subject: "sub-ivy" }]],
+    );
+    const [roleChange] = await audit("user.update");
+    assert.deepEqual(
+      [roleChange?.target, roleChange?.details],
+      ["ivy", { role: "operator", previousRole: "viewer" }],
+    );
+    const [login] = await audit("session.login");
+    assert.deepEqual([login?.target, login?.details], ["ivy", { method: "oidc" }]);
+
+    // Found by identity from now on.
+    const again = browser();
+    assert.equal(await again.signIn("ivy"), home());
+    assert.deepEqual(await again.me(), { name: "ivy", role: "operator" });
+  });
+
+  void it("another account of the same name is refused once the invitation is taken", async () => {
+    const twin = browser();
+    assert.equal(await twin.signIn("ivy-twin"), home("user_name_taken"));
+    assert.ok(!twin.cookies.has("cw_session"));
+    assert.deepEqual((await store.auth.getUser("ivy"))?.oidc, { issuer: idp.issuer, subject: "sub-ivy" });
+    const [failed] = await audit("session.login-failed");
+    assert.deepEqual(
+      [failed?.target, failed?.details],
+      ["ivy", { method: "oidc", reason: "user_name_taken", subject: "sub-ivy-twin" }],
+    );
+  });
+
+  void it("a password user's name is never linked", async () => {
+    const b = browser();
+    assert.equal(await b.signIn("pat"), home("user_name_taken"));
+    assert.equal((await store.auth.getUser("pat"))?.oidc, null);
+  });
+
+  void it("a disabled invited user is refused (disabled), and stays invited", async () => {
+    assert.equal((await admin.call("POST", `${API}/users`, { name: "dora", role: "viewer" })).status, 201);
+    assert.equal((await admin.call("PATCH", `${API}/users/dora`, { disabled: true })).status, 200);
+    const b = browser();
+    assert.equal(await b.signIn("dora"), home("disabled"));
+    const dora = (await users()).get("dora");
+    assert.deepEqual([dora?.oidc, dora?.ssoPending, dora?.disabled], [null, true, true]);
+  });
+
+  void it("removing a password makes an invitation: the user is signed out, and their SSO sign-in links", async () => {
+    const hash = await hashPassword("rex-password-1", TEST_PASSWORD_PARAMS);
+    await store.auth.createUser(
+      { name: "rex", role: "viewer", passwordHash: hash },
+      { actor: { kind: "system" }, at: new Date(), ip: null },
+    );
+    const rexLocal = browser();
+    await rexLocal.login("rex", "rex-password-1");
+    const before = browser();
+    assert.equal(await before.signIn("rex"), home("user_name_taken"), "a password user is not linked");
+
+    const removed = await admin.call("PATCH", `${API}/users/rex`, { password: null });
+    assert.equal(removed.status, 200, removed.text);
+    const r = removed.json as UserItem;
+    assert.deepEqual([r.hasPassword, r.oidc, r.ssoPending], [false, null, true]);
+    assert.equal(await rexLocal.me(), 401, "their sessions ended");
+    const pw = await browser().call("POST", `${API}/session`, { name: "rex", password: "rex-password-1" });
+    assert.equal(pw.status, 401, "the old password is gone");
+    const [update] = await audit("user.update");
+    assert.deepEqual([update?.target, update?.details], ["rex", { passwordRemoved: true, sessionsEnded: 1 }]);
+
+    const sso = browser();
+    assert.equal(await sso.signIn("rex"), home());
+    assert.deepEqual(await sso.me(), { name: "rex", role: "admin" });
+    assert.deepEqual((await store.auth.getUser("rex"))?.oidc, { issuer: idp.issuer, subject: "sub-rex" });
+  });
+
+  void it("the last admin with a password cannot remove it unless linked to an identity", async () => {
+    // With rex (the linked admin) disabled, root is the only enabled admin anyone can sign in as.
+    await store.auth.updateUser(
+      "rex",
+      { disabled: true },
+      { actor: { kind: "system" }, at: new Date(), ip: null },
+    );
+    const refused = await admin.call("PATCH", `${API}/users/root`, { password: null });
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal((refused.json as { error?: { code?: string } }).error?.code, "LAST_ADMIN");
+    assert.equal((await store.auth.getUser("root"))?.hasPassword, true);
+    await store.auth.updateUser(
+      "rex",
+      { disabled: false },
+      { actor: { kind: "system" }, at: new Date(), ip: null },
+    );
+    const allowed = await admin.call("PATCH", `${API}/users/root`, { password: null });
+    assert.equal(allowed.status, 200, allowed.text);
+    assert.equal((allowed.json as UserItem).ssoPending, true);
+  });
+});
+
+void describe("without single sign-on configured", () => {
+  let server: ApiServer;
+  before(async () => {
+    server = await ApiServer.start();
+    await server.addUser("root", "admin", ROOT_PASSWORD);
+    await server.addUser("alice", "viewer", "alice-password-1");
+  });
+  after(() => server.close());
+
+  void it("a user without a password cannot be made, nor a password removed (400, saying why)", async () => {
+    const admin = server.client();
+    assert.equal((await admin.login("root", ROOT_PASSWORD)).status, 200);
+    const add = await admin.post("/users", { name: "ivy", role: "viewer" });
+    assert.equal(add.status, 400, add.text);
+    assert.equal(codeOf(add), "VALIDATION_FAILED");
+    assert.match(
+      add.text,
+      /password: required \(a user without one signs in by single sign-on, which is not configured\)/,
+    );
+    assert.equal(await server.store.auth.getUser("ivy"), undefined);
+
+    const remove = await admin.patch("/users/alice", { password: null });
+    assert.equal(remove.status, 400, remove.text);
+    assert.match(remove.text, /can only be removed when single sign-on is configured/);
+    assert.equal((await server.store.auth.getUser("alice"))?.hasPassword, true);
+
+    const list = await admin.get("/users");
+    for (const u of (list.json as { items: UserItem[] }).items) assert.ok(!("ssoPending" in u));
+  });
+});
