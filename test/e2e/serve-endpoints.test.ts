@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { generateApiToken } from "../../src/auth/tokens.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { createRootCa, issueLeaf } from "../helpers/pki.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
-import { scanned, startDaemon, waitReady, type Daemon } from "./serve-kit.js";
+import { endpointsConfig, operatorToken, scanned, startDaemon, waitReady, type Daemon } from "./serve-kit.js";
 
 describe("certwatch serve: endpoints managed over the REST API", () => {
   let dir: string;
@@ -33,20 +32,7 @@ describe("certwatch serve: endpoints managed over the REST API", () => {
     configured = `conf.test:${servers[0]?.port}`;
     managed = servers[1] as RunningServer;
     writeFileSync(join(dir, "root.pem"), root.certPem);
-    writeFileSync(
-      join(dir, "certwatch.yaml"),
-      [
-        "endpoints:",
-        `  - { url: "https://${configured}", addresses: [127.0.0.1] }`,
-        "trust: { extraRoots: [./root.pem] }",
-        "scan: { connectTimeoutMs: 2000, handshakeTimeoutMs: 3000, httpTimeoutMs: 3000, legacyProtocols: false }",
-        "revocation: { crl: false, ocsp: false }",
-        "ct: { logList: none }",
-        "server: { port: 0 }",
-        "schedule: { scanIntervalMinutes: 60, startSpreadSeconds: 0, shutdownTimeoutSeconds: 20 }",
-        "",
-      ].join("\n"),
-    );
+    writeFileSync(join(dir, "certwatch.yaml"), endpointsConfig([configured]));
     store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
   });
 
@@ -64,24 +50,11 @@ describe("certwatch serve: endpoints managed over the REST API", () => {
     await daemon.line(scanned(configured));
 
     // An operator's API token, made as `certwatch token create` would.
-    const system = { actor: { kind: "system" as const }, at: new Date(), ip: null };
-    await store.auth.createUser({ name: "ops", role: "operator", passwordHash: null }, system);
-    const t = generateApiToken();
-    await store.auth.createApiToken(
-      {
-        id: t.id,
-        userName: "ops",
-        name: "e2e",
-        secretHash: t.secretHash,
-        createdAt: new Date(),
-        expiresAt: null,
-      },
-      system,
-    );
+    const token = await operatorToken(store);
     const call = (method: string, path: string, body?: unknown) =>
       fetch(`${url}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
 

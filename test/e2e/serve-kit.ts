@@ -1,10 +1,13 @@
 /**
  * @module test/e2e/serve-kit
  * Runs `certwatch serve` as a child process for the daemon's end-to-end tests: its JSON log lines as they come,
- * waiting for a line or for /readyz, and signals.
+ * waiting for a line or for /readyz, and signals; the config of a daemon scanning local endpoints; an operator's API
+ * token made in its store.
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { generateApiToken } from "../../src/auth/tokens.js";
+import type { Store } from "../../src/store/store.js";
 import { startCli, type CliRun } from "./run-cli.js";
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
@@ -94,3 +97,41 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 30_00
 }
 
 export const scanned = (target: string) => (l: LogLine) => l.msg === "scanned" && l.target === target;
+
+/** A user "ops" with the operator role and an API token of theirs, made as `certwatch token create` would: the token. */
+export async function operatorToken(store: Store): Promise<string> {
+  const system = { actor: { kind: "system" as const }, at: new Date(), ip: null };
+  await store.auth.createUser({ name: "ops", role: "operator", passwordHash: null }, system);
+  const t = generateApiToken();
+  await store.auth.createApiToken(
+    {
+      id: t.id,
+      userName: "ops",
+      name: "e2e",
+      secretHash: t.secretHash,
+      createdAt: new Date(),
+      expiresAt: null,
+    },
+    system,
+  );
+  return t.token;
+}
+
+/**
+ * certwatch.yaml for a daemon that scans `endpoints` (host:port, at 127.0.0.1) hourly from the start, trusting
+ * ./root.pem, without revocation checks or CT, its API on a free port; then the `extra` lines.
+ */
+export function endpointsConfig(endpoints: readonly string[], extra: readonly string[] = []): string {
+  return [
+    "endpoints:",
+    ...endpoints.map((e) => `  - { url: "https://${e}", addresses: [127.0.0.1] }`),
+    "trust: { extraRoots: [./root.pem] }",
+    "scan: { connectTimeoutMs: 2000, handshakeTimeoutMs: 3000, httpTimeoutMs: 3000, legacyProtocols: false }",
+    "revocation: { crl: false, ocsp: false }",
+    "ct: { logList: none }",
+    "server: { port: 0 }",
+    "schedule: { scanIntervalMinutes: 60, startSpreadSeconds: 0, shutdownTimeoutSeconds: 20 }",
+    ...extra,
+    "",
+  ].join("\n");
+}

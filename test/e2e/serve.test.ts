@@ -9,14 +9,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { generateApiToken } from "../../src/auth/tokens.js";
 import type { Alert } from "../../src/domain/alert.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { createRootCa, issueIntermediate, issueLeaf } from "../helpers/pki.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
-import { scanned, startDaemon, until, waitReady, type Daemon } from "./serve-kit.js";
+import {
+  endpointsConfig,
+  operatorToken,
+  scanned,
+  startDaemon,
+  until,
+  waitReady,
+  type Daemon,
+} from "./serve-kit.js";
 
 const SECRET = "whsec_c2VydmUtdGVzdC1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=";
 
@@ -30,20 +37,11 @@ describe("certwatch serve", () => {
   let daemon: Daemon | undefined;
 
   const config = (endpoints: string[]) =>
-    [
-      "endpoints:",
-      ...endpoints.map((e) => `  - { url: "https://${e}", addresses: [127.0.0.1] }`),
-      "trust: { extraRoots: [./root.pem] }",
-      "scan: { connectTimeoutMs: 2000, handshakeTimeoutMs: 3000, httpTimeoutMs: 3000, legacyProtocols: false }",
-      "revocation: { crl: false, ocsp: false }",
-      "ct: { logList: none }",
-      "server: { port: 0 }",
-      "schedule: { scanIntervalMinutes: 60, startSpreadSeconds: 0, shutdownTimeoutSeconds: 20 }",
+    endpointsConfig(endpoints, [
       "notify:",
       `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_SERVE_SECRET }, timeoutMs: 2000, concurrency: 1 }`,
       "delivery: { retryDelaySeconds: 0.2 }",
-      "",
-    ].join("\n");
+    ]);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "certwatch-serve-"));
@@ -136,21 +134,8 @@ describe("certwatch serve", () => {
     assert.ok(daemon);
     const url = await daemon.url();
     // An operator's API token, made as `certwatch token create` would.
-    const system = { actor: { kind: "system" as const }, at: new Date(), ip: null };
-    await store.auth.createUser({ name: "ops", role: "operator", passwordHash: null }, system);
-    const t = generateApiToken();
-    await store.auth.createApiToken(
-      {
-        id: t.id,
-        userName: "ops",
-        name: "e2e",
-        secretHash: t.secretHash,
-        createdAt: new Date(),
-        expiresAt: null,
-      },
-      system,
-    );
-    const auth = { authorization: `Bearer ${t.token}` };
+    const token = await operatorToken(store);
+    const auth = { authorization: `Bearer ${token}` };
     const list = await fetch(`${url}/api/v1/endpoints`, { headers: auth });
     assert.equal(list.status, 200);
     const { items } = (await list.json()) as {
