@@ -225,6 +225,22 @@ export interface PageProblems {
   readonly dialogs: string[];
 }
 
+/** A context opened for a test, under the name its failures are reported with. */
+export interface WatchedContext {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly problems: PageProblems;
+}
+
+/** No page of any watched context had a CSP violation, a script error or a dialog. */
+export function assertNoPageProblems(watched: readonly WatchedContext[]): void {
+  for (const { name, problems } of watched) {
+    assert.deepEqual(problems.cspViolations, [], `${name}: CSP violations`);
+    assert.deepEqual(problems.scriptErrors, [], `${name}: script errors`);
+    assert.deepEqual(problems.dialogs, [], `${name}: a dialog opened (hostile script ran?)`);
+  }
+}
+
 /**
  * A browser context whose pages report CSP violations (the `securitypolicyviolation` event and Chromium's console
  * line), uncaught script errors and dialogs (an `alert(1)` that ran) into `problems`.

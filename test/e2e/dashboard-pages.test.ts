@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { certificate, draft, run } from "../../src/store/contract-fixtures.js";
 import type { CertificateRecord, Store } from "../../src/store/store.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
@@ -19,7 +19,8 @@ import {
   PASSWORDS,
   signIn,
   watchedContext,
-  type PageProblems,
+  assertNoPageProblems,
+  type WatchedContext,
   type WorldRole,
 } from "./dashboard-kit.js";
 
@@ -117,7 +118,7 @@ describe("dashboard pages in Chromium", () => {
   let world: DashboardWorld;
   let browser: Browser;
   let hooks: WebhookReceiver;
-  const watched: { name: string; context: BrowserContext; problems: PageProblems }[] = [];
+  const watched: WatchedContext[] = [];
 
   const signedIn = async (role: WorldRole): Promise<Page> => {
     const w = await watchedContext(browser);
@@ -160,11 +161,7 @@ describe("dashboard pages in Chromium", () => {
 
   after(async () => {
     try {
-      for (const { name, problems } of watched) {
-        assert.deepEqual(problems.cspViolations, [], `${name}: CSP violations`);
-        assert.deepEqual(problems.scriptErrors, [], `${name}: script errors`);
-        assert.deepEqual(problems.dialogs, [], `${name}: a dialog opened (hostile script ran?)`);
-      }
+      assertNoPageProblems(watched);
     } finally {
       await browser?.close();
       await world?.close();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   DashboardWorld,
   eventually,
@@ -16,7 +16,8 @@ import {
   PASSWORDS,
   signIn,
   watchedContext,
-  type PageProblems,
+  assertNoPageProblems,
+  type WatchedContext,
 } from "./dashboard-kit.js";
 
 /** Relative luminance (0 black … 1 white) of a CSS `rgb(r, g, b)` colour. */
@@ -36,7 +37,7 @@ const background = async (page: Page): Promise<number> =>
 describe("dashboard in Chromium", () => {
   let world: DashboardWorld;
   let browser: Browser;
-  const watched: { name: string; context: BrowserContext; problems: PageProblems }[] = [];
+  const watched: WatchedContext[] = [];
 
   const context = async (name: string, colorScheme: "light" | "dark" = "light") => {
     const w = await watchedContext(browser, { colorScheme });
@@ -52,11 +53,7 @@ describe("dashboard in Chromium", () => {
 
   after(async () => {
     try {
-      for (const { name, problems } of watched) {
-        assert.deepEqual(problems.cspViolations, [], `${name}: CSP violations`);
-        assert.deepEqual(problems.scriptErrors, [], `${name}: script errors`);
-        assert.deepEqual(problems.dialogs, [], `${name}: a dialog opened (hostile script ran?)`);
-      }
+      assertNoPageProblems(watched);
     } finally {
       await browser?.close();
       await world?.close();
