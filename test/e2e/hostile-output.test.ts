@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as x509 from "@peculiar/x509";
 import { selfSignedLeaf } from "../helpers/pki.js";
-import { startSyslogReceiver, type SyslogReceiver } from "../helpers/syslog-receiver.js";
+import type { SyslogReceiver } from "../helpers/syslog-receiver.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
+import type { WebhookReceiver } from "../helpers/webhook-receiver.js";
+import { oneEndpointScan, startNotifyTargets } from "./notify-targets-kit.js";
 import { certwatch, jsonLines } from "./run-cli.js";
 
 /** What must never reach a terminal or a SIEM raw: C0, DEL, C1 (0x9b is CSI), bidi and other format characters. */
@@ -52,16 +53,11 @@ describe("outside text with terminal escapes in a certificate's subject and a re
       "the certificate really holds the raw characters",
     );
     server = await startTlsServer({ chain: [leaf], key: leaf, hsts: null });
-    hook = await startWebhookReceiver({ secret: SECRET });
-    syslog = await startSyslogReceiver({ transport: "tcp" });
-    process.env.CW_TEST_HOSTILE_SECRET = SECRET;
+    ({ hook, syslog } = await startNotifyTargets(SECRET, "CW_TEST_HOSTILE_SECRET"));
     writeFileSync(
       join(dir, "certwatch.yaml"),
       [
-        "endpoints:",
-        `  - { url: "https://hostile.test:${server.port}", addresses: [127.0.0.1] }`,
-        "scan: { connectTimeoutMs: 1000, handshakeTimeoutMs: 1500, httpTimeoutMs: 1500, legacyProtocols: false }",
-        "revocation: { crl: false, ocsp: false }",
+        ...oneEndpointScan(`hostile.test:${server.port}`),
         "notify:",
         `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_HOSTILE_SECRET }, timeoutMs: 2000 }`,
         `  siem: { type: syslog, host: 127.0.0.1, port: ${syslog.port}, timeoutMs: 2000 }`,

@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createRootCa, issueIntermediate, issueLeaf } from "../helpers/pki.js";
-import { startSyslogReceiver, type SyslogReceiver } from "../helpers/syslog-receiver.js";
+import type { SyslogReceiver } from "../helpers/syslog-receiver.js";
 import { startTlsServer, type RunningServer } from "../helpers/tls-servers.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
+import type { WebhookReceiver } from "../helpers/webhook-receiver.js";
+import { oneEndpointScan, startNotifyTargets } from "./notify-targets-kit.js";
 import { certwatch, jsonLines } from "./run-cli.js";
 
 const SECRET = `whsec_${Buffer.from("notify cli test secret, 32 bytes").toString("base64")}`;
@@ -34,18 +35,12 @@ describe("certwatch delivery from the command line", () => {
     const int = await issueIntermediate(root, { freshKey: true });
     const leaf = await issueLeaf(int, { dnsNames: ["nohsts.test"] });
     server = await startTlsServer({ chain: [leaf, int], key: leaf, hsts: null });
-    hook = await startWebhookReceiver({ secret: SECRET });
-    syslog = await startSyslogReceiver({ transport: "tcp" });
-    process.env.CW_TEST_HOOK_SECRET = SECRET;
+    ({ hook, syslog } = await startNotifyTargets(SECRET, "CW_TEST_HOOK_SECRET"));
     writeFileSync(join(dir, "root.pem"), root.certPem);
     writeFileSync(
       join(dir, "certwatch.yaml"),
       [
-        "endpoints:",
-        `  - { url: "https://nohsts.test:${server.port}", addresses: [127.0.0.1] }`,
-        "trust: { extraRoots: [./root.pem] }",
-        "scan: { connectTimeoutMs: 1000, handshakeTimeoutMs: 1500, httpTimeoutMs: 1500, legacyProtocols: false }",
-        "revocation: { crl: false, ocsp: false }",
+        ...oneEndpointScan(`nohsts.test:${server.port}`, ["trust: { extraRoots: [./root.pem] }"]),
         "notify:",
         // One request at a time: the refusal below then holds back the other notification too.
         `  hook: { type: webhook, url: "${hook.url}", secret: { env: CW_TEST_HOOK_SECRET }, timeoutMs: 2000, concurrency: 1 }`,
