@@ -21,14 +21,11 @@ const User = z
     role: z.enum(ROLES),
     hasPassword: z.boolean(),
     oidc: z.object({ issuer: z.string(), subject: z.string() }).nullable(),
-    ssoPending: z
-      .literal(true)
-      .optional()
-      .openapi({
-        description:
-          "Present (true) only for an invited user: no password and no linked identity yet. The first single " +
-          "sign-on of a provider account of this name links to it (its role then comes from the provider's claims).",
-      }),
+    ssoPending: z.boolean().openapi({
+      description:
+        "True for an invited user: no password and no linked identity yet. The first single sign-on of a " +
+        "provider account of this name links to it (its role then comes from the provider's claims).",
+    }),
     createdAt: z.string(),
     disabled: z.boolean(),
   })
@@ -78,7 +75,7 @@ function userOf(u: UserInfo): z.infer<typeof User> {
     role: u.role,
     hasPassword: u.hasPassword,
     oidc: u.oidc === null ? null : { issuer: u.oidc.issuer, subject: u.oidc.subject },
-    ...(isInvited(u) && { ssoPending: true as const }),
+    ssoPending: isInvited(u),
     createdAt: u.createdAt,
     disabled: u.disabled,
   };

@@ -315,6 +315,7 @@ void describe("REST API authentication over HTTP", () => {
       "name",
       "oidc",
       "role",
+      "ssoPending",
     ]);
     assert.equal((created.json as { name: string }).name, "newbie");
     assert.equal(

@@ -252,6 +252,7 @@ void describe("single sign-on over OpenID Connect", () => {
       role: "admin",
       oidc: { issuer: idp.issuer, subject: "sub-alice" },
       hasPassword: false,
+      ssoPending: false,
       createdAt: alice?.createdAt,
       disabled: false,
     });

@@ -179,7 +179,7 @@
  * @property {Role} role
  * @property {boolean} hasPassword
  * @property {{ issuer: string, subject: string } | null} oidc
- * @property {true} [ssoPending]  only for an invited user: no password, no identity yet
+ * @property {boolean} ssoPending  an invited user: no password, no identity yet
  * @property {string} createdAt
  * @property {boolean} disabled
  */
