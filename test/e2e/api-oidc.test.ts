@@ -121,7 +121,8 @@ void describe("single sign-on over OpenID Connect", () => {
     ["alice", { sub: "sub-alice", preferred_username: "Alice", groups: ["cw-admins", "staff"] }],
     ["bob", { sub: "sub-bob", preferred_username: "bob", groups: ["staff"] }],
     ["carol", { sub: "sub-carol", preferred_username: "carol", groups: ["contractors"] }],
-    ["dave", { sub: "sub-dave", email: "dave@contoso.com", groups: ["staff"] }],
+    ["dave", { sub: "sub-dave", email: "dave@contoso.com", email_verified: true, groups: ["staff"] }],
+    ["eve", { sub: "sub-eve", email: "dave@contoso.com", email_verified: false, groups: ["staff"] }],
     ["erin", { sub: "sub-erin", preferred_username: "erin", groups: ["staff"] }],
     ["mallory", { sub: "sub-mallory", preferred_username: "mallory", groups: ["staff"] }],
   ]);
@@ -355,6 +356,9 @@ void describe("single sign-on over OpenID Connect", () => {
   });
 
   void it("a disabled user cannot sign in by SSO; a local user's name is never taken over", async () => {
+    // An e-mail address the provider does not say is verified names nobody (anyone may type one at some providers).
+    const eve = browser();
+    assert.equal(await eve.signIn({ login: "eve" }), `${server.url}/?login_error=user_name_unusable`);
     const dave = browser();
     assert.equal(await dave.signIn({ login: "dave" }), `${server.url}/`);
     // No preferred_username: the name is the e-mail address.

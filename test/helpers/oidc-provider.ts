@@ -17,6 +17,7 @@ export interface TestAccount {
   readonly sub: string;
   readonly preferred_username?: string;
   readonly email?: string;
+  readonly email_verified?: boolean;
   readonly groups?: readonly string[];
 }
 
@@ -72,7 +73,7 @@ export class TestOidcProvider {
       scopes: ["openid", "email", "profile", "groups"],
       claims: {
         openid: ["sub"],
-        email: ["email"],
+        email: ["email", "email_verified"],
         profile: ["preferred_username"],
         groups: ["groups"],
       },

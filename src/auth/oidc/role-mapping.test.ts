@@ -77,11 +77,23 @@ void describe("userNameFromClaims", () => {
       name: "alice",
       claim: "preferred_username",
     });
-    assert.deepEqual(userNameFromClaims({ email: "Dave@Contoso.com" }), {
+    assert.deepEqual(userNameFromClaims({ email: "Dave@Contoso.com", email_verified: true }), {
       ok: true,
       name: "dave@contoso.com",
       claim: "email",
     });
+  });
+
+  void it("takes email only when the provider says it is verified", () => {
+    for (const verified of [false, "true", undefined]) {
+      const claims = {
+        email: "admin@contoso.com",
+        ...(verified !== undefined && { email_verified: verified }),
+      };
+      assert.deepEqual(userNameFromClaims(claims), { ok: false, claim: "preferred_username or email" });
+      assert.deepEqual(userNameFromClaims(claims, "email"), { ok: false, claim: "email" });
+    }
+    assert.equal(userNameFromClaims({ email: "a@contoso.com", email_verified: true }, "email").ok, true);
   });
 
   void it("takes only the configured claim when one is set", () => {

@@ -73,12 +73,16 @@ export type UserNameFromClaims =
  * The local name of a user created at first sign-in: the configured claim, else `preferred_username`, else
  * `email`; it must be a valid user name (auth/user-name.ts) as it stands (nothing is rewritten into one, so two
  * identities cannot be squeezed into the same name). `claim` says which claim was used, or looked for.
+ *
+ * `email` counts only with `email_verified: true` (OpenID Connect Core §5.1): some providers let people type any
+ * address there, and a name decides which invited user an identity is linked to (the "nOAuth" takeover).
  */
 export function userNameFromClaims(claims: Claims, userNameClaim?: string): UserNameFromClaims {
   const candidates = userNameClaim !== undefined ? [userNameClaim] : DEFAULT_USER_NAME_CLAIMS;
   for (const claim of candidates) {
     const v = claimAt(claims, claim);
     if (typeof v !== "string" || v === "") continue;
+    if (claim === "email" && claims.email_verified !== true) continue;
     const parsed = parseUserName(v);
     return parsed.ok ? { ok: true, name: parsed.name, claim } : { ok: false, claim };
   }
