@@ -72,7 +72,7 @@ export const scheduleSchema = strict({
   shutdownTimeoutSeconds: int(1, 3600, 30),
   /** Hosts under a watched domain first seen in CT become managed scan targets (port 443). */
   scanDiscoveredHosts: z.boolean().default(false),
-  /** Managed endpoints the API may create, in all: the API cannot grow the schedule without bound. */
+  /** Managed endpoints the API and CT discovery may create, in all: neither can grow the schedule without bound. */
   maxManagedEndpoints: int(0, 1_000_000, 10_000),
   /** Observations (one per address per scan) older than this are pruned, each address's newest one kept. */
   keepObservationsDays: int(1, 3650, 30),

@@ -141,7 +141,7 @@ endpoints:
 #  startSpreadSeconds: 300      # first scans start at random within this, not all at once
 #  shutdownTimeoutSeconds: 30   # on SIGTERM, time given to work in progress
 #  scanDiscoveredHosts: false   # true: hosts first seen in CT under a watched domain are scanned too
-#  maxManagedEndpoints: 10000  # endpoints the REST API may add, in all (0: none)
+#  maxManagedEndpoints: 10000  # endpoints the REST API and CT discovery may add, in all (0: none)
 #  keepObservationsDays: 30     # scan observations kept this long (each address's newest always)
 
 # certwatch worker (PostgreSQL): several processes sharing the work (docs/scale-out.md).

@@ -38,7 +38,7 @@ import type { JsonLog } from "./json-log.js";
 import { Scheduler } from "./scheduler.js";
 import type { WorkRunner } from "./work-runner.js";
 
-export { DOMAINS_JOB, MAX_DISCOVERED_HOSTS, PRUNE_JOB } from "./jobs.js";
+export { DOMAINS_JOB, PRUNE_JOB } from "./jobs.js";
 
 /** ± fraction of each interval, drawn per run: targets that started together drift apart. */
 export const JITTER = 0.1;

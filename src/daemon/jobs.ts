@@ -26,8 +26,8 @@ export const PRUNE_EVERY_MS = 6 * 3_600_000;
 const KEEP_DELIVERED_MS = 7 * 86_400_000;
 /** Revocation answers (CRLs parsed, OCSP responses) are shared by the scans started within this window. */
 const REVOCATION_WINDOW_MS = 5 * 60_000;
-/** Hosts CT discovery may add in all; beyond, they are logged and left out (a wildcard-heavy domain, say). */
-export const MAX_DISCOVERED_HOSTS = 5000;
+/** Hosts named in the warning about those left out (the count says how many in all). */
+const SHOWN_LEFT_OUT = 5;
 
 export interface ScheduledTarget {
   readonly target: Target;
@@ -172,7 +172,9 @@ export function logCtRun(report: CtRunReport, log: JsonLog): string[] {
 
 /**
  * Hosts first seen in CT under a watched domain become managed scan targets on port 443 (schedule.scanDiscoveredHosts).
- * `scheduled` says whether a scope is a target already. Returns how many were added.
+ * `scheduled` says whether a scope is a target already. Returns how many were added. The managed endpoints are
+ * bounded by schedule.maxManagedEndpoints, as when the API adds one: hosts past it are left out, in one warning
+ * per batch (a wildcard-heavy domain must not flood the log with a line per name).
  */
 export async function addDiscoveredHosts(
   ctx: AppContext,
@@ -182,18 +184,17 @@ export async function addDiscoveredHosts(
   log: JsonLog,
 ): Promise<number> {
   const store = ctx.store.schedule;
+  const max = ctx.config.schedule.maxManagedEndpoints;
   let known = (await store.listManagedEndpoints()).length;
   let added = 0;
+  const leftOut: string[] = [];
   for (const name of new Set(names)) {
     // A wildcard names no host to connect to; the name must be one certwatch would accept in its config.
     const host = parseHostname(name);
     if (name.startsWith("*.") || !("value" in host)) continue;
     if (scheduled(targetScope({ host: host.value, port: 443 }))) continue;
-    if (known >= MAX_DISCOVERED_HOSTS) {
-      log.warn("discovered host not scanned: too many managed endpoints", {
-        host: host.value,
-        max: MAX_DISCOVERED_HOSTS,
-      });
+    if (known >= max) {
+      leftOut.push(host.value);
       continue;
     }
     const ok = await store.addManagedEndpointIfAbsent({
@@ -208,6 +209,13 @@ export async function addDiscoveredHosts(
       known++;
       log.info("discovered host added to the scan targets", { host: host.value, port: 443 });
     }
+  }
+  if (leftOut.length > 0) {
+    log.warn("discovered hosts not scanned: schedule.maxManagedEndpoints reached", {
+      leftOut: leftOut.length,
+      hosts: leftOut.slice(0, SHOWN_LEFT_OUT),
+      max,
+    });
   }
   return added;
 }
