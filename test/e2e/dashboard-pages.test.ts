@@ -310,7 +310,13 @@ describe("dashboard pages in Chromium", () => {
     await form.getByRole("button", { name: "Add endpoint" }).click();
     await operator.getByRole("status").filter({ hasText: "Added shop.contoso.com:8443" }).waitFor();
     const shop = rows(operator, "endpoints").filter({ hasText: "shop.contoso.com:8443" });
-    assert.match((await shop.textContent()) ?? "", /managed: added by operator.*pinned 127\.0\.0\.1.*30 min/);
+    // The status line comes before the table is drawn again: wait for the row to say so.
+    await eventually(async () =>
+      assert.match(
+        (await shop.textContent()) ?? "",
+        /managed: added by operator.*pinned 127\.0\.0\.1.*30 min/,
+      ),
+    );
 
     await shop.getByRole("button", { name: "Edit" }).click();
     const edit = operator.getByRole("form", { name: "Edit shop.contoso.com:8443" });
@@ -318,10 +324,12 @@ describe("dashboard pages in Chromium", () => {
     await edit.getByLabel("Server name (SNI)").fill("shop.contoso.com");
     await edit.getByRole("button", { name: "Save" }).click();
     await operator.getByRole("status").filter({ hasText: "Saved shop.contoso.com:8443." }).waitFor();
-    assert.match(
-      (await shop.textContent()) ?? "",
-      /SNI shop\.contoso\.com.*7 d/,
-      "back to the default interval",
+    await eventually(async () =>
+      assert.match(
+        (await shop.textContent()) ?? "",
+        /SNI shop\.contoso\.com.*7 d/,
+        "back to the default interval",
+      ),
     );
 
     await config.getByRole("button", { name: "Scan now" }).click();
@@ -425,7 +433,7 @@ describe("dashboard pages in Chromium", () => {
     await listed.getByRole("button", { name: "Revoke" }).click();
     await listed.getByRole("button", { name: "Yes, revoke" }).click();
     await admin.getByRole("status").filter({ hasText: "Revoked grafana." }).waitFor();
-    assert.match((await listed.textContent()) ?? "", /revoked/);
+    await eventually(async () => assert.match((await listed.textContent()) ?? "", /revoked/));
     const refused = await fetch(`${world.url}/api/v1/session`, {
       headers: { Authorization: `Bearer ${token}` },
     });
