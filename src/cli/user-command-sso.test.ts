@@ -76,7 +76,7 @@ void describe("certwatch user add --sso", () => {
       ["operator", null, null, false],
     );
     const [entry] = await store.auth.listAudit({ action: "user.create" });
-    assert.deepEqual(entry?.details, { role: "operator", hasPassword: false, sso: false });
+    assert.deepEqual(entry?.details, { role: "operator", hasPassword: false, sso: false, invited: true });
 
     const again = await run(["user", "add", "ivy", "--role", "viewer", "--sso"], true);
     assert.deepEqual([again.code, again.err], [2, "user ivy exists"]);

@@ -368,7 +368,7 @@ export function authStoreContract(name: string, makeStore: () => Promise<Store>)
           [
             ["token.revoke", t.id, { user: "alice", name: "grafana" }],
             ["token.create", t.id, { user: "alice", name: "grafana", expiresAt: "2026-11-25T11:00:00Z" }],
-            ["user.create", "alice", { role: "operator", hasPassword: false, sso: false }],
+            ["user.create", "alice", { role: "operator", hasPassword: false, sso: false, invited: true }],
           ],
         );
       }));

@@ -150,7 +150,13 @@ export async function createUser(db: Db, d: StoreDialect, user: NewUser, ctx: Au
     await insertAudit(trx, ctx, {
       action: "user.create",
       target: user.name,
-      details: { role: user.role, hasPassword: user.passwordHash !== null, sso: user.oidc !== undefined },
+      details: {
+        role: user.role,
+        hasPassword: user.passwordHash !== null,
+        sso: user.oidc !== undefined,
+        // Neither: awaiting its first single sign-on (an invitation).
+        ...(user.passwordHash === null && user.oidc === undefined && { invited: true }),
+      },
     });
   });
 }
