@@ -8,20 +8,19 @@
  * password cannot be made.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { hashPassword } from "../../src/auth/password.js";
-import { parseConfig } from "../../src/config/load.js";
 import { jsonLog } from "../../src/daemon/json-log.js";
 import { createHttpApp } from "../../src/server/app.js";
-import { listen, type RunningHttpServer } from "../../src/server/listen.js";
+import type { RunningHttpServer } from "../../src/server/listen.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { ApiServer, codeOf, TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
-import { TestOidcProvider, type TestAccount } from "../helpers/oidc-provider.js";
+import type { TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
+import { startOidcApp } from "./oidc-app-kit.js";
 
 const CLIENT_SECRET = "oidc-invite-client-SECRET-51c2";
 const API = "/api/v1";
@@ -146,42 +145,25 @@ void describe("single sign-on: invited users, autoProvision off", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-invite-"));
     store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-    const holder: { app?: OpenAPIHono } = {};
-    server = await listen(
-      { fetch: (req, env) => (holder.app as OpenAPIHono).fetch(req, env) },
-      { host: "127.0.0.1", port: 0, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
-    );
-    idp = await TestOidcProvider.start({
-      clientId: "certwatch",
+    const oidc = await startOidcApp({
+      dir,
       clientSecret: CLIENT_SECRET,
-      redirectUri: `${server.url}${API}/session/oidc/callback`,
       accounts,
+      scopes: "[openid, email, profile, groups]",
+      roles: "{ cw-admins: admin, cw-ops: operator, staff: viewer }",
+      oidc: ["autoProvision: false"],
     });
-    writeFileSync(join(dir, "idp-ca.pem"), idp.caPem);
-    writeFileSync(join(dir, "oidc-client-secret"), `${CLIENT_SECRET}\n`);
-    const config = parseConfig(
-      [
-        `publicUrl: ${server.url}/`,
-        "auth:",
-        "  oidc:",
-        `    issuer: ${idp.issuer}`,
-        "    clientId: certwatch",
-        "    clientSecret: { file: ./oidc-client-secret }",
-        "    scopes: [openid, email, profile, groups]",
-        "    roles: { cw-admins: admin, cw-ops: operator, staff: viewer }",
-        "    autoProvision: false",
-        "    caFile: ./idp-ca.pem",
-        "",
-      ].join("\n"),
-      join(dir, "certwatch.yaml"),
+    ({ server, idp } = oidc);
+    const config = oidc.config;
+    oidc.serve(
+      createHttpApp({
+        store,
+        config: () => config,
+        now: () => new Date(),
+        log: jsonLog(() => undefined),
+        readiness: () => Promise.resolve([]),
+      }),
     );
-    holder.app = createHttpApp({
-      store,
-      config: () => config,
-      now: () => new Date(),
-      log: jsonLog(() => undefined),
-      readiness: () => Promise.resolve([]),
-    });
     const system = { actor: { kind: "system" } as const, at: new Date(), ip: null };
     await store.auth.createUser(
       { name: "root", role: "admin", passwordHash: await hashPassword(ROOT_PASSWORD, TEST_PASSWORD_PARAMS) },

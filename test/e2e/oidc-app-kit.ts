@@ -21,6 +21,8 @@ export interface OidcAppOptions {
   /** `auth.oidc.scopes` and `auth.oidc.roles`, as YAML flow text, e.g. "[openid, groups]", "{ cw-ops: operator }". */
   readonly scopes: string;
   readonly roles: string;
+  /** More `auth.oidc` settings, one `key: value` each (e.g. "autoProvision: false"). */
+  readonly oidc?: readonly string[];
 }
 
 export interface OidcApp {
@@ -59,6 +61,7 @@ export async function startOidcApp(o: OidcAppOptions): Promise<OidcApp> {
       `    scopes: ${o.scopes}`,
       `    roles: ${o.roles}`,
       "    caFile: ./idp-ca.pem",
+      ...(o.oidc ?? []).map((line) => `    ${line}`),
       "",
     ].join("\n"),
     join(o.dir, "certwatch.yaml"),

@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { generateApiToken } from "../../src/auth/tokens.js";
 import { openStore } from "../../src/store/open.js";
-import { scanned, waitReady, type Daemon } from "./serve-kit.js";
+import { operatorToken, scanned, waitReady, type Daemon } from "./serve-kit.js";
 import { workersWorld, type WorkersWorld } from "./workers-world.js";
 
 describe("certwatch serve on PostgreSQL, with and without --no-work", () => {
@@ -32,21 +31,7 @@ describe("certwatch serve on PostgreSQL, with and without --no-work", () => {
     );
     const store = await openStore(world.storeUrl);
     try {
-      const system = { actor: { kind: "system" as const }, at: new Date(), ip: null };
-      await store.auth.createUser({ name: "ops", role: "operator", passwordHash: null }, system);
-      const t = generateApiToken();
-      await store.auth.createApiToken(
-        {
-          id: t.id,
-          userName: "ops",
-          name: "e2e",
-          secretHash: t.secretHash,
-          createdAt: new Date(),
-          expiresAt: null,
-        },
-        system,
-      );
-      auth = { authorization: `Bearer ${t.token}` };
+      auth = { authorization: `Bearer ${await operatorToken(store)}` };
     } finally {
       await store.close();
     }
