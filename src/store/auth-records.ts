@@ -100,7 +100,17 @@ export interface SessionRecord {
   readonly ip: string | null;
   /** Truncated to MAX_USER_AGENT characters. */
   readonly userAgent: string | null;
+  /** How the session was started. */
+  readonly method: SignInMethod;
+  /**
+   * A single sign-on session's ID token from the provider, sent back to it only as the `id_token_hint` of the
+   * sign-out (RP-initiated logout); null for password sessions and when it was not kept. Never logged.
+   */
+  readonly idTokenHint: string | null;
 }
+
+/** How a session was started: a password (POST /session) or single sign-on. */
+export type SignInMethod = "password" | "oidc";
 
 export interface NewSession {
   readonly idHash: string;
@@ -110,7 +120,14 @@ export interface NewSession {
   readonly csrfHash: string;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** Default `password`. */
+  readonly method?: SignInMethod;
+  /** Default null; at most MAX_ID_TOKEN_HINT characters (the caller keeps none rather than a longer one). */
+  readonly idTokenHint?: string | null;
 }
+
+/** The longest ID token a session keeps for the sign-out (it goes into a URL; 16 KiB holds large group claims). */
+export const MAX_ID_TOKEN_HINT = 16_384;
 
 export const MAX_USER_AGENT = 256;
 

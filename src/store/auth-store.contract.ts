@@ -9,7 +9,7 @@ import { hashPassword } from "../auth/password.js";
 import { hashSessionId, newSession, SESSION_POLICY, sessionState } from "../auth/session.js";
 import { generateApiToken, parseApiToken, tokenSecretMatches, tokenState } from "../auth/tokens.js";
 import type { AuditActor, AuditContext, AuthStore, NewUser } from "./auth-records.js";
-import { AuthStoreError, isInvited } from "./auth-records.js";
+import { AuthStoreError, isInvited, MAX_ID_TOKEN_HINT } from "./auth-records.js";
 import { at, T0 } from "./contract-fixtures.js";
 import type { Store } from "./store.js";
 
@@ -452,6 +452,28 @@ export function authStoreContract(name: string, makeStore: () => Promise<Store>)
         await assert.rejects(
           auth.createSession({ ...newSession(T0), userName: "ghost", ip: null, userAgent: null }),
         );
+      }));
+
+    void it("sessions: how each was started, and a single sign-on's ID token kept only when it fits", () =>
+      withAuth(async (auth) => {
+        await auth.createUser(local("alice", "viewer"), ctx(T0));
+        const base = { userName: "alice", ip: null, userAgent: null };
+        const password = newSession(T0);
+        await auth.createSession({ ...password, ...base });
+        const sso = newSession(T0);
+        await auth.createSession({ ...sso, ...base, method: "oidc", idTokenHint: "eyJh.eyJz.sig" });
+        const huge = newSession(T0);
+        const tooLong = "x".repeat(MAX_ID_TOKEN_HINT + 1);
+        await auth.createSession({ ...huge, ...base, method: "oidc", idTokenHint: tooLong });
+        const read = async (idHash: string) => {
+          const r = await auth.getSession(idHash);
+          return r === undefined ? undefined : { method: r.method, idTokenHint: r.idTokenHint };
+        };
+        assert.deepEqual(await read(password.idHash), { method: "password", idTokenHint: null });
+        assert.deepEqual(await read(sso.idHash), { method: "oidc", idTokenHint: "eyJh.eyJz.sig" });
+        assert.deepEqual(await read(huge.idHash), { method: "oidc", idTokenHint: null });
+        assert.equal(await auth.deleteSession(sso.idHash), true);
+        assert.equal(await auth.getSession(sso.idHash), undefined);
       }));
 
     void it("the audit log: newest first, paged by id, filtered by action and by actor (their tokens too)", () =>

@@ -22,7 +22,7 @@ import type {
   UserInfo,
   UserRecord,
 } from "./auth-records.js";
-import { AuthStoreError, MAX_USER_AGENT } from "./auth-records.js";
+import { AuthStoreError, MAX_ID_TOKEN_HINT, MAX_USER_AGENT } from "./auth-records.js";
 import type { StoreDialect } from "./dialect.js";
 import type { ApiTokensTable, Database, SessionsTable, UsersTable } from "./schema.js";
 
@@ -78,6 +78,8 @@ function sessionFromRow(r: Selectable<SessionsTable>): SessionRecord {
     csrfHash: r.csrf_hash,
     ip: r.ip,
     userAgent: r.user_agent,
+    method: r.method === "oidc" ? "oidc" : "password",
+    idTokenHint: r.id_token_hint,
   };
 }
 
@@ -368,6 +370,11 @@ export async function createSession(db: Db, s: NewSession): Promise<void> {
       csrf_hash: s.csrfHash,
       ip: s.ip === null ? null : s.ip.slice(0, 64),
       user_agent: s.userAgent === null ? null : s.userAgent.slice(0, MAX_USER_AGENT),
+      method: s.method ?? "password",
+      id_token_hint:
+        s.idTokenHint === undefined || s.idTokenHint === null || s.idTokenHint.length > MAX_ID_TOKEN_HINT
+          ? null
+          : s.idTokenHint,
     })
     .execute();
 }

@@ -222,6 +222,10 @@ export interface SessionsTable {
   csrf_hash: string;
   ip: string | null;
   user_agent: string | null;
+  /** `password` or `oidc` (migration 010; earlier sessions are `password`). */
+  method: Generated<string>;
+  /** The provider's ID token of a single sign-on session, for RP-initiated logout only (never logged). */
+  id_token_hint: string | null;
 }
 
 /** Who changed what; details are structured JSON that never holds a secret. */

@@ -15,6 +15,7 @@ import { triage } from "./006_triage.js";
 import { schedule } from "./007_schedule.js";
 import { alertPaging } from "./008_alert_paging.js";
 import { workLeases } from "./009_work_leases.js";
+import { sessionSignIn } from "./010_session_sign_in.js";
 
 /** Where Kysely records the applied migrations. */
 export const MIGRATION_TABLE = "kysely_migration";
@@ -31,6 +32,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     "007_schedule": schedule(d),
     "008_alert_paging": alertPaging(),
     "009_work_leases": workLeases(d),
+    "010_session_sign_in": sessionSignIn(d),
   };
 }
 
