@@ -79,6 +79,7 @@ void describe("config auth.oidc", () => {
       roles: {},
       defaultRole: "none",
       autoProvision: true,
+      providerLogout: true,
     });
   });
 

@@ -68,6 +68,11 @@ export const oidcSchema = strict({
   userNameClaim: claimName.optional(),
   /** PEM roots trusted for the provider instead of the bundled ones (relative to this file). */
   caFile: filePath.optional(),
+  /**
+   * Signing out of a single sign-on session also ends the provider's session (RP-initiated logout), when the
+   * provider advertises an end_session_endpoint.
+   */
+  providerLogout: z.boolean().default(true),
 });
 
 export type OidcConfig = z.output<typeof oidcSchema>;

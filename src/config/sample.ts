@@ -156,7 +156,7 @@ endpoints:
 #  sessionIdleMinutes: 30       # signed out after this long without a request (1..1440)
 #  sessionMaxHours: 12          # and this long after signing in, however active (1..720)
 #  oidc:                        # single sign-on (docs/config.md); needs publicUrl. Redirect URI to register:
-#                               #   <publicUrl>/api/v1/session/oidc/callback
+#                               #   <publicUrl>/api/v1/session/oidc/callback; post-logout redirect URI: <publicUrl>/
 #    issuer: https://login.microsoftonline.com/<tenant-id>/v2.0   # https only
 #    clientId: <client id>
 #    clientSecret: { env: CERTWATCH_OIDC_CLIENT_SECRET }         # or { file: ./oidc-secret }
@@ -168,6 +168,7 @@ endpoints:
 #    autoProvision: true           # create the user at its first sign-in
 #    userNameClaim: preferred_username   # the new user's name (default preferred_username, else email)
 #    caFile: ./idp-ca.pem          # only for a provider under a private CA
+#    providerLogout: true          # signing out also signs out at the provider, when it has an end-session endpoint
 
 # Where alerts are delivered: e-mail, Sentinel, Splunk, syslog, webhooks (docs/siem.md). Every alert that
 # opens, reopens or resolves is queued for each target in the same transaction, and sent before the command

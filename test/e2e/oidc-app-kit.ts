@@ -45,6 +45,8 @@ export async function startOidcApp(o: OidcAppOptions): Promise<OidcApp> {
     clientId: "certwatch",
     clientSecret: o.clientSecret,
     redirectUri: `${server.url}/api/v1/session/oidc/callback`,
+    // The dashboard, where the provider's sign-out sends the browser back (RP-initiated logout).
+    postLogoutRedirectUris: [`${server.url}/`],
     accounts: o.accounts,
   });
   writeFileSync(join(o.dir, "idp-ca.pem"), idp.caPem);

@@ -3,7 +3,8 @@
  * A real OpenID Connect provider for tests: oidc-provider 8 over HTTPS on 127.0.0.1 (a certificate from a CA made at
  * run time, so the relying party needs its `caFile`), one confidential client that must use PKCE S256, test
  * accounts with a `groups` claim, and a browser stand-in that follows the provider's redirects with its own cookie
- * jar and "types" an account name (or cancels) at the interaction step.
+ * jar and "types" an account name (or cancels) at the interaction step, and answers the provider's sign-out prompt
+ * (RP-initiated logout). A jar kept across calls is the browser's session at the provider.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:https";
@@ -25,6 +26,8 @@ export interface TestProviderOptions {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly redirectUri: string;
+  /** The client's registered post-logout redirect URIs (RP-initiated logout); none by default. */
+  readonly postLogoutRedirectUris?: readonly string[];
   /** By account id (what is "typed" at the login step); the test may change them between sign-ins. */
   readonly accounts: Map<string, TestAccount>;
 }
@@ -32,9 +35,19 @@ export interface TestProviderOptions {
 /** What the user does at the provider's login page. */
 export type AtTheProvider = { readonly login: string } | { readonly cancel: true };
 
+/** A browser's cookies at the provider: kept from one call to the next, its session there. */
+export type ProviderJar = Map<string, string>;
+
+/** Where the provider sent the browser back, and whether it showed its login page on the way. */
+export interface Authorized {
+  readonly location: string;
+  readonly askedToLogIn: boolean;
+}
+
 interface Answer {
   readonly status: number;
   readonly location: string | undefined;
+  readonly body: string;
 }
 
 export class TestOidcProvider {
@@ -61,6 +74,9 @@ export class TestOidcProvider {
           client_id: o.clientId,
           client_secret: o.clientSecret,
           redirect_uris: [o.redirectUri],
+          ...(o.postLogoutRedirectUris !== undefined && {
+            post_logout_redirect_uris: [...o.postLogoutRedirectUris],
+          }),
           grant_types: ["authorization_code"],
           response_types: ["code"],
           token_endpoint_auth_method: "client_secret_basic",
@@ -85,7 +101,16 @@ export class TestOidcProvider {
         IdToken: 600,
         AuthorizationCode: 60,
       },
-      features: { devInteractions: { enabled: false } },
+      features: {
+        devInteractions: { enabled: false },
+        // The sign-out prompt (RP-initiated logout), plain: the default says so on the console at every use.
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx: { body: unknown }, form: string) => {
+            ctx.body = `<!DOCTYPE html><title>Sign out?</title>${form}<button form="op.logoutForm" name="logout" value="yes">Yes</button>`;
+          },
+        },
+      },
       interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
       findAccount: (_ctx: unknown, id: string) => {
         const account = o.accounts.get(id);
@@ -119,10 +144,16 @@ export class TestOidcProvider {
    * provider sends the browser back to (certwatch's callback with code and state, or with an error).
    */
   async authorize(authorizationUrl: string, action: AtTheProvider): Promise<string> {
-    const jar = new Map<string, string>();
+    return (await this.authorizeIn(new Map(), authorizationUrl, action)).location;
+  }
+
+  /** `authorize` in a browser whose provider cookies are `jar` (a session there signs in without the login page). */
+  async authorizeIn(jar: ProviderJar, authorizationUrl: string, action: AtTheProvider): Promise<Authorized> {
     let url = authorizationUrl;
+    let askedToLogIn = false;
     for (let hop = 0; hop < 10; hop++) {
       const interaction = /^\/interaction\/[^/?]+$/.test(new URL(url).pathname);
+      askedToLogIn ||= interaction;
       const body = !interaction
         ? undefined
         : "login" in action
@@ -131,10 +162,27 @@ export class TestOidcProvider {
       const a = await this.#send(url, jar, body);
       if (a.location === undefined) throw new Error(`the provider answered ${a.status} at ${url}`);
       const next = new URL(a.location, url).href;
-      if (!next.startsWith(this.issuer)) return next;
+      if (!next.startsWith(this.issuer)) return { location: next, askedToLogIn };
       url = next;
     }
     throw new Error("the provider redirected too often");
+  }
+
+  /**
+   * Open the provider's sign-out URL (its end_session_endpoint, from the relying party) in the browser whose provider
+   * cookies are `jar`, and answer the provider's prompt "Do you want to sign-out?" with yes: returns where the
+   * provider sends the browser afterwards (the post-logout redirect URI), or throws with what it answered instead.
+   */
+  async endSession(jar: ProviderJar, logoutUrl: string): Promise<string> {
+    const prompt = await this.#send(logoutUrl, jar, undefined);
+    if (prompt.status !== 200) throw new Error(`the provider answered ${prompt.status}: ${prompt.body}`);
+    const action = /<form[^>]*action="([^"]+)"/.exec(prompt.body)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(prompt.body)?.[1];
+    if (action === undefined || xsrf === undefined) throw new Error(`no sign-out form: ${prompt.body}`);
+    const confirm = new URL(action.replace(/&amp;/g, "&"), logoutUrl).href;
+    const done = await this.#send(confirm, jar, `xsrf=${encodeURIComponent(xsrf)}&logout=yes`);
+    if (done.location === undefined) throw new Error(`the provider answered ${done.status}: ${done.body}`);
+    return new URL(done.location, confirm).href;
   }
 
   #send(url: string, jar: Map<string, string>, form: string | undefined): Promise<Answer> {
@@ -151,8 +199,12 @@ export class TestOidcProvider {
             const eq = pair.indexOf("=");
             jar.set(pair.slice(0, eq), pair.slice(eq + 1));
           }
-          res.resume();
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            if (body.length < 65_536) body += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
         },
       );
       req.on("error", reject);

@@ -86,6 +86,7 @@ async function bySession(deps: ApiDeps, presented: string): Promise<AuthOutcome>
       idHash,
       csrfHash: session.csrfHash,
       expiresAt: session.expiresAt,
+      method: session.method,
     },
   };
 }

@@ -218,7 +218,9 @@ export function oidcRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle: Lo
           subject: verified.subject,
         });
       }
-      await startSession(c, deps, resolved.user, "oidc");
+      // The ID token is kept only when the sign-out will hand it back to the provider (id_token_hint).
+      const keep = sso.providerLogout && sso.provider.endSessionUrl(sso.homeUrl, null) !== null;
+      await startSession(c, deps, resolved.user, "oidc", keep ? verified.idToken : null);
       return c.redirect(sso.homeUrl, 302);
     },
   );

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { Role } from "../../auth/roles.js";
-import type { AuditContext } from "../../store/auth-records.js";
+import type { AuditContext, SignInMethod } from "../../store/auth-records.js";
 import type { ApiErrorCode } from "../errors.js";
 
 export interface SessionPrincipal {
@@ -17,6 +17,8 @@ export interface SessionPrincipal {
   readonly csrfHash: string;
   /** The absolute end, RFC 3339. */
   readonly expiresAt: string;
+  /** How the session was started (a single sign-on session may end the provider's session at sign-out). */
+  readonly method: SignInMethod;
 }
 
 export interface TokenPrincipal {

@@ -1,7 +1,7 @@
 /**
  * @module api/auth/session-routes
  * `POST /session` (login with a name and a password), `GET /session` (who am I, and the CSRF token),
- * `DELETE /session` (logout). Login is throttled per user name and per address before any hashing, costs the same
+ * `DELETE /session` (logout; after single sign-on, with the provider's sign-out URL when it has one). Login is throttled per user name and per address before any hashing, costs the same
  * for unknown names, SSO-only and disabled users as for a wrong password, answers all of them alike, and is
  * audited either way.
  */
@@ -45,6 +45,17 @@ const SessionInfo = z
     idleTimeoutSeconds: z.number().int().nullable(),
   })
   .openapi("Session");
+
+const ProviderLogout = z
+  .object({
+    logoutUrl: z.string().openapi({
+      description:
+        "The provider's end-session endpoint with client_id, post_logout_redirect_uri (the dashboard) and " +
+        "id_token_hint: open it in the browser (a top-level navigation) to sign out at the provider too.",
+      example: "https://login.example.com/oidc/session/end?client_id=certwatch&post_logout_redirect_uri=…",
+    }),
+  })
+  .openapi("ProviderLogout");
 
 /** What a failed login was, for the audit log only (the client always hears the same). */
 type FailureReason = "unknown-user" | "no-password" | "wrong-password" | "disabled";
@@ -181,22 +192,43 @@ export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle:
         path: "/session",
         tags: ["session"],
         summary: "Sign out",
-        description: "Ends the session and deletes its cookies.",
+        description:
+          "Ends the session and deletes its cookies. A session started by single sign-on, when " +
+          "`auth.oidc.providerLogout` is on and the provider advertises an end-session endpoint, answers 200 with " +
+          "the URL that ends the provider's session too (OpenID Connect RP-Initiated Logout); 204 otherwise.",
         access: "signed-in",
         sessionOnly: true,
-        responses: { 204: { description: "Signed out" } },
+        responses: {
+          200: {
+            description: "Signed out of certwatch; the browser goes on to the provider's sign-out",
+            content: { "application/json": { schema: ProviderLogout } },
+          },
+          204: { description: "Signed out" },
+        },
       },
       secure,
     ),
     async (c) => {
       const p = principalOf(c);
       if (p.via !== "session") throw new ApiError("SESSION_REQUIRED", "only a session can sign out");
+      const sso = deps.oidc;
+      let logoutUrl: string | null = null;
+      if (p.method === "oidc" && sso?.providerLogout === true) {
+        // Read before the session goes; the URL is made from metadata discovered at sign-in (no request now).
+        const hint = (await store.auth.getSession(p.idHash))?.idTokenHint ?? null;
+        logoutUrl = sso.provider.endSessionUrl(sso.homeUrl, hint);
+      }
       await store.auth.deleteSession(p.idHash);
       await store.auth.appendAudit(
         { actor: { kind: "user", name: p.user }, at: deps.now(), ip: c.get("clientIp") },
-        { action: "session.logout", target: p.user },
+        {
+          action: "session.logout",
+          target: p.user,
+          ...(logoutUrl !== null && { details: { providerLogout: true } }),
+        },
       );
       for (const cookie of clearSessionCookies(secure)) c.header("Set-Cookie", cookie, { append: true });
+      if (logoutUrl !== null) return c.json({ logoutUrl }, 200);
       return c.body(null, 204);
     },
   );

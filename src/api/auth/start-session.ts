@@ -7,6 +7,7 @@ import { csrfCookie, sessionCookie } from "../../auth/cookies.js";
 import type { Role } from "../../auth/roles.js";
 import { newSession, SESSION_POLICY } from "../../auth/session.js";
 import { rfc3339 } from "../../domain/alert.js";
+import type { SignInMethod } from "../../store/auth-records.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiContext } from "./principal.js";
 
@@ -19,12 +20,16 @@ export interface StartedSession {
   readonly idleTimeoutSeconds: number;
 }
 
-/** Start a session for `user` on this answer; `method` is recorded in the audit entry. */
+/**
+ * Start a session for `user` on this answer; `method` is recorded with the session and in the audit entry. A single
+ * sign-on keeps the provider's ID token with the session when the sign-out will send it back to the provider.
+ */
 export async function startSession(
   c: ApiContext,
   deps: ApiDeps,
   user: { readonly name: string; readonly role: Role },
-  method: "password" | "oidc",
+  method: SignInMethod,
+  idTokenHint: string | null = null,
 ): Promise<StartedSession> {
   const { store, secure } = deps;
   const policy = deps.session ?? SESSION_POLICY;
@@ -45,6 +50,8 @@ export async function startSession(
     csrfHash: session.csrfHash,
     ip,
     userAgent: c.req.header("user-agent") ?? null,
+    method,
+    idTokenHint,
   });
   await store.auth.appendAudit(
     { actor: { kind: "user", name: user.name }, at: now, ip },

@@ -3,8 +3,10 @@
  * The relying party's half of an OpenID Connect sign-in (authorization code flow with PKCE S256, state and nonce),
  * over openid-client: `begin` makes the provider's authorization URL and the sealed state for the browser's cookie;
  * `complete` checks the provider's answer against that state, exchanges the code and returns the verified identity
- * and its claims. Every request to the provider goes through the bounded fetch; failures are results with a reason
- * the browser may see and a detail for the log (never a token, a code or the client secret).
+ * and its claims (and the raw ID token, for the sign-out); `endSessionUrl` makes the provider's sign-out URL
+ * (RP-Initiated Logout 1.0) from the metadata already discovered. Every request to the provider goes through the
+ * bounded fetch; failures are results with a reason the browser may see and a detail for the log (never a token, a
+ * code or the client secret).
  */
 import * as oidc from "openid-client";
 import type { Claims } from "./role-mapping.js";
@@ -54,6 +56,8 @@ export interface VerifiedIdentity {
   readonly subject: string;
   /** The ID token's claims over the userinfo answer's. */
   readonly claims: Claims;
+  /** The ID token as the provider sent it: only ever sent back to it as the sign-out's `id_token_hint`. */
+  readonly idToken: string;
 }
 
 export type CompleteResult = VerifiedIdentity | Failed;
@@ -90,6 +94,8 @@ export class OidcProviderClient {
   readonly #fetch: oidc.CustomFetch;
   readonly #now: () => number;
   #discovered: { readonly config: Promise<oidc.Configuration>; readonly at: number } | null = null;
+  /** The last configuration discovered successfully (for the sign-out, which makes no request of its own). */
+  #ready: oidc.Configuration | null = null;
 
   constructor(settings: ProviderClientSettings) {
     this.#s = settings;
@@ -110,9 +116,14 @@ export class OidcProviderClient {
     }
     const config = this.#discover();
     this.#discovered = { config, at: now };
-    config.catch(() => {
-      if (this.#discovered?.config === config) this.#discovered = null;
-    });
+    void config.then(
+      (ready) => {
+        this.#ready = ready;
+      },
+      () => {
+        if (this.#discovered?.config === config) this.#discovered = null;
+      },
+    );
     return config;
   }
 
@@ -213,7 +224,10 @@ export class OidcProviderClient {
         idTokenExpected: true,
       });
       const idClaims = tokens.claims();
-      if (idClaims === undefined) return failed("provider_error", "the provider sent no ID token");
+      const idToken = tokens.id_token;
+      if (idClaims === undefined || idToken === undefined) {
+        return failed("provider_error", "the provider sent no ID token");
+      }
       const subject = idClaims.sub;
       if (subject.length === 0 || subject.length > MAX_SUBJECT) {
         return failed("provider_error", "the ID token's subject is empty or too long");
@@ -222,9 +236,27 @@ export class OidcProviderClient {
       if (config.serverMetadata().userinfo_endpoint !== undefined) {
         userinfo = await oidc.fetchUserInfo(config, tokens.access_token, subject);
       }
-      return { ok: true, issuer: idClaims.iss, subject, claims: { ...userinfo, ...idClaims } };
+      return { ok: true, issuer: idClaims.iss, subject, claims: { ...userinfo, ...idClaims }, idToken };
     } catch (e) {
       return failed(unreachable(e) ? "provider_unavailable" : "provider_error", describe(e));
+    }
+  }
+
+  /**
+   * Where to send the browser to end its session at the provider too: the discovered `end_session_endpoint` with
+   * `client_id`, `post_logout_redirect_uri` and the ID token as `id_token_hint` when there is one. Made from the
+   * metadata discovered at sign-in, without a request; null when the provider advertises no (https) end-session
+   * endpoint, or nothing has been discovered since this process started.
+   */
+  endSessionUrl(postLogoutRedirectUri: string, idTokenHint: string | null): string | null {
+    const config = this.#ready;
+    if (config?.serverMetadata().end_session_endpoint === undefined) return null;
+    const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri };
+    if (idTokenHint !== null) params["id_token_hint"] = idTokenHint;
+    try {
+      return oidc.buildEndSessionUrl(config, params).href;
+    } catch {
+      return null; // not an https URL: the provider gets no browser sent to it
     }
   }
 }

@@ -2,7 +2,8 @@
  * @module auth/oidc/setup
  * Single sign-on as the REST API uses it, built from `auth.oidc` at start: the provider client (its client secret
  * and CA file read now, so a missing one stops the start with exit 2), the user policy, and the addresses derived
- * from `publicUrl` (the redirect URI to register at the provider, the login URL, the dashboard).
+ * from `publicUrl` (the redirect URI and the post-logout redirect URI to register at the provider, the login URL, the
+ * dashboard).
  */
 import type { OidcConfig } from "../../config/auth-schema.js";
 import { readSecret, type SecretSource } from "../../notify/secrets.js";
@@ -14,6 +15,8 @@ import type { SsoUserPolicy } from "./sso-user.js";
 export interface ProviderSignIn {
   begin(): Promise<BeginResult>;
   complete(params: URLSearchParams, sealed: string | undefined): Promise<CompleteResult>;
+  /** The provider's sign-out URL, made without a request; null when it has none (OidcProviderClient). */
+  endSessionUrl(postLogoutRedirectUri: string, idTokenHint: string | null): string | null;
 }
 
 export interface OidcSignIn {
@@ -25,8 +28,13 @@ export interface OidcSignIn {
   readonly loginUrl: string;
   /** `<publicUrl>/api/v1/session/oidc/callback`: the redirect URI registered at the provider. */
   readonly redirectUri: string;
-  /** `<publicUrl>/`: the dashboard, where the browser goes after the sign-in (or with `?login_error=`). */
+  /**
+   * `<publicUrl>/`: the dashboard, where the browser goes after the sign-in (or with `?login_error=`), and after
+   * the provider's sign-out (its `post_logout_redirect_uri`, registered at the provider).
+   */
   readonly homeUrl: string;
+  /** auth.oidc.providerLogout: signing out of a single sign-on session also signs out at the provider. */
+  readonly providerLogout: boolean;
 }
 
 export interface OidcPaths {
@@ -69,5 +77,6 @@ export function oidcSignInFromConfig(
     loginUrl: `${base}${paths.apiBase}${paths.loginPath}`,
     redirectUri,
     homeUrl: `${base}/`,
+    providerLogout: cfg.providerLogout,
   };
 }

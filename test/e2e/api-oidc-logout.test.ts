@@ -1,0 +1,283 @@
+/**
+ * @module test/e2e/api-oidc-logout.test
+ * Signing out after single sign-on ends the provider's session too (OpenID Connect RP-Initiated Logout): against a
+ * real provider (oidc-provider) and certwatch's HTTP app from YAML, a browser stand-in with its cookies at certwatch
+ * and at the provider. DELETE /session answers the provider's end-session URL for a single sign-on session only;
+ * following it signs the browser out at the provider, so the next sign-in asks for the login again. A password
+ * session of the same user, and `providerLogout: false`, sign out of certwatch alone. The ID token leaves certwatch
+ * only in that one URL, to that user's browser.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { hashPassword } from "../../src/auth/password.js";
+import { hashSessionId } from "../../src/auth/session.js";
+import { jsonLog } from "../../src/daemon/json-log.js";
+import { createHttpApp } from "../../src/server/app.js";
+import { openStore } from "../../src/store/open.js";
+import type { Store } from "../../src/store/store.js";
+import { TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
+import type { AtTheProvider, ProviderJar, TestAccount } from "../helpers/oidc-provider.js";
+import { startOidcApp, type OidcApp } from "./oidc-app-kit.js";
+
+const CLIENT_SECRET = "oidc-client-SECRET-logout-4d2e";
+const API = "/api/v1";
+const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
+
+interface Answer {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+/** A browser: its cookies at certwatch, and at the provider (`idpJar`, its session there). */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly idpJar: ProviderJar = new Map();
+  csrf: string | undefined;
+
+  constructor(
+    private readonly app: OidcApp,
+    private readonly answers: Answer[],
+  ) {}
+
+  async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (this.csrf !== undefined) headers["x-csrf-token"] = this.csrf;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const url = path.startsWith("http") ? path : `${this.app.server.url}${path}`;
+    const res = await fetch(url, {
+      method,
+      headers,
+      redirect: "manual",
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const eq = pair.indexOf("=");
+      if (/Max-Age=0/.test(line)) this.cookies.delete(pair.slice(0, eq));
+      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const location = res.headers.get("location") ?? "";
+    const text = `${location}\n${await res.text()}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(text.slice(location.length + 1));
+    } catch {
+      json = undefined;
+    }
+    const answer = { method, path: new URL(url).pathname, status: res.status, text, json };
+    this.answers.push(answer);
+    return answer;
+  }
+
+  /** Sign in with single sign-on; says whether the provider showed its login page on the way. */
+  async signIn(action: AtTheProvider): Promise<{ askedToLogIn: boolean }> {
+    const start = await this.call("GET", `${API}/session/oidc/login`);
+    assert.equal(start.status, 302, start.text);
+    const to = start.text.split("\n")[0] ?? "";
+    const back = await this.app.idp.authorizeIn(this.idpJar, to, action);
+    assert.ok(back.location.startsWith(`${this.app.server.url}${API}/session/oidc/callback?`), back.location);
+    const done = await this.call("GET", back.location);
+    assert.equal(done.status, 302, done.text);
+    assert.equal(done.text.split("\n")[0], `${this.app.server.url}/`, "signed in, back at the dashboard");
+    this.csrf = this.cookies.get("cw_csrf");
+    return { askedToLogIn: back.askedToLogIn };
+  }
+
+  async signInWithPassword(name: string, password: string): Promise<void> {
+    const login = await this.call("POST", `${API}/session`, { name, password });
+    assert.equal(login.status, 200, login.text);
+    this.csrf = (login.json as { csrfToken: string }).csrfToken;
+  }
+
+  /** The store's record of this browser's session. */
+  async session(store: Store) {
+    const id = this.cookies.get("cw_session");
+    assert.ok(id !== undefined, "signed in");
+    return store.auth.getSession(hashSessionId(id) ?? "");
+  }
+}
+
+interface World {
+  readonly dir: string;
+  readonly store: Store;
+  readonly app: OidcApp;
+  readonly answers: Answer[];
+  readonly logLines: string[];
+}
+
+async function startWorld(accounts: Map<string, TestAccount>, oidc: readonly string[] = []): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-logout-"));
+  const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
+  const app = await startOidcApp({
+    dir,
+    clientSecret: CLIENT_SECRET,
+    accounts,
+    scopes: "[openid, profile, groups]",
+    roles: "{ staff: viewer }",
+    oidc,
+  });
+  const logLines: string[] = [];
+  const { config } = app;
+  app.serve(
+    createHttpApp({
+      store,
+      config: () => config,
+      now: () => new Date(),
+      log: jsonLog((line) => logLines.push(line)),
+      readiness: () => Promise.resolve([]),
+    }),
+  );
+  return { dir, store, app, answers: [], logLines };
+}
+
+async function stopWorld(w: World): Promise<void> {
+  await w.app.server.close(0);
+  await w.app.idp.close();
+  await w.store.close();
+  rmSync(w.dir, { recursive: true, force: true });
+}
+
+/** The claims of a JWT (not verified: the provider made it, the test reads it). */
+function jwtClaims(token: string): Record<string, unknown> {
+  const [, payload = ""] = token.split(".");
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+void describe("signing out after single sign-on ends the provider's session (RP-initiated logout)", () => {
+  const accounts = new Map<string, TestAccount>([
+    ["alice", { sub: "sub-alice", preferred_username: "alice", groups: ["staff"] }],
+    ["frank", { sub: "sub-frank", preferred_username: "frank", groups: ["staff"] }],
+  ]);
+  let w: World;
+  const browser = (): Browser => new Browser(w.app, w.answers);
+
+  before(async () => {
+    w = await startWorld(accounts);
+  });
+
+  after(async () => {
+    try {
+      // The ID token goes to the user's own browser in the sign-out URL, and nowhere else; never to the log.
+      const withJwt = w.answers.filter((a) => JWT.test(a.text));
+      assert.ok(withJwt.length >= 2);
+      for (const a of withJwt) {
+        assert.equal(`${a.method} ${a.path} ${a.status}`, `DELETE ${API}/session 200`, a.text);
+        const { logoutUrl } = a.json as { logoutUrl: string };
+        assert.equal(a.text.replace(logoutUrl, "").match(JWT), null, "only inside logoutUrl");
+      }
+      for (const line of w.logLines) {
+        assert.ok(!JWT.test(line), `a log line holds a JWT: ${line}`);
+        assert.ok(!line.includes(CLIENT_SECRET), `a log line holds the client secret: ${line}`);
+      }
+    } finally {
+      await stopWorld(w);
+    }
+  });
+
+  void it("DELETE /session answers the provider's end-session URL; following it signs out there, so the next sign-in asks to log in", async () => {
+    const b = browser();
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    // The provider's session signs the browser in again without asking: what its sign-out has to end.
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: false });
+    const stored = await b.session(w.store);
+    assert.equal(stored?.method, "oidc");
+    assert.match(stored?.idTokenHint ?? "", JWT);
+
+    const out = await b.call("DELETE", `${API}/session`);
+    assert.equal(out.status, 200, out.text);
+    const { logoutUrl } = out.json as { logoutUrl: string };
+    const url = new URL(logoutUrl);
+    assert.equal(`${url.origin}${url.pathname}`, `${w.app.idp.issuer}/session/end`);
+    assert.equal(url.searchParams.get("client_id"), "certwatch");
+    assert.equal(url.searchParams.get("post_logout_redirect_uri"), `${w.app.server.url}/`);
+    const hint = jwtClaims(url.searchParams.get("id_token_hint") ?? "");
+    assert.equal(hint.sub, "sub-alice");
+    assert.equal(hint.aud, "certwatch");
+    assert.equal(hint.iss, w.app.idp.issuer);
+
+    // certwatch's session ended before the answer, whatever the browser does next.
+    assert.ok(!b.cookies.has("cw_session") && !b.cookies.has("cw_csrf"), "cookies deleted");
+    b.csrf = undefined;
+    assert.equal((await b.call("GET", `${API}/session`)).status, 401);
+
+    // At the provider: "Do you want to sign-out?" — yes; then back to the dashboard.
+    assert.equal(await w.app.idp.endSession(b.idpJar, logoutUrl), `${w.app.server.url}/`);
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    assert.equal((await b.call("GET", `${API}/session`)).status, 200);
+
+    const logouts = await w.store.auth.listAudit({ action: "session.logout" });
+    assert.deepEqual(
+      logouts.map((e) => [e.target, e.details]),
+      [["alice", { providerLogout: true }]],
+    );
+  });
+
+  void it("the same user's password session signs out of certwatch alone: 204, nothing for the provider", async () => {
+    await w.store.auth.createUser(
+      {
+        name: "frank",
+        role: "viewer",
+        passwordHash: await hashPassword("frank-local-pw", TEST_PASSWORD_PARAMS),
+        oidc: { issuer: w.app.idp.issuer, subject: "sub-frank" },
+      },
+      { actor: { kind: "system" }, at: new Date(), ip: null },
+    );
+    const b = browser();
+    await b.signInWithPassword("frank", "frank-local-pw");
+    const stored = await b.session(w.store);
+    assert.equal(stored?.method, "password");
+    assert.equal(stored?.idTokenHint, null);
+    const out = await b.call("DELETE", `${API}/session`);
+    assert.equal(out.status, 204);
+    assert.equal(out.text, "\n", "no body, no redirect");
+    assert.equal((await b.call("GET", `${API}/session`)).status, 401);
+
+    // Frank's single sign-on, in the same browser: that session's sign-out goes on to the provider.
+    await b.signIn({ login: "frank" });
+    const sso = await b.call("DELETE", `${API}/session`);
+    assert.equal(sso.status, 200, sso.text);
+    const { logoutUrl } = sso.json as { logoutUrl: string };
+    assert.equal(jwtClaims(new URL(logoutUrl).searchParams.get("id_token_hint") ?? "").sub, "sub-frank");
+    const logouts = await w.store.auth.listAudit({ action: "session.logout", actor: "frank" });
+    assert.deepEqual(
+      logouts.map((e) => e.details),
+      [{ providerLogout: true }, {}],
+      "the password session's sign-out did not involve the provider",
+    );
+  });
+});
+
+void describe("providerLogout: false signs out of certwatch alone", () => {
+  let w: World;
+  const accounts = new Map<string, TestAccount>([
+    ["alice", { sub: "sub-alice", preferred_username: "alice", groups: ["staff"] }],
+  ]);
+
+  before(async () => {
+    w = await startWorld(accounts, ["providerLogout: false"]);
+  });
+
+  after(async () => {
+    await stopWorld(w);
+  });
+
+  void it("a single sign-on session keeps no ID token and signs out with 204; the provider still knows the browser", async () => {
+    const b = new Browser(w.app, w.answers);
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    const stored = await b.session(w.store);
+    assert.equal(stored?.method, "oidc");
+    assert.equal(stored?.idTokenHint, null, "not kept when it will not be used");
+    const out = await b.call("DELETE", `${API}/session`);
+    assert.equal(out.status, 204, out.text);
+    assert.equal((await b.call("GET", `${API}/session`)).status, 401);
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: false });
+    for (const a of w.answers) assert.ok(!JWT.test(a.text), `an answer holds a JWT: ${a.text}`);
+  });
+});
