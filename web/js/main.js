@@ -53,12 +53,31 @@ function showApp(session) {
 
 async function signOut() {
   try {
-    await call("DELETE", "/session");
+    const answer = /** @type {{ logoutUrl?: unknown } | undefined} */ (await call("DELETE", "/session"));
+    // After single sign-on, the provider's sign-out comes next; it sends the browser back to the dashboard.
+    const providerLogout = typeof answer?.logoutUrl === "string" ? httpsUrl(answer.logoutUrl) : null;
+    if (providerLogout !== null) {
+      setCsrfToken(null);
+      window.location.assign(providerLogout);
+      return;
+    }
   } catch (e) {
     // Already signed out (401) is fine; anything else is shown on the login form, which follows anyway.
     if (!(e instanceof ApiError && e.status === 401)) return showLogin(`Signing out failed: ${errorText(e)}`);
   }
   showLogin("You have signed out.");
+}
+
+/**
+ * The URL when it is an https one (never a `javascript:` or other scheme to navigate to), else null.
+ * @param {string} url
+ */
+function httpsUrl(url) {
+  try {
+    return new URL(url).protocol === "https:" ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 onUnauthenticated((e) => {
