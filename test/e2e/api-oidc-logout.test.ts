@@ -124,17 +124,23 @@ async function startWorld(accounts: Map<string, TestAccount>, oidc: readonly str
     oidc,
   });
   const logLines: string[] = [];
-  const { config } = app;
-  app.serve(
+  const w = { dir, store, app, answers: [], logLines };
+  serveAnew(w);
+  return w;
+}
+
+/** certwatch's app built again over the same store and configuration: what a restart of the daemon gives. */
+function serveAnew(w: World): void {
+  const { config } = w.app;
+  w.app.serve(
     createHttpApp({
-      store,
+      store: w.store,
       config: () => config,
       now: () => new Date(),
-      log: jsonLog((line) => logLines.push(line)),
+      log: jsonLog((line) => w.logLines.push(line)),
       readiness: () => Promise.resolve([]),
     }),
   );
-  return { dir, store, app, answers: [], logLines };
 }
 
 async function stopWorld(w: World): Promise<void> {
@@ -251,6 +257,17 @@ void describe("signing out after single sign-on ends the provider's session (RP-
       [{ providerLogout: true }, {}],
       "the password session's sign-out did not involve the provider",
     );
+  });
+
+  void it("a session from before a restart signs out at the provider too (the provider is discovered again)", async () => {
+    const b = browser();
+    await b.signIn({ login: "alice" });
+    serveAnew(w);
+    const out = await b.call("DELETE", `${API}/session`);
+    assert.equal(out.status, 200, out.text);
+    const { logoutUrl } = out.json as { logoutUrl: string };
+    assert.equal(new URL(logoutUrl).searchParams.get("client_id"), "certwatch");
+    assert.equal(jwtClaims(new URL(logoutUrl).searchParams.get("id_token_hint") ?? "").sub, "sub-alice");
   });
 });
 

@@ -39,9 +39,10 @@ export function oidcDepsOf(
   // The schema refuses auth.oidc without publicUrl; checked again for a config built in code.
   if (cfg === undefined || config.publicUrl === undefined) return {};
   const paths = { apiBase: API_BASE_PATH, loginPath: OIDC_LOGIN_PATH, callbackPath: OIDC_CALLBACK_PATH };
-  return {
-    oidc: oidcSignInFromConfig(cfg, config.publicUrl, paths, { env, configDir: config.configDir }),
-  };
+  const oidc = oidcSignInFromConfig(cfg, config.publicUrl, paths, { env, configDir: config.configDir });
+  // Known before the first sign-out: a session from before a restart still signs out at the provider.
+  if (oidc.providerLogout) void oidc.provider.prefetch();
+  return { oidc };
 }
 
 const SignInMethods = z

@@ -214,9 +214,10 @@ export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, throttle:
       const sso = deps.oidc;
       let logoutUrl: string | null = null;
       if (p.method === "oidc" && sso?.providerLogout === true) {
-        // Read before the session goes; the URL is made from metadata discovered at sign-in (no request now).
+        // Read before the session goes; the URL is made from the provider's metadata, discovered at the start or
+        // at a sign-in (after a restart, at most a few seconds' wait for it here).
         const hint = (await store.auth.getSession(p.idHash))?.idTokenHint ?? null;
-        logoutUrl = sso.provider.endSessionUrl(sso.homeUrl, hint);
+        logoutUrl = await sso.provider.endSessionUrlSoon(sso.homeUrl, hint);
       }
       await store.auth.deleteSession(p.idHash);
       await store.auth.appendAudit(

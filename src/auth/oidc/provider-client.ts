@@ -250,13 +250,50 @@ export class OidcProviderClient {
    */
   endSessionUrl(postLogoutRedirectUri: string, idTokenHint: string | null): string | null {
     const config = this.#ready;
-    if (config?.serverMetadata().end_session_endpoint === undefined) return null;
-    const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri };
-    if (idTokenHint !== null) params["id_token_hint"] = idTokenHint;
-    try {
-      return oidc.buildEndSessionUrl(config, params).href;
-    } catch {
-      return null; // not an https URL: the provider gets no browser sent to it
+    return config === null ? null : endSessionUrlOf(config, postLogoutRedirectUri, idTokenHint);
+  }
+
+  /**
+   * The sign-out URL, discovering the provider first when nothing was discovered yet (a sign-out right after a
+   * restart, before any sign-in), waiting at most `waitMs` for it: a provider that does not answer costs the
+   * sign-out that long, then it ends certwatch's session alone.
+   */
+  async endSessionUrlSoon(
+    postLogoutRedirectUri: string,
+    idTokenHint: string | null,
+    waitMs = END_SESSION_WAIT_MS,
+  ): Promise<string | null> {
+    if (this.#ready === null) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      await Promise.race([this.prefetch(), late]).finally(() => clearTimeout(timer));
     }
+    return this.endSessionUrl(postLogoutRedirectUri, idTokenHint);
+  }
+
+  /** Discover the provider now if it is not known (the daemon's start); never rejects. */
+  prefetch(): Promise<void> {
+    return this.#configuration().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}
+
+/** How long a sign-out waits for a provider not discovered yet. */
+const END_SESSION_WAIT_MS = 3000;
+
+function endSessionUrlOf(
+  config: oidc.Configuration,
+  postLogoutRedirectUri: string,
+  idTokenHint: string | null,
+): string | null {
+  if (config.serverMetadata().end_session_endpoint === undefined) return null;
+  const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri };
+  if (idTokenHint !== null) params["id_token_hint"] = idTokenHint;
+  try {
+    return oidc.buildEndSessionUrl(config, params).href;
+  } catch {
+    return null; // not an https URL: the provider gets no browser sent to it
   }
 }

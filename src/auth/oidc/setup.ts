@@ -17,6 +17,10 @@ export interface ProviderSignIn {
   complete(params: URLSearchParams, sealed: string | undefined): Promise<CompleteResult>;
   /** The provider's sign-out URL, made without a request; null when it has none (OidcProviderClient). */
   endSessionUrl(postLogoutRedirectUri: string, idTokenHint: string | null): string | null;
+  /** The same, discovering the provider first (bounded) when this process has not yet. */
+  endSessionUrlSoon(postLogoutRedirectUri: string, idTokenHint: string | null): Promise<string | null>;
+  /** Discover the provider in the background (at start); never rejects. */
+  prefetch(): Promise<void>;
 }
 
 export interface OidcSignIn {
