@@ -112,7 +112,11 @@ interface World {
   readonly logLines: string[];
 }
 
-async function startWorld(accounts: Map<string, TestAccount>, oidc: readonly string[] = []): Promise<World> {
+async function startWorld(
+  accounts: Map<string, TestAccount>,
+  oidc: readonly string[] = [],
+  endSession = true,
+): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-logout-"));
   const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
   const app = await startOidcApp({
@@ -122,6 +126,7 @@ async function startWorld(accounts: Map<string, TestAccount>, oidc: readonly str
     scopes: "[openid, profile, groups]",
     roles: "{ staff: viewer }",
     oidc,
+    endSession,
   });
   const logLines: string[] = [];
   const w = { dir, store, app, answers: [], logLines };
@@ -296,5 +301,36 @@ void describe("providerLogout: false signs out of certwatch alone", () => {
     assert.equal((await b.call("GET", `${API}/session`)).status, 401);
     assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: false });
     for (const a of w.answers) assert.ok(!JWT.test(a.text), `an answer holds a JWT: ${a.text}`);
+  });
+});
+
+void describe("a provider without an end-session endpoint: sign-out is certwatch's alone", () => {
+  let w: World;
+  const accounts = new Map<string, TestAccount>([
+    ["alice", { sub: "sub-alice", preferred_username: "alice", groups: ["staff"] }],
+  ]);
+
+  before(async () => {
+    w = await startWorld(accounts, [], false);
+  });
+
+  after(async () => {
+    await stopWorld(w);
+  });
+
+  void it("keeps no ID token and answers 204, with providerLogout on", async () => {
+    const b = new Browser(w.app, w.answers);
+    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    const stored = await b.session(w.store);
+    assert.equal(stored?.method, "oidc");
+    assert.equal(stored?.idTokenHint, null, "nothing would use it");
+    const out = await b.call("DELETE", `${API}/session`);
+    assert.equal(out.status, 204, out.text);
+    assert.equal((await b.call("GET", `${API}/session`)).status, 401);
+    const logouts = await w.store.auth.listAudit({ action: "session.logout" });
+    assert.deepEqual(
+      logouts.map((e) => [e.target, e.details]),
+      [["alice", {}]],
+    );
   });
 });

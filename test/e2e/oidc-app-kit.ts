@@ -23,6 +23,8 @@ export interface OidcAppOptions {
   readonly roles: string;
   /** More `auth.oidc` settings, one `key: value` each (e.g. "autoProvision: false"). */
   readonly oidc?: readonly string[];
+  /** The provider offers RP-initiated logout (default true). */
+  readonly endSession?: boolean;
 }
 
 export interface OidcApp {
@@ -48,6 +50,7 @@ export async function startOidcApp(o: OidcAppOptions): Promise<OidcApp> {
     // The dashboard, where the provider's sign-out sends the browser back (RP-initiated logout).
     postLogoutRedirectUris: [`${server.url}/`],
     accounts: o.accounts,
+    ...(o.endSession !== undefined && { endSession: o.endSession }),
   });
   writeFileSync(join(o.dir, "idp-ca.pem"), idp.caPem);
   writeFileSync(join(o.dir, "oidc-client-secret"), `${o.clientSecret}\n`);

@@ -30,6 +30,8 @@ export interface TestProviderOptions {
   readonly postLogoutRedirectUris?: readonly string[];
   /** By account id (what is "typed" at the login step); the test may change them between sign-ins. */
   readonly accounts: Map<string, TestAccount>;
+  /** Offer RP-initiated logout (`end_session_endpoint` in discovery); default true. */
+  readonly endSession?: boolean;
 }
 
 /** What the user does at the provider's login page. */
@@ -105,7 +107,7 @@ export class TestOidcProvider {
         devInteractions: { enabled: false },
         // The sign-out prompt (RP-initiated logout), plain: the default says so on the console at every use.
         rpInitiatedLogout: {
-          enabled: true,
+          enabled: o.endSession ?? true,
           logoutSource: (ctx: { body: unknown }, form: string) => {
             ctx.body = `<!DOCTYPE html><title>Sign out?</title>${form}<button form="op.logoutForm" name="logout" value="yes">Yes</button>`;
           },
