@@ -10,6 +10,7 @@ import { register } from "prom-client";
 import { API_BASE_PATH, apiApp, type ApiDeps } from "../api/index.js";
 import { oidcDepsOf } from "../api/auth/oidc-routes.js";
 import { sessionPolicyOf } from "../config/auth-schema.js";
+import { jsonNotFoundAndErrors, noSniff } from "./common-handlers.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
 import { mountMetrics } from "./metrics-route.js";
@@ -27,20 +28,12 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono {
       onError: (c) => c.json({ error: "request body too large", maxBytes: MAX_BODY_BYTES }, 413),
     }),
   );
-  app.use("*", async (c, next) => {
-    await next();
-    c.header("x-content-type-options", "nosniff");
-  });
+  noSniff(app);
   mountHealth(app, deps);
   mountMetrics(app, deps.metrics ?? defaultMetrics);
   app.route(API_BASE_PATH, apiApp(apiDeps(deps)));
   mountDashboard(app, { log: deps.log });
-  app.notFound((c) => c.json({ error: "not found" }, 404));
-  app.onError((err, c) => {
-    // The message may quote a request; the log line escapes it. The client learns nothing of the internals.
-    deps.log.error("request failed", { method: c.req.method, path: c.req.path, error: err.message });
-    return c.json({ error: "internal error" }, 500);
-  });
+  jsonNotFoundAndErrors(app, deps.log);
   return app;
 }
 

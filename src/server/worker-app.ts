@@ -5,6 +5,7 @@
  * own metrics, so it needs no authentication; it is plain HTTP, meant for a private interface (docs/scale-out.md).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { jsonNotFoundAndErrors, noSniff } from "./common-handlers.js";
 import type { ServerDeps } from "./deps.js";
 import { mountHealth } from "./health.js";
 import { mountMetrics } from "./metrics-route.js";
@@ -13,16 +14,9 @@ export type WorkerHttpDeps = Pick<ServerDeps, "readiness" | "log"> & Required<Pi
 
 export function createWorkerHttpApp(deps: WorkerHttpDeps): OpenAPIHono {
   const app = new OpenAPIHono();
-  app.use("*", async (c, next) => {
-    await next();
-    c.header("x-content-type-options", "nosniff");
-  });
+  noSniff(app);
   mountHealth(app, deps);
   mountMetrics(app, deps.metrics);
-  app.notFound((c) => c.json({ error: "not found" }, 404));
-  app.onError((err, c) => {
-    deps.log.error("request failed", { method: c.req.method, path: c.req.path, error: err.message });
-    return c.json({ error: "internal error" }, 500);
-  });
+  jsonNotFoundAndErrors(app, deps.log);
   return app;
 }

@@ -22,7 +22,7 @@ import type {
   UserInfo,
   UserRecord,
 } from "./auth-records.js";
-import { AuthStoreError, MAX_ID_TOKEN_HINT, MAX_USER_AGENT } from "./auth-records.js";
+import { AuthStoreError, isInvited, MAX_ID_TOKEN_HINT, MAX_USER_AGENT } from "./auth-records.js";
 import type { StoreDialect } from "./dialect.js";
 import type { ApiTokensTable, Database, SessionsTable, UsersTable } from "./schema.js";
 
@@ -244,7 +244,7 @@ export async function linkOidc(
     if (Number(linked.numUpdatedRows) !== 1) {
       const user = await findUser(trx, name);
       if (user === undefined) return "no_such_user";
-      return user.disabled && user.passwordHash === null && user.oidc === null ? "disabled" : "not_invited";
+      return user.disabled && isInvited(user) ? "disabled" : "not_invited";
     }
     await insertAudit(trx, ctx, {
       action: "user.link-sso",

@@ -22,7 +22,7 @@ export interface HeldLease {
 }
 
 /** What a lease is for: the part of its name before the first colon (`scan:tls:…`, `ct:…`, `job:…`, `worker:…`). */
-export const LEASE_KINDS = ["planner", "worker", "scan", "ct", "job"] as const;
+const LEASE_KINDS = ["planner", "worker", "scan", "ct", "job"] as const;
 export type LeaseKind = (typeof LEASE_KINDS)[number];
 
 export class Leases {
@@ -73,7 +73,7 @@ export class Leases {
 
   /** How many leases this worker holds now, by kind (every kind, 0 when none): `certwatch_worker_leases_held`. */
   heldByKind(): Record<LeaseKind, number> {
-    const counts: Record<LeaseKind, number> = { planner: 0, worker: 0, scan: 0, ct: 0, job: 0 };
+    const counts = Object.fromEntries(LEASE_KINDS.map((k) => [k, 0])) as Record<LeaseKind, number>;
     for (const l of this.#held) {
       const kind = l.name.split(":", 1)[0] as LeaseKind;
       if (Object.hasOwn(counts, kind)) counts[kind]++;

@@ -118,7 +118,7 @@ export function loginScreen({ notice, error = null, onSignedIn }) {
  * What the server offers; password only when it does not say (no SSO configured, or an older server).
  * @returns {Promise<SignInMethods>}
  */
-async function signInMethods() {
+export async function signInMethods() {
   try {
     const m = /** @type {Partial<SignInMethods> | undefined} */ (await call("GET", "/session/methods"));
     const oidc = m?.oidc;

@@ -5,9 +5,10 @@
  * through it — change role, remove a password, disable or enable, delete) and API tokens
  * (everyone their own, admins anyone's: create — the secret is shown once and kept nowhere — and revoke).
  */
-import { call, del, get, patch, post } from "../api.js";
+import { del, get, patch, post } from "../api.js";
 import { h, replace } from "../h.js";
 import { can, ROLES } from "../roles.js";
+import { signInMethods } from "./login.js";
 import {
   actionButton,
   badge,
@@ -42,7 +43,7 @@ export default async function usersPage(ctx) {
   /** @type {User[]} */
   let users = [];
   // Invitations and removing a password only make sense (and are only accepted) with single sign-on configured.
-  const sso = admin ? await ssoName() : null;
+  const sso = admin ? ((await signInMethods()).oidc?.name ?? null) : null;
 
   /** @param {ReturnType<typeof feedback>} out  where a failed action says why */
   const failed = (out) => (/** @type {unknown} */ e) => {
@@ -191,21 +192,6 @@ export default async function usersPage(ctx) {
       tokenEditor,
     ),
   );
-}
-
-/**
- * The name of the server's single sign-on (its button label), or null when it has none (or does not say).
- * @returns {Promise<string | null>}
- */
-async function ssoName() {
-  try {
-    const m = /** @type {Partial<import("../types.js").SignInMethods> | undefined} */ (
-      await call("GET", "/session/methods")
-    );
-    return m?.oidc && typeof m.oidc.name === "string" ? m.oidc.name : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
