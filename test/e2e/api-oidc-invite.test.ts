@@ -8,30 +8,18 @@
  * password cannot be made.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hashPassword } from "../../src/auth/password.js";
-import { jsonLog } from "../../src/daemon/json-log.js";
-import { createHttpApp } from "../../src/server/app.js";
 import type { RunningHttpServer } from "../../src/server/listen.js";
-import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { ApiServer, codeOf, TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
 import type { TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
-import { startOidcApp } from "./oidc-app-kit.js";
+import { startOidcWorld, type OidcWorld } from "./oidc-app-kit.js";
+import { SsoBrowser } from "./sso-browser.js";
 
 const CLIENT_SECRET = "oidc-invite-client-SECRET-51c2";
 const API = "/api/v1";
 const ROOT_PASSWORD = "root-local-password-1";
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly json: unknown;
-}
 
 interface UserItem {
   name: string;
@@ -49,70 +37,6 @@ interface AuditItem {
   details: Record<string, unknown>;
 }
 
-/** A browser: one cookie jar for certwatch, the CSRF token once signed in. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  csrf: string | undefined;
-
-  constructor(
-    private readonly origin: string,
-    private readonly idp: TestOidcProvider,
-  ) {}
-
-  async call(method: string, path: string, body?: unknown): Promise<Answer> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (this.csrf !== undefined) headers["x-csrf-token"] = this.csrf;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(path.startsWith("http") ? path : `${this.origin}${path}`, {
-      method,
-      headers,
-      redirect: "manual",
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (/Max-Age=0/.test(line)) this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  }
-
-  get = (path: string): Promise<Answer> => this.call("GET", path);
-
-  /** Sign in with a password (POST /session). */
-  async login(name: string, password: string): Promise<void> {
-    const a = await this.call("POST", `${API}/session`, { name, password });
-    assert.equal(a.status, 200, a.text);
-    this.csrf = (a.json as { csrfToken: string }).csrfToken;
-  }
-
-  /** The whole single sign-on as account `login`; where certwatch sends the browser at the end. */
-  async signIn(login: string): Promise<string> {
-    const start = await this.get(`${API}/session/oidc/login`);
-    assert.equal(start.status, 302, start.text);
-    const callback = await this.idp.authorize(start.headers.get("location") ?? "", { login });
-    const done = await this.get(callback);
-    assert.equal(done.status, 302, done.text);
-    const csrf = this.cookies.get("cw_csrf");
-    if (csrf !== undefined) this.csrf = csrf;
-    return done.headers.get("location") ?? "";
-  }
-
-  async me(): Promise<unknown> {
-    const a = await this.get(`${API}/session`);
-    return a.status === 200 ? (a.json as { user: unknown }).user : a.status;
-  }
-}
-
 void describe("single sign-on: invited users, autoProvision off", () => {
   const accounts = new Map<string, TestAccount>([
     ["ivy", { sub: "sub-ivy", preferred_username: "Ivy", groups: ["cw-ops"] }],
@@ -122,13 +46,14 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     ["rex", { sub: "sub-rex", preferred_username: "rex", groups: ["cw-admins"] }],
     ["stranger", { sub: "sub-stranger", preferred_username: "stranger", groups: ["staff"] }],
   ]);
-  let dir: string;
+  let world: OidcWorld;
   let store: Store;
   let idp: TestOidcProvider;
   let server: RunningHttpServer;
-  let admin: Browser;
+  let admin: SsoBrowser;
 
-  const browser = (): Browser => new Browser(server.url, idp);
+  /** A browser: one cookie jar for certwatch, the CSRF token once signed in. */
+  const browser = (): SsoBrowser => new SsoBrowser(server.url, idp);
   const users = async (): Promise<Map<string, UserItem>> => {
     const a = await admin.get(`${API}/users`);
     assert.equal(a.status, 200, a.text);
@@ -143,27 +68,16 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     `${server.url}/${error === undefined ? "" : `?login_error=${error}`}`;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-invite-"));
-    store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-    const oidc = await startOidcApp({
-      dir,
+    world = await startOidcWorld({
+      name: "oidc-invite",
       clientSecret: CLIENT_SECRET,
       accounts,
       scopes: "[openid, email, profile, groups]",
       roles: "{ cw-admins: admin, cw-ops: operator, staff: viewer }",
       oidc: ["autoProvision: false"],
     });
-    ({ server, idp } = oidc);
-    const config = oidc.config;
-    oidc.serve(
-      createHttpApp({
-        store,
-        config: () => config,
-        now: () => new Date(),
-        log: jsonLog(() => undefined),
-        readiness: () => Promise.resolve([]),
-      }),
-    );
+    ({ store } = world);
+    ({ server, idp } = world.app);
     const system = { actor: { kind: "system" } as const, at: new Date(), ip: null };
     await store.auth.createUser(
       { name: "root", role: "admin", passwordHash: await hashPassword(ROOT_PASSWORD, TEST_PASSWORD_PARAMS) },
@@ -181,16 +95,11 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     await admin.login("root", ROOT_PASSWORD);
   });
 
-  after(async () => {
-    await server.close(0);
-    await idp.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world.close());
 
   void it("an account not linked nor invited is refused (not_provisioned), as before", async () => {
     const b = browser();
-    assert.equal(await b.signIn("stranger"), home("not_provisioned"));
+    assert.equal(await b.signIn({ login: "stranger" }), home("not_provisioned"));
     assert.equal(await store.auth.getUser("stranger"), undefined);
   });
 
@@ -207,7 +116,7 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     assert.equal(guess.status, 401);
 
     const b = browser();
-    assert.equal(await b.signIn("ivy"), home());
+    assert.equal(await b.signIn({ login: "ivy" }), home());
     assert.deepEqual(await b.me(), { name: "ivy", role: "operator" });
     const ivy = (await users()).get("ivy");
     assert.deepEqual(ivy?.oidc, { issuer: idp.issuer, subject: "sub-ivy" });
@@ -229,13 +138,13 @@ void describe("single sign-on: invited users, autoProvision off", () => {
 
     // Found by identity from now on.
     const again = browser();
-    assert.equal(await again.signIn("ivy"), home());
+    assert.equal(await again.signIn({ login: "ivy" }), home());
     assert.deepEqual(await again.me(), { name: "ivy", role: "operator" });
   });
 
   void it("another account of the same name is refused once the invitation is taken", async () => {
     const twin = browser();
-    assert.equal(await twin.signIn("ivy-twin"), home("user_name_taken"));
+    assert.equal(await twin.signIn({ login: "ivy-twin" }), home("user_name_taken"));
     assert.ok(!twin.cookies.has("cw_session"));
     assert.deepEqual((await store.auth.getUser("ivy"))?.oidc, { issuer: idp.issuer, subject: "sub-ivy" });
     const [failed] = await audit("session.login-failed");
@@ -247,7 +156,7 @@ void describe("single sign-on: invited users, autoProvision off", () => {
 
   void it("a password user's name is never linked", async () => {
     const b = browser();
-    assert.equal(await b.signIn("pat"), home("user_name_taken"));
+    assert.equal(await b.signIn({ login: "pat" }), home("user_name_taken"));
     assert.equal((await store.auth.getUser("pat"))?.oidc, null);
   });
 
@@ -255,7 +164,7 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     assert.equal((await admin.call("POST", `${API}/users`, { name: "dora", role: "viewer" })).status, 201);
     assert.equal((await admin.call("PATCH", `${API}/users/dora`, { disabled: true })).status, 200);
     const b = browser();
-    assert.equal(await b.signIn("dora"), home("disabled"));
+    assert.equal(await b.signIn({ login: "dora" }), home("disabled"));
     const dora = (await users()).get("dora");
     assert.deepEqual([dora?.oidc, dora?.ssoPending, dora?.disabled], [null, true, true]);
   });
@@ -269,7 +178,11 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     const rexLocal = browser();
     await rexLocal.login("rex", "rex-password-1");
     const before = browser();
-    assert.equal(await before.signIn("rex"), home("user_name_taken"), "a password user is not linked");
+    assert.equal(
+      await before.signIn({ login: "rex" }),
+      home("user_name_taken"),
+      "a password user is not linked",
+    );
 
     const removed = await admin.call("PATCH", `${API}/users/rex`, { password: null });
     assert.equal(removed.status, 200, removed.text);
@@ -282,7 +195,7 @@ void describe("single sign-on: invited users, autoProvision off", () => {
     assert.deepEqual([update?.target, update?.details], ["rex", { passwordRemoved: true, sessionsEnded: 1 }]);
 
     const sso = browser();
-    assert.equal(await sso.signIn("rex"), home());
+    assert.equal(await sso.signIn({ login: "rex" }), home());
     assert.deepEqual(await sso.me(), { name: "rex", role: "admin" });
     assert.deepEqual((await store.auth.getUser("rex"))?.oidc, { issuer: idp.issuer, subject: "sub-rex" });
   });

@@ -8,108 +8,20 @@
  * only in that one URL, to that user's browser.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hashPassword } from "../../src/auth/password.js";
-import { hashSessionId } from "../../src/auth/session.js";
-import { jsonLog } from "../../src/daemon/json-log.js";
-import { createHttpApp } from "../../src/server/app.js";
-import { openStore } from "../../src/store/open.js";
-import type { Store } from "../../src/store/store.js";
 import { TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
-import type { AtTheProvider, ProviderJar, TestAccount } from "../helpers/oidc-provider.js";
-import { startOidcApp, type OidcApp } from "./oidc-app-kit.js";
+import type { AtTheProvider, TestAccount } from "../helpers/oidc-provider.js";
+import { startOidcWorld, type OidcWorld } from "./oidc-app-kit.js";
+import { SsoBrowser, type Answer } from "./sso-browser.js";
 
 const CLIENT_SECRET = "oidc-client-SECRET-logout-4d2e";
 const API = "/api/v1";
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
 
-interface Answer {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly text: string;
-  readonly json: unknown;
-}
-
-/** A browser: its cookies at certwatch, and at the provider (`idpJar`, its session there). */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  readonly idpJar: ProviderJar = new Map();
-  csrf: string | undefined;
-
-  constructor(
-    private readonly app: OidcApp,
-    private readonly answers: Answer[],
-  ) {}
-
-  async call(method: string, path: string, body?: unknown): Promise<Answer> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (this.csrf !== undefined) headers["x-csrf-token"] = this.csrf;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const url = path.startsWith("http") ? path : `${this.app.server.url}${path}`;
-    const res = await fetch(url, {
-      method,
-      headers,
-      redirect: "manual",
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (/Max-Age=0/.test(line)) this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    const location = res.headers.get("location") ?? "";
-    const text = `${location}\n${await res.text()}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(text.slice(location.length + 1));
-    } catch {
-      json = undefined;
-    }
-    const answer = { method, path: new URL(url).pathname, status: res.status, text, json };
-    this.answers.push(answer);
-    return answer;
-  }
-
-  /** Sign in with single sign-on; says whether the provider showed its login page on the way. */
-  async signIn(action: AtTheProvider): Promise<{ askedToLogIn: boolean }> {
-    const start = await this.call("GET", `${API}/session/oidc/login`);
-    assert.equal(start.status, 302, start.text);
-    const to = start.text.split("\n")[0] ?? "";
-    const back = await this.app.idp.authorizeIn(this.idpJar, to, action);
-    assert.ok(back.location.startsWith(`${this.app.server.url}${API}/session/oidc/callback?`), back.location);
-    const done = await this.call("GET", back.location);
-    assert.equal(done.status, 302, done.text);
-    assert.equal(done.text.split("\n")[0], `${this.app.server.url}/`, "signed in, back at the dashboard");
-    this.csrf = this.cookies.get("cw_csrf");
-    return { askedToLogIn: back.askedToLogIn };
-  }
-
-  async signInWithPassword(name: string, password: string): Promise<void> {
-    const login = await this.call("POST", `${API}/session`, { name, password });
-    assert.equal(login.status, 200, login.text);
-    this.csrf = (login.json as { csrfToken: string }).csrfToken;
-  }
-
-  /** The store's record of this browser's session. */
-  async session(store: Store) {
-    const id = this.cookies.get("cw_session");
-    assert.ok(id !== undefined, "signed in");
-    return store.auth.getSession(hashSessionId(id) ?? "");
-  }
-}
-
-interface World {
-  readonly dir: string;
-  readonly store: Store;
-  readonly app: OidcApp;
+interface World extends OidcWorld {
+  /** Every answer any browser got. */
   readonly answers: Answer[];
-  readonly logLines: string[];
 }
 
 async function startWorld(
@@ -117,10 +29,8 @@ async function startWorld(
   oidc: readonly string[] = [],
   endSession = true,
 ): Promise<World> {
-  const dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-logout-"));
-  const store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-  const app = await startOidcApp({
-    dir,
+  const world = await startOidcWorld({
+    name: "oidc-logout",
     clientSecret: CLIENT_SECRET,
     accounts,
     scopes: "[openid, profile, groups]",
@@ -128,31 +38,20 @@ async function startWorld(
     oidc,
     endSession,
   });
-  const logLines: string[] = [];
-  const w = { dir, store, app, answers: [], logLines };
-  serveAnew(w);
-  return w;
+  return { ...world, answers: [] };
 }
 
-/** certwatch's app built again over the same store and configuration: what a restart of the daemon gives. */
-function serveAnew(w: World): void {
-  const { config } = w.app;
-  w.app.serve(
-    createHttpApp({
-      store: w.store,
-      config: () => config,
-      now: () => new Date(),
-      log: jsonLog((line) => w.logLines.push(line)),
-      readiness: () => Promise.resolve([]),
-    }),
-  );
-}
+/** A browser: its cookies at certwatch, and at the provider (`idpJar`, its session there). */
+const browserIn = (w: World): SsoBrowser => new SsoBrowser(w.url, w.app.idp, w.answers);
 
-async function stopWorld(w: World): Promise<void> {
-  await w.app.server.close(0);
-  await w.app.idp.close();
-  await w.store.close();
-  rmSync(w.dir, { recursive: true, force: true });
+/** What the browser got: the Location header, then the body. */
+const seen = (a: Answer): string => `${a.location}\n${a.text}`;
+
+/** Sign in with single sign-on, back at the dashboard; says whether the provider showed its login page on the way. */
+async function signIn(w: World, b: SsoBrowser, action: AtTheProvider): Promise<{ askedToLogIn: boolean }> {
+  const { landing, askedToLogIn } = await b.ssoSignIn(action);
+  assert.equal(landing, `${w.url}/`, "signed in, back at the dashboard");
+  return { askedToLogIn };
 }
 
 /** The claims of a JWT (not verified: the provider made it, the test reads it). */
@@ -167,7 +66,7 @@ void describe("signing out after single sign-on ends the provider's session (RP-
     ["frank", { sub: "sub-frank", preferred_username: "frank", groups: ["staff"] }],
   ]);
   let w: World;
-  const browser = (): Browser => new Browser(w.app, w.answers);
+  const browser = (): SsoBrowser => browserIn(w);
 
   before(async () => {
     w = await startWorld(accounts);
@@ -176,27 +75,27 @@ void describe("signing out after single sign-on ends the provider's session (RP-
   after(async () => {
     try {
       // The ID token goes to the user's own browser in the sign-out URL, and nowhere else; never to the log.
-      const withJwt = w.answers.filter((a) => JWT.test(a.text));
+      const withJwt = w.answers.filter((a) => JWT.test(seen(a)));
       assert.ok(withJwt.length >= 2);
       for (const a of withJwt) {
-        assert.equal(`${a.method} ${a.path} ${a.status}`, `DELETE ${API}/session 200`, a.text);
+        assert.equal(`${a.method} ${a.path} ${a.status}`, `DELETE ${API}/session 200`, seen(a));
         const { logoutUrl } = a.json as { logoutUrl: string };
-        assert.equal(a.text.replace(logoutUrl, "").match(JWT), null, "only inside logoutUrl");
+        assert.equal(seen(a).replace(logoutUrl, "").match(JWT), null, "only inside logoutUrl");
       }
       for (const line of w.logLines) {
         assert.ok(!JWT.test(line), `a log line holds a JWT: ${line}`);
         assert.ok(!line.includes(CLIENT_SECRET), `a log line holds the client secret: ${line}`);
       }
     } finally {
-      await stopWorld(w);
+      await w.close();
     }
   });
 
   void it("DELETE /session answers the provider's end-session URL; following it signs out there, so the next sign-in asks to log in", async () => {
     const b = browser();
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: true });
     // The provider's session signs the browser in again without asking: what its sign-out has to end.
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: false });
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: false });
     const stored = await b.session(w.store);
     assert.equal(stored?.method, "oidc");
     assert.match(stored?.idTokenHint ?? "", JWT);
@@ -207,7 +106,7 @@ void describe("signing out after single sign-on ends the provider's session (RP-
     const url = new URL(logoutUrl);
     assert.equal(`${url.origin}${url.pathname}`, `${w.app.idp.issuer}/session/end`);
     assert.equal(url.searchParams.get("client_id"), "certwatch");
-    assert.equal(url.searchParams.get("post_logout_redirect_uri"), `${w.app.server.url}/`);
+    assert.equal(url.searchParams.get("post_logout_redirect_uri"), `${w.url}/`);
     const hint = jwtClaims(url.searchParams.get("id_token_hint") ?? "");
     assert.equal(hint.sub, "sub-alice");
     assert.equal(hint.aud, "certwatch");
@@ -219,8 +118,8 @@ void describe("signing out after single sign-on ends the provider's session (RP-
     assert.equal((await b.call("GET", `${API}/session`)).status, 401);
 
     // At the provider: "Do you want to sign-out?" — yes; then back to the dashboard.
-    assert.equal(await w.app.idp.endSession(b.idpJar, logoutUrl), `${w.app.server.url}/`);
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    assert.equal(await w.app.idp.endSession(b.idpJar, logoutUrl), `${w.url}/`);
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: true });
     assert.equal((await b.call("GET", `${API}/session`)).status, 200);
 
     const logouts = await w.store.auth.listAudit({ action: "session.logout" });
@@ -241,17 +140,17 @@ void describe("signing out after single sign-on ends the provider's session (RP-
       { actor: { kind: "system" }, at: new Date(), ip: null },
     );
     const b = browser();
-    await b.signInWithPassword("frank", "frank-local-pw");
+    await b.login("frank", "frank-local-pw");
     const stored = await b.session(w.store);
     assert.equal(stored?.method, "password");
     assert.equal(stored?.idTokenHint, null);
     const out = await b.call("DELETE", `${API}/session`);
     assert.equal(out.status, 204);
-    assert.equal(out.text, "\n", "no body, no redirect");
+    assert.equal(seen(out), "\n", "no body, no redirect");
     assert.equal((await b.call("GET", `${API}/session`)).status, 401);
 
     // Frank's single sign-on, in the same browser: that session's sign-out goes on to the provider.
-    await b.signIn({ login: "frank" });
+    await signIn(w, b, { login: "frank" });
     const sso = await b.call("DELETE", `${API}/session`);
     assert.equal(sso.status, 200, sso.text);
     const { logoutUrl } = sso.json as { logoutUrl: string };
@@ -266,8 +165,8 @@ void describe("signing out after single sign-on ends the provider's session (RP-
 
   void it("a session from before a restart signs out at the provider too (the provider is discovered again)", async () => {
     const b = browser();
-    await b.signIn({ login: "alice" });
-    serveAnew(w);
+    await signIn(w, b, { login: "alice" });
+    w.serveAnew();
     const out = await b.call("DELETE", `${API}/session`);
     assert.equal(out.status, 200, out.text);
     const { logoutUrl } = out.json as { logoutUrl: string };
@@ -287,20 +186,20 @@ void describe("providerLogout: false signs out of certwatch alone", () => {
   });
 
   after(async () => {
-    await stopWorld(w);
+    await w.close();
   });
 
   void it("a single sign-on session keeps no ID token and signs out with 204; the provider still knows the browser", async () => {
-    const b = new Browser(w.app, w.answers);
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    const b = browserIn(w);
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: true });
     const stored = await b.session(w.store);
     assert.equal(stored?.method, "oidc");
     assert.equal(stored?.idTokenHint, null, "not kept when it will not be used");
     const out = await b.call("DELETE", `${API}/session`);
     assert.equal(out.status, 204, out.text);
     assert.equal((await b.call("GET", `${API}/session`)).status, 401);
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: false });
-    for (const a of w.answers) assert.ok(!JWT.test(a.text), `an answer holds a JWT: ${a.text}`);
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: false });
+    for (const a of w.answers) assert.ok(!JWT.test(seen(a)), `an answer holds a JWT: ${seen(a)}`);
   });
 });
 
@@ -315,12 +214,12 @@ void describe("a provider without an end-session endpoint: sign-out is certwatch
   });
 
   after(async () => {
-    await stopWorld(w);
+    await w.close();
   });
 
   void it("keeps no ID token and answers 204, with providerLogout on", async () => {
-    const b = new Browser(w.app, w.answers);
-    assert.deepEqual(await b.signIn({ login: "alice" }), { askedToLogIn: true });
+    const b = browserIn(w);
+    assert.deepEqual(await signIn(w, b, { login: "alice" }), { askedToLogIn: true });
     const stored = await b.session(w.store);
     assert.equal(stored?.method, "oidc");
     assert.equal(stored?.idTokenHint, null, "nothing would use it");

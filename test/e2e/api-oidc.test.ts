@@ -8,8 +8,7 @@
  * password login's; the client secret never reaches an answer or the log.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hashPassword } from "../../src/auth/password.js";
@@ -17,96 +16,15 @@ import { parseConfig } from "../../src/config/load.js";
 import { CertwatchError } from "../../src/errors.js";
 import { jsonLog } from "../../src/daemon/json-log.js";
 import { createHttpApp } from "../../src/server/app.js";
-import type { ServerDeps } from "../../src/server/deps.js";
 import { listen, type RunningHttpServer } from "../../src/server/listen.js";
-import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { TEST_PASSWORD_PARAMS } from "../helpers/api-server.js";
-
-import type { AtTheProvider, TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
-import { startOidcApp } from "./oidc-app-kit.js";
+import type { TestAccount, TestOidcProvider } from "../helpers/oidc-provider.js";
+import { startOidcWorld, type OidcWorld } from "./oidc-app-kit.js";
+import { SsoBrowser, type Answer } from "./sso-browser.js";
 
 const CLIENT_SECRET = "oidc-client-SECRET-7f3a9c1e5b";
 const API = "/api/v1";
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly json: unknown;
-}
-
-/** A browser: its cookie jar for certwatch, and the CSRF token once signed in. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  readonly setCookies: string[] = [];
-  csrf: string | undefined;
-
-  constructor(private readonly world: World) {}
-
-  async call(method: string, url: string, body?: unknown): Promise<Answer> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (this.csrf !== undefined) headers["x-csrf-token"] = this.csrf;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(url.startsWith("http") ? url : `${this.world.origin}${url}`, {
-      method,
-      headers,
-      redirect: "manual",
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      this.setCookies.push(line);
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (/Max-Age=0/.test(line)) this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const answer = { status: res.status, headers: res.headers, text, json };
-    this.world.answers.push(answer);
-    return answer;
-  }
-
-  get = (path: string): Promise<Answer> => this.call("GET", path);
-
-  /** Click "sign in with SSO": certwatch → the provider (as `action` says) → back to certwatch's callback. */
-  async startAtProvider(action: AtTheProvider): Promise<string> {
-    const start = await this.get(`${API}/session/oidc/login`);
-    assert.equal(start.status, 302, start.text);
-    const to = start.headers.get("location") ?? "";
-    assert.ok(to.startsWith(`${this.world.idp.issuer}/auth?`), to);
-    return this.world.idp.authorize(to, action);
-  }
-
-  /** The whole sign-in; returns where certwatch sends the browser at the end. */
-  async signIn(action: AtTheProvider): Promise<string> {
-    const callback = await this.startAtProvider(action);
-    return this.finish(callback);
-  }
-
-  /** Open the provider's redirect (certwatch's callback) in this browser. */
-  async finish(callbackUrl: string): Promise<string> {
-    assert.ok(callbackUrl.startsWith(`${this.world.origin}${API}/session/oidc/callback?`), callbackUrl);
-    const done = await this.get(callbackUrl);
-    assert.equal(done.status, 302, done.text);
-    const csrf = this.cookies.get("cw_csrf");
-    if (csrf !== undefined) this.csrf = csrf;
-    return done.headers.get("location") ?? "";
-  }
-}
-
-interface World {
-  readonly origin: string;
-  readonly idp: TestOidcProvider;
-  readonly answers: Answer[];
-}
 
 interface AuditItem {
   action: string;
@@ -126,16 +44,17 @@ void describe("single sign-on over OpenID Connect", () => {
     ["erin", { sub: "sub-erin", preferred_username: "erin", groups: ["staff"] }],
     ["mallory", { sub: "sub-mallory", preferred_username: "mallory", groups: ["staff"] }],
   ]);
-  const logLines: string[] = [];
   const answers: Answer[] = [];
-  let dir: string;
+  let world: OidcWorld;
+  let logLines: string[];
   let store: Store;
   let idp: TestOidcProvider;
   let server: RunningHttpServer;
-  let world: World;
-  let admin: Browser;
+  let dir: string;
+  let admin: SsoBrowser;
 
-  const browser = (): Browser => new Browser(world);
+  /** A browser with one cookie jar, following the whole redirect dance; every answer it gets is scanned at the end. */
+  const browser = (): SsoBrowser => new SsoBrowser(server.url, idp, answers);
   const audit = async (action: string): Promise<AuditItem[]> => {
     const a = await admin.get(`${API}/audit?action=${action}`);
     assert.equal(a.status, 200, a.text);
@@ -143,26 +62,15 @@ void describe("single sign-on over OpenID Connect", () => {
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "certwatch-oidc-"));
-    store = await openStore(`sqlite:${join(dir, "certwatch.db")}`);
-    const oidc = await startOidcApp({
-      dir,
+    world = await startOidcWorld({
+      name: "oidc",
       clientSecret: CLIENT_SECRET,
       accounts,
       scopes: "[openid, email, profile, groups]",
       roles: "{ cw-admins: admin, cw-ops: operator, staff: viewer }",
     });
-    ({ server, idp } = oidc);
-    const config = oidc.config;
-    const deps: ServerDeps = {
-      store,
-      config: () => config,
-      now: () => new Date(),
-      log: jsonLog((line) => logLines.push(line)),
-      readiness: () => Promise.resolve([]),
-    };
-    oidc.serve(createHttpApp(deps));
-    world = { origin: server.url, idp, answers };
+    ({ store, dir, logLines } = world);
+    ({ idp, server } = world.app);
   });
 
   after(async () => {
@@ -181,10 +89,7 @@ void describe("single sign-on over OpenID Connect", () => {
         assert.ok(!/[?&]code=/.test(line), `a log line holds an authorization code: ${line}`);
       }
     } finally {
-      await server.close(0);
-      await idp.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await world.close();
     }
   });
 
